@@ -1,0 +1,11 @@
+// What a net actor worker is started with, shared by the worker and the thread that starts it.
+
+export interface NetActorData {
+  reactorId: number;
+  inbound: SharedArrayBuffer;
+  /** Int32 settings read by the worker on every pass (so changing them needs no message). */
+  control: SharedArrayBuffer;
+}
+
+export const CONTROL_POLL_RATE = 0;
+export const CONTROL_SLOTS = 4;

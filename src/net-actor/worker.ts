@@ -1,0 +1,20 @@
+// Runs in the net actor's worker thread. The hot loop is native: each service() call drains the
+// outbound ring into ENet, services the hosts, writes inbound records, and sleeps in poll() (host
+// sockets + a wake-up eventfd) for at most pollRate ms when there is nothing to do. This thread only
+// rings the inbound doorbell, which native code cannot do for a JS waiter.
+import { workerData } from 'node:worker_threads';
+import { loadNative } from '../shared/native.js';
+import { H_DOORBELL, RING_HEADER_BYTES } from '../shared/ring.js';
+import { SERVICE_DESTROYED, SERVICE_NOTIFY_INBOUND } from '../shared/protocol.js';
+import { CONTROL_POLL_RATE, type NetActorData } from './control.js';
+
+const { reactorId, inbound, control } = workerData as NetActorData;
+const native = loadNative();
+const inboundHeader = new Int32Array(inbound, 0, RING_HEADER_BYTES / 4);
+const settings = new Int32Array(control);
+
+for (;;) {
+  const result = native.service(reactorId, Atomics.load(settings, CONTROL_POLL_RATE));
+  if (result & SERVICE_NOTIFY_INBOUND) Atomics.notify(inboundHeader, H_DOORBELL);
+  if (result & SERVICE_DESTROYED) break;
+}

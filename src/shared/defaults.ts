@@ -1,0 +1,28 @@
+// Every default and limit of the package, in one place.
+import type { RestartPolicy } from './restart-policy.js';
+
+/** Largest packet (with its type byte) accepted or sent. ENet's own default is 32 MiB. */
+export const DEFAULT_MAX_PACKET_SIZE = 1024 * 1024;
+/** Deepest nesting of arrays/objects a decoder accepts and an encoder produces. */
+export const DEFAULT_MAX_DEPTH = 128;
+/** Seed defaults. */
+export const DEFAULT_MAX_PEERS = 32;
+export const DEFAULT_MAX_CHANNELS = 2;
+export const DEFAULT_POLL_RATE_MS = 10;
+export const DEFAULT_AUTH_TIMEOUT_S = 10;
+/** ENet limits (FACTS.md). */
+export const ENET_MAX_PEERS = 4095;
+export const ENET_MAX_CHANNELS = 255;
+/** Ring sizes: each must hold at least two maximum-size records. */
+export const DEFAULT_RING_BYTES = 8 * 1024 * 1024;
+/** How long stopServer() waits for peers to acknowledge their disconnect before dropping them. */
+export const STOP_GRACE_MS = 1000;
+
+/** One-for-one, at most 5 restarts in 10 s, backoff 10 ms doubling to 1 s. */
+export const DEFAULT_RESTART_POLICY: RestartPolicy = {
+  strategy: 'one_for_one',
+  intensity: 5,
+  periodMs: 10_000,
+  backoffMs: 10,
+  maxBackoffMs: 1000,
+};

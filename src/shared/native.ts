@@ -1,0 +1,43 @@
+// Loads the native addon (native/). It is context-aware: the main thread and every net-actor
+// worker load their own instance, all sharing the process-wide registry of reactors.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+export interface HostOptions {
+  /** Bind address of a server host; default "0.0.0.0". */
+  address?: string;
+  /** Port of a server host (0 = ephemeral); undefined makes a client host. */
+  port?: number;
+  peers: number;
+  channels: number;
+  compression: number;
+  maxPacketSize: number;
+  /** The host's stats table (docs/protocol.md). */
+  stats: SharedArrayBuffer;
+}
+
+export interface NativeAddon {
+  reactorCreate(inbound: SharedArrayBuffer, outbound: SharedArrayBuffer, counters: SharedArrayBuffer): number;
+  hostCreate(reactorId: number, options: HostOptions): { host: number; port: number };
+  service(reactorId: number, timeoutMs: number): number;
+  wake(reactorId: number): void;
+  reactorDestroy(reactorId: number): void;
+}
+
+let addon: NativeAddon | undefined;
+
+export function loadNative(): NativeAddon {
+  if (addon) return addon;
+  const require = createRequire(import.meta.url);
+  const nativeDir = fileURLToPath(new URL('../../native', import.meta.url));
+  try {
+    addon = require('node-gyp-build')(nativeDir) as NativeAddon;
+  } catch (error) {
+    throw new Error(
+      'enet-actor-server: the native addon is not built. Install libenet-dev and pkg-config ' +
+        '(apt-get install -y libenet-dev pkg-config), then run `npm run build:native`.',
+      { cause: error },
+    );
+  }
+  return addon;
+}

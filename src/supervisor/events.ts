@@ -1,0 +1,44 @@
+// The supervisor's signals (the seed's, camelCased) and the callback types of its API.
+import type { ENetServerPeer } from './peer.js';
+
+export interface ServerEvents {
+  peerConnecting: [peer: ENetServerPeer, data: number];
+  peerPrelogin: [peer: ENetServerPeer, loginData: Record<string, unknown>];
+  peerAuthenticated: [peer: ENetServerPeer];
+  peerDisconnected: [peer: ENetServerPeer, reason: string];
+  packetReceived: [peer: ENetServerPeer, packet: unknown, channel: number];
+  rawPacketReceived: [peer: ENetServerPeer, data: Buffer, channel: number];
+  customEventReceived: [peer: ENetServerPeer, name: string, payload: Record<string, unknown>, channel: number];
+  unknownEventReceived: [peer: ENetServerPeer, name: string, payload: Record<string, unknown>, channel: number];
+  serverStarted: [port: number];
+  serverStopped: [];
+  actorRestarted: [kind: 'net' | 'game', id: number, reason: string];
+  actorMessage: [actorId: number, message: unknown];
+  error: [error: Error];
+}
+
+/** Returns true (approve), false (reject), undefined (it calls peer.authenticate()/reject() itself), or a Promise of these. */
+export type CustomAuthenticator = (
+  peer: ENetServerPeer,
+  loginData: Record<string, unknown>,
+) => boolean | undefined | void | Promise<boolean | undefined | void>;
+
+export type EventCallback = (peer: ENetServerPeer, payload: Record<string, unknown>, channel: number) => void;
+
+export interface ServerMetrics {
+  peers: number;
+  authenticatedPeers: number;
+  packetsIn: number;
+  packetsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  malformedPackets: number;
+  /** Packets from peers that were not (yet) authenticated, dropped. */
+  droppedUnauthenticated: number;
+  actorRestarts: number;
+  setAside: number;
+  ringStalls: number;
+  /** CPU of this process since the previous getMetrics() call, % of one core. */
+  cpuPercent: number;
+  memoryRss: number;
+}

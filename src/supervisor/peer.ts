@@ -1,0 +1,115 @@
+// Runs on the main thread. A connected peer as the application sees it. Reading its state
+// (ping, statistics) reads the stats table the net actor keeps in shared memory: synchronous, no
+// round trip to a worker.
+import { AuthState, ConnectionState, Err, PacketFormat, PeerStatistic } from '../shared/enums.js';
+import { STATS_FIRST, STATS_PEER_ID, STATS_ROW } from '../shared/protocol.js';
+import { kDisconnect, kSend, kSendRaw, kAuthenticate, kReject, type PeerOwner } from './symbols.js';
+
+export class ENetServerPeer {
+  readonly peerId: number;
+  /** Set when the peer is known to speak Godot's Variant format (or the server is set to it). */
+  format: PacketFormat;
+  /** Internal bookkeeping, owned by the supervisor. */
+  readonly slot: number;
+  state = ConnectionState.STATE_CONNECTING;
+  authState = AuthState.AUTH_PENDING;
+  /** The reason the peer will be reported as disconnected with, once ENet confirms it. */
+  pendingReason: string | undefined;
+  loginReceived = false;
+  authTimer: NodeJS.Timeout | undefined;
+  malformedReported = false;
+
+  private customData: unknown = null;
+  private readonly connectedAt = performance.now();
+
+  constructor(
+    private readonly owner: PeerOwner,
+    peerId: number,
+    slot: number,
+    private readonly address: string,
+    private readonly port: number,
+    private readonly stats: Uint32Array,
+    format: PacketFormat,
+  ) {
+    this.peerId = peerId;
+    this.slot = slot;
+    this.format = format;
+  }
+
+  getPeerId(): number {
+    return this.peerId;
+  }
+
+  getRemoteAddress(): string {
+    return this.address;
+  }
+
+  getRemotePort(): number {
+    return this.port;
+  }
+
+  getConnectionState(): ConnectionState {
+    return this.state;
+  }
+
+  getAuthState(): AuthState {
+    return this.authState;
+  }
+
+  getCustomData(): unknown {
+    return this.customData;
+  }
+
+  setCustomData(data: unknown): void {
+    this.customData = data;
+  }
+
+  /** Seconds since the peer connected. */
+  getConnectionTime(): number {
+    return (performance.now() - this.connectedAt) / 1000;
+  }
+
+  /** ENet's round-trip time to this peer, in ms. */
+  getPing(): number {
+    return this.getStatistic(PeerStatistic.PEER_ROUND_TRIP_TIME);
+  }
+
+  getStatistic(stat: PeerStatistic): number {
+    if (!Number.isInteger(stat) || stat < 0 || stat >= STATS_ROW - STATS_FIRST) return 0;
+    const row = this.slot * STATS_ROW;
+    // The row belongs to whoever holds the slot now: trust it only while it names this peer.
+    if (this.stats[row + STATS_PEER_ID] !== this.peerId) return 0;
+    return this.stats[row + STATS_FIRST + stat];
+  }
+
+  sendPacket(packet: unknown, channel = 0, reliable = true): Err {
+    return this.owner[kSend](this, packet, channel, reliable);
+  }
+
+  /** Bytes go on the wire as they are, without a type byte. */
+  sendRawPacket(bytes: Uint8Array, channel = 0, reliable = true): Err {
+    return this.owner[kSendRaw](this, bytes, channel, reliable);
+  }
+
+  disconnectPeer(reason = ''): void {
+    this.owner[kDisconnect](this, reason);
+  }
+
+  reject(reason = ''): void {
+    this.owner[kReject](this, reason);
+  }
+
+  authenticate(): void {
+    this.owner[kAuthenticate](this);
+  }
+
+  toJSON(): object {
+    return {
+      peerId: this.peerId,
+      remoteAddress: this.address,
+      remotePort: this.port,
+      state: this.state,
+      authState: this.authState,
+    };
+  }
+}

@@ -1,0 +1,673 @@
+// Runs on the main thread: the seed's ENetServer. It owns the peer table, authentication, the
+// signals, and the net actor (through its link). Inbound records arrive in batches from the
+// inbound ring; everything sent goes out through the outbound ring, published once per turn.
+import { EventEmitter } from 'node:events';
+import { NetActorLink } from '../net-actor/link.js';
+import {
+  AuthMode,
+  AuthState,
+  CompressionMode,
+  ConnectionState,
+  Err,
+  PacketFormat,
+  PacketType,
+} from '../shared/enums.js';
+import { ENetError } from '../shared/errors.js';
+import {
+  DEFAULT_AUTH_TIMEOUT_S,
+  DEFAULT_MAX_CHANNELS,
+  DEFAULT_MAX_PEERS,
+  DEFAULT_POLL_RATE_MS,
+  ENET_MAX_CHANNELS,
+  ENET_MAX_PEERS,
+  STOP_GRACE_MS,
+} from '../shared/defaults.js';
+import {
+  C_BYTES_IN,
+  C_BYTES_OUT,
+  C_INBOUND_STALLS,
+  C_PACKETS_IN,
+  C_PACKETS_OUT,
+  CAUSE_LOCAL,
+  DISCONNECT_LATER,
+  DISCONNECT_NOW,
+  IN_CONNECT,
+  IN_DISCONNECT,
+  IN_ERROR,
+  IN_RECEIVE,
+  R_BODY,
+  R_CHANNEL,
+  R_PEER_ID,
+  R_SLOT,
+  ipv4ToString,
+} from '../shared/protocol.js';
+import {
+  decodePacket,
+  encodeNode,
+  encodePacket,
+  makeEvent,
+  splitEvent,
+  type CodecLimits,
+  type NetworkNode,
+} from '../shared/codec/index.js';
+import { DISCONNECT_DATA_BY_SERVER, DISCONNECT_REASON_EVENT, isSupportedCompression } from '../shared/wire.js';
+import { ENetServerPeer } from './peer.js';
+import { kAuthenticate, kDisconnect, kReject, kSend, kSendRaw, type PeerOwner } from './symbols.js';
+import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
+import type { ServerEvents, CustomAuthenticator, EventCallback, ServerMetrics } from './events.js';
+
+const REASON_CONNECTION_LOST = 'Connection lost';
+const REASON_SERVER_STOPPED = 'Server stopped';
+const REASON_AUTH_FAILED = 'Authentication failed';
+const REASON_AUTH_TIMEOUT = 'Authentication timeout';
+const REASON_BAD_LOGIN = 'Invalid authentication packet format';
+
+interface Running {
+  link: NetActorLink;
+  host: number;
+  stats: Uint32Array;
+  port: number;
+  maxChannels: number;
+  options: ResolvedServerOptions;
+  limits: CodecLimits;
+}
+
+const isInt = (n: unknown, min: number, max: number): n is number =>
+  Number.isInteger(n) && (n as number) >= min && (n as number) <= max;
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value) && !(value instanceof Map);
+
+export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements PeerOwner {
+  private running: Running | undefined;
+  private starting = false;
+  private stopping: Promise<void> | undefined;
+  private readonly peers = new Map<number, ENetServerPeer>();
+  private readonly events = new Map<string, EventCallback>();
+  private pollRate = DEFAULT_POLL_RATE_MS;
+  private compression = CompressionMode.COMPRESS_NONE;
+  private authMode = AuthMode.AUTH_NONE;
+  private authTimeout = DEFAULT_AUTH_TIMEOUT_S;
+  private authenticator: CustomAuthenticator | undefined;
+  private malformed = 0;
+  private actorRestarts = 0;
+  private droppedUnauthenticated = 0;
+  private whenPeersGone: (() => void) | undefined;
+  private cpuMark = { at: performance.now(), usage: process.cpuUsage() };
+
+  // ---- lifecycle ----------------------------------------------------------------------------
+
+  async createServer(port: number, maxPeers = DEFAULT_MAX_PEERS, maxChannels = DEFAULT_MAX_CHANNELS, options: ServerOptions = {}): Promise<void> {
+    if (this.running || this.starting || this.stopping) throw new ENetError(Err.ERR_ALREADY_IN_USE, 'the server is already active');
+    if (!isInt(port, 0, 65535)) throw new ENetError(Err.ERR_INVALID_PARAMETER, `port must be an integer 0–65535, got ${port}`);
+    if (!isInt(maxPeers, 1, ENET_MAX_PEERS)) throw new ENetError(Err.ERR_INVALID_PARAMETER, `maxPeers must be an integer 1–${ENET_MAX_PEERS}, got ${maxPeers}`);
+    if (!isInt(maxChannels, 1, ENET_MAX_CHANNELS)) throw new ENetError(Err.ERR_INVALID_PARAMETER, `maxChannels must be an integer 1–${ENET_MAX_CHANNELS}, got ${maxChannels}`);
+    const resolved = resolveServerOptions(options);
+    if (resolved.gameLogic !== undefined) throw new ENetError(Err.ERR_UNAVAILABLE, 'game-logic actors (options.gameLogic) are not available yet');
+    if (!isInt(resolved.maxPacketSize, 16, 32 * 1024 * 1024)) throw new ENetError(Err.ERR_INVALID_PARAMETER, `maxPacketSize must be an integer 16–33554432, got ${resolved.maxPacketSize}`);
+    if (resolved.packetFormat !== PacketFormat.MSGPACK && resolved.packetFormat !== PacketFormat.GODOT) throw new ENetError(Err.ERR_INVALID_PARAMETER, `unknown packetFormat ${resolved.packetFormat}`);
+
+    this.starting = true;
+    let link: NetActorLink | undefined;
+    try {
+      link = new NetActorLink({
+        maxPacketSize: resolved.maxPacketSize,
+        ringBytes: resolved.ringBytes,
+        pollRate: this.pollRate,
+        restartPolicy: resolved.restartPolicy,
+        onRecord: this.onRecord,
+        onRestart: (reason) => {
+          this.actorRestarts++;
+          this.emit('actorRestarted', 'net', 0, reason);
+        },
+        onGiveUp: (error) => this.giveUp(error),
+      });
+      let created: { host: number; port: number; stats: Uint32Array };
+      try {
+        created = link.createHost({ address: resolved.bindAddress, port, peers: maxPeers, channels: maxChannels, compression: this.compression });
+      } catch (error) {
+        throw new ENetError(Err.ERR_CANT_CREATE, `cannot create the server on ${resolved.bindAddress}:${port}: ${(error as Error).message}`, { cause: error });
+      }
+      link.start();
+      this.malformed = 0;
+      this.droppedUnauthenticated = 0;
+      this.running = {
+        link,
+        host: created.host,
+        stats: created.stats,
+        port: created.port,
+        maxChannels,
+        options: resolved,
+        limits: { maxPacketSize: resolved.maxPacketSize, maxDepth: resolved.maxDepth },
+      };
+    } catch (error) {
+      await link?.close();
+      throw error;
+    } finally {
+      this.starting = false;
+    }
+    this.emit('serverStarted', this.running.port);
+  }
+
+  async stopServer(): Promise<void> {
+    if (this.stopping) return this.stopping;
+    const running = this.running;
+    if (!running) return;
+    this.stopping = (async () => {
+      for (const peer of this.peers.values()) this.disconnect(peer, REASON_SERVER_STOPPED, DISCONNECT_LATER);
+      if (this.peers.size > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, STOP_GRACE_MS);
+          this.whenPeersGone = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.whenPeersGone = undefined;
+      }
+      // Peers that did not acknowledge in time are told at once (unacknowledged) and dropped.
+      for (const peer of [...this.peers.values()]) {
+        running.link.disconnect(running.host, peer.slot, peer.peerId, DISCONNECT_NOW, DISCONNECT_DATA_BY_SERVER);
+        this.removePeer(peer, peer.pendingReason ?? REASON_SERVER_STOPPED);
+      }
+      await running.link.close();
+      this.running = undefined;
+      this.emit('serverStopped');
+    })();
+    try {
+      await this.stopping;
+    } finally {
+      this.stopping = undefined;
+    }
+  }
+
+  isServerActive(): boolean {
+    return this.running !== undefined && !this.stopping;
+  }
+
+  getLocalPort(): number {
+    return this.running?.port ?? 0;
+  }
+
+  setPollRate(ms: number): void {
+    if (typeof ms !== 'number' || Number.isNaN(ms)) throw new ENetError(Err.ERR_INVALID_PARAMETER, `poll rate must be a number of ms, got ${ms}`);
+    this.pollRate = Math.max(1, Math.min(1000, Math.round(ms)));
+    this.running?.link.setPollRate(this.pollRate);
+  }
+
+  getPollRate(): number {
+    return this.pollRate;
+  }
+
+  setCompressionMode(mode: CompressionMode): void {
+    if (!isSupportedCompression(mode)) {
+      throw new ENetError(
+        Number.isInteger(mode) && mode >= 0 && mode <= 4 ? Err.ERR_UNAVAILABLE : Err.ERR_INVALID_PARAMETER,
+        `compression mode ${mode} is not supported yet (supported: COMPRESS_NONE, COMPRESS_RANGE_CODER)`,
+      );
+    }
+    this.compression = mode;
+    if (this.running) this.running.link.setCompression(this.running.host, mode);
+  }
+
+  getCompressionMode(): CompressionMode {
+    return this.compression;
+  }
+
+  // ---- peers --------------------------------------------------------------------------------
+
+  getPeers(): ENetServerPeer[] {
+    return [...this.peers.values()];
+  }
+
+  getPeer(peerId: number): ENetServerPeer | null {
+    return this.peers.get(peerId) ?? null;
+  }
+
+  getPeerCount(): number {
+    return this.peers.size;
+  }
+
+  getAuthenticatedPeerCount(): number {
+    let count = 0;
+    for (const peer of this.peers.values()) if (peer.state === ConnectionState.STATE_AUTHENTICATED) count++;
+    return count;
+  }
+
+  kickPeer(peerId: number, reason = ''): void {
+    const peer = this.peers.get(peerId);
+    if (peer) this.disconnect(peer, reason, DISCONNECT_LATER);
+  }
+
+  // ---- sending ------------------------------------------------------------------------------
+
+  sendPacket(peerId: number, packet: unknown, channel = 0, reliable = true): Err {
+    const peer = this.peers.get(peerId);
+    if (!peer) return Err.ERR_INVALID_PARAMETER;
+    return this[kSend](peer, packet, channel, reliable);
+  }
+
+  sendPacketToAll(packet: unknown, channel = 0, reliable = true, exclude: readonly number[] = []): Err {
+    return this.sendToPeers(this.authenticatedPeers(exclude), packet, channel, reliable);
+  }
+
+  sendPacketToMultiple(peerIds: readonly number[], packet: unknown, channel = 0, reliable = true): Err {
+    if (!Array.isArray(peerIds)) return Err.ERR_INVALID_PARAMETER;
+    const targets: ENetServerPeer[] = [];
+    for (const id of new Set(peerIds)) {
+      const peer = this.peers.get(id);
+      if (peer && peer.state !== ConnectionState.STATE_DISCONNECTING) targets.push(peer);
+    }
+    return this.sendToPeers(targets, packet, channel, reliable);
+  }
+
+  broadcastPacket(packet: unknown, channel = 0, reliable = true): Err {
+    return this.sendPacketToAll(packet, channel, reliable);
+  }
+
+  sendNodeState(peerId: number, node: NetworkNode, flags: number, channel = 0): Err {
+    const peer = this.peers.get(peerId);
+    if (!peer) return Err.ERR_INVALID_PARAMETER;
+    const bytes = this.encodeNodeOrNull(node, flags);
+    if (!bytes) return Err.ERR_INVALID_DATA;
+    return this.sendBytes(peer, bytes, channel, true);
+  }
+
+  sendNodeToAll(node: NetworkNode, flags: number, channel = 0): Err {
+    const bytes = this.encodeNodeOrNull(node, flags);
+    if (!bytes) return Err.ERR_INVALID_DATA;
+    return this.sendBytesToPeers(this.authenticatedPeers([]), bytes, channel, true);
+  }
+
+  // ---- authentication -----------------------------------------------------------------------
+
+  setAuthenticationMode(mode: AuthMode): void {
+    if (mode !== AuthMode.AUTH_NONE && mode !== AuthMode.AUTH_PRELOGIN_ONLY && mode !== AuthMode.AUTH_CUSTOM) {
+      throw new ENetError(Err.ERR_INVALID_PARAMETER, `unknown authentication mode ${mode}`);
+    }
+    this.authMode = mode;
+  }
+
+  getAuthenticationMode(): AuthMode {
+    return this.authMode;
+  }
+
+  /** Seconds a peer may take to be approved; 0 or less disables the limit. */
+  setAuthenticationTimeout(seconds: number): void {
+    if (typeof seconds !== 'number' || Number.isNaN(seconds)) throw new ENetError(Err.ERR_INVALID_PARAMETER, `timeout must be a number of seconds, got ${seconds}`);
+    this.authTimeout = seconds;
+  }
+
+  getAuthenticationTimeout(): number {
+    return this.authTimeout;
+  }
+
+  setCustomAuthenticator(authenticator: CustomAuthenticator | null | undefined): void {
+    if (authenticator != null && typeof authenticator !== 'function') throw new ENetError(Err.ERR_INVALID_PARAMETER, 'the authenticator must be a function');
+    this.authenticator = authenticator ?? undefined;
+  }
+
+  // ---- custom events ------------------------------------------------------------------------
+
+  registerEvent(name: string, callback: EventCallback): void {
+    if (typeof name !== 'string' || name === '') throw new ENetError(Err.ERR_INVALID_PARAMETER, 'event name must be a non-empty string');
+    if (typeof callback !== 'function') throw new ENetError(Err.ERR_INVALID_PARAMETER, 'event callback must be a function');
+    this.events.set(name, callback);
+  }
+
+  unregisterEvent(name: string): void {
+    this.events.delete(name);
+  }
+
+  hasEvent(name: string): boolean {
+    return this.events.has(name);
+  }
+
+  triggerEvent(peerId: number, name: string, payload: Record<string, unknown> = {}, channel = 0, reliable = true): Err {
+    const event = this.eventOrNull(name, payload);
+    if (!event) return Err.ERR_INVALID_PARAMETER;
+    return this.sendPacket(peerId, event, channel, reliable);
+  }
+
+  triggerEventToAll(name: string, payload: Record<string, unknown> = {}, channel = 0, reliable = true, exclude: readonly number[] = []): Err {
+    const event = this.eventOrNull(name, payload);
+    if (!event) return Err.ERR_INVALID_PARAMETER;
+    return this.sendPacketToAll(event, channel, reliable, exclude);
+  }
+
+  // ---- metrics ------------------------------------------------------------------------------
+
+  getMetrics(): ServerMetrics {
+    const counters = this.running?.link.counters;
+    const now = performance.now();
+    const usage = process.cpuUsage(this.cpuMark.usage);
+    const elapsedMs = now - this.cpuMark.at;
+    this.cpuMark = { at: now, usage: process.cpuUsage() };
+    return {
+      peers: this.peers.size,
+      authenticatedPeers: this.getAuthenticatedPeerCount(),
+      packetsIn: counters?.[C_PACKETS_IN] ?? 0,
+      packetsOut: counters?.[C_PACKETS_OUT] ?? 0,
+      bytesIn: counters?.[C_BYTES_IN] ?? 0,
+      bytesOut: counters?.[C_BYTES_OUT] ?? 0,
+      malformedPackets: this.malformed,
+      droppedUnauthenticated: this.droppedUnauthenticated,
+      actorRestarts: this.actorRestarts,
+      setAside: 0,
+      ringStalls: (counters?.[C_INBOUND_STALLS] ?? 0) + (this.running?.link.outbound.stalls ?? 0),
+      cpuPercent: elapsedMs > 0 ? ((usage.user + usage.system) / 1000 / elapsedMs) * 100 : 0,
+      memoryRss: process.memoryUsage.rss(),
+    };
+  }
+
+  // ---- PeerOwner (called by ENetServerPeer) -------------------------------------------------
+
+  [kSend](peer: ENetServerPeer, packet: unknown, channel: number, reliable: boolean): Err {
+    const running = this.running;
+    if (!running) return Err.ERR_UNCONFIGURED;
+    let bytes: Uint8Array;
+    try {
+      bytes = encodePacket(packet, peer.format, running.limits);
+    } catch {
+      return Err.ERR_INVALID_DATA;
+    }
+    return this.sendBytes(peer, bytes, channel, reliable);
+  }
+
+  [kSendRaw](peer: ENetServerPeer, bytes: Uint8Array, channel: number, reliable: boolean): Err {
+    if (!(bytes instanceof Uint8Array)) return Err.ERR_INVALID_PARAMETER;
+    return this.sendBytes(peer, bytes, channel, reliable);
+  }
+
+  [kDisconnect](peer: ENetServerPeer, reason: string): void {
+    this.disconnect(peer, String(reason ?? ''), DISCONNECT_LATER);
+  }
+
+  [kReject](peer: ENetServerPeer, reason: string): void {
+    if (peer.state === ConnectionState.STATE_DISCONNECTING) return;
+    peer.authState = AuthState.AUTH_REJECTED;
+    this.disconnect(peer, String(reason ?? ''), DISCONNECT_LATER);
+  }
+
+  [kAuthenticate](peer: ENetServerPeer): void {
+    if (peer.state !== ConnectionState.STATE_CONNECTING && peer.state !== ConnectionState.STATE_PRELOGIN) return;
+    if (this.peers.get(peer.peerId) !== peer) return;
+    clearTimeout(peer.authTimer);
+    peer.authTimer = undefined;
+    peer.state = ConnectionState.STATE_AUTHENTICATED;
+    peer.authState = AuthState.AUTH_APPROVED;
+    this.safeEmit('peerAuthenticated', peer);
+  }
+
+  // ---- inbound records ----------------------------------------------------------------------
+
+  private readonly onRecord = (bytes: Uint8Array, offset: number, length: number): void => {
+    const running = this.running;
+    if (!running) return;
+    const view = running.link.inbound.view;
+    const peerId = view.getUint32(offset + R_PEER_ID, true);
+    try {
+      switch (bytes[offset]) {
+        case IN_RECEIVE: {
+          const peer = this.peers.get(peerId);
+          if (!peer) return;
+          // Each packet gets its own copy: the ring's bytes are reused as soon as the batch ends.
+          const data = Buffer.allocUnsafe(length - R_BODY);
+          data.set(bytes.subarray(offset + R_BODY, offset + length));
+          this.onPacket(peer, data, bytes[offset + R_CHANNEL]);
+          return;
+        }
+        case IN_CONNECT: {
+          const data = view.getUint32(offset + R_BODY, true);
+          const address = ipv4ToString(bytes, offset + R_BODY + 4);
+          const port = view.getUint16(offset + R_BODY + 8, true);
+          this.onConnect(peerId, view.getUint32(offset + R_SLOT, true), data, address, port, running);
+          return;
+        }
+        case IN_DISCONNECT: {
+          const peer = this.peers.get(peerId);
+          if (!peer) return;
+          const cause = view.getUint32(offset + R_BODY + 4, true);
+          this.removePeer(peer, peer.pendingReason ?? (cause === CAUSE_LOCAL ? '' : REASON_CONNECTION_LOST));
+          return;
+        }
+        case IN_ERROR:
+          running.options.logger.error(`enet-actor-server: ENet host service failed (code ${view.getInt32(offset + R_BODY, true)})`);
+          return;
+      }
+    } catch (error) {
+      this.reportError(error);
+    }
+  };
+
+  private onConnect(peerId: number, slot: number, data: number, address: string, port: number, running: Running): void {
+    const peer = new ENetServerPeer(this, peerId, slot, address, port, running.stats, running.options.packetFormat);
+    this.peers.set(peerId, peer);
+    this.safeEmit('peerConnecting', peer, data);
+    if (peer.state !== ConnectionState.STATE_CONNECTING) return; // rejected or approved by a handler
+    if (this.authMode === AuthMode.AUTH_NONE) {
+      this[kAuthenticate](peer);
+      return;
+    }
+    peer.state = ConnectionState.STATE_PRELOGIN;
+    if (this.authTimeout > 0) {
+      peer.authTimer = setTimeout(() => {
+        peer.authTimer = undefined;
+        if (peer.authState === AuthState.AUTH_PENDING && peer.state === ConnectionState.STATE_PRELOGIN) {
+          this[kReject](peer, REASON_AUTH_TIMEOUT);
+        }
+      }, this.authTimeout * 1000);
+      peer.authTimer.unref();
+    }
+  }
+
+  private onPacket(peer: ENetServerPeer, data: Buffer, channel: number): void {
+    if (peer.state === ConnectionState.STATE_AUTHENTICATED) {
+      this.onGamePacket(peer, data, channel);
+    } else if (peer.state === ConnectionState.STATE_PRELOGIN && !peer.loginReceived) {
+      this.onLoginPacket(peer, data);
+    } else {
+      this.droppedUnauthenticated++;
+    }
+  }
+
+  private onGamePacket(peer: ENetServerPeer, data: Buffer, channel: number): void {
+    const running = this.running!;
+    this.safeEmit('rawPacketReceived', peer, data, channel);
+    let value: unknown;
+    try {
+      value = decodePacket(data, running.limits);
+    } catch (error) {
+      this.countMalformed(peer, error);
+      return;
+    }
+    if (data[0] === PacketType.VARIANT || data[0] === PacketType.DICTIONARY) peer.format = PacketFormat.GODOT;
+    const event = splitEvent(value);
+    if (event) {
+      const handler = this.events.get(event.name);
+      if (handler) {
+        try {
+          handler(peer, event.payload, channel);
+        } catch (error) {
+          this.reportError(error);
+        }
+        this.safeEmit('customEventReceived', peer, event.name, event.payload, channel);
+        return;
+      }
+      this.safeEmit('unknownEventReceived', peer, event.name, event.payload, channel);
+    }
+    this.safeEmit('packetReceived', peer, value, channel);
+  }
+
+  private onLoginPacket(peer: ENetServerPeer, data: Buffer): void {
+    peer.loginReceived = true;
+    let login: unknown;
+    try {
+      login = decodePacket(data, this.running!.limits);
+    } catch {
+      login = undefined;
+    }
+    if (!isPlainObject(login)) {
+      this[kReject](peer, REASON_BAD_LOGIN);
+      return;
+    }
+    if (data[0] === PacketType.VARIANT || data[0] === PacketType.DICTIONARY) peer.format = PacketFormat.GODOT;
+    const authenticator = this.authenticator;
+    if (this.authMode !== AuthMode.AUTH_CUSTOM || !authenticator) {
+      this.safeEmit('peerPrelogin', peer, login);
+      return;
+    }
+    let verdict: unknown;
+    try {
+      verdict = authenticator(peer, login);
+    } catch (error) {
+      this.reportError(error);
+      verdict = false;
+    }
+    if (verdict !== null && typeof verdict === 'object' && typeof (verdict as PromiseLike<unknown>).then === 'function') {
+      (verdict as PromiseLike<unknown>).then(
+        (result) => this.applyVerdict(peer, result),
+        () => this.applyVerdict(peer, false),
+      );
+    } else {
+      this.applyVerdict(peer, verdict);
+    }
+  }
+
+  /** `true` approves, `false` rejects, `undefined` leaves it to the authenticator's own calls. */
+  private applyVerdict(peer: ENetServerPeer, verdict: unknown): void {
+    if (peer.authState !== AuthState.AUTH_PENDING || peer.state !== ConnectionState.STATE_PRELOGIN) return;
+    if (verdict === true) this[kAuthenticate](peer);
+    else if (verdict === undefined) return;
+    else {
+      if (verdict !== false) this.running?.options.logger.warn(`enet-actor-server: the authenticator returned ${typeof verdict}; expected true, false or undefined — rejecting peer ${peer.peerId}`);
+      this[kReject](peer, REASON_AUTH_FAILED);
+    }
+  }
+
+  private removePeer(peer: ENetServerPeer, reason: string): void {
+    if (this.peers.get(peer.peerId) !== peer) return;
+    clearTimeout(peer.authTimer);
+    peer.authTimer = undefined;
+    peer.state = ConnectionState.STATE_DISCONNECTING;
+    this.peers.delete(peer.peerId);
+    this.safeEmit('peerDisconnected', peer, reason);
+    if (this.peers.size === 0) this.whenPeersGone?.();
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  private disconnect(peer: ENetServerPeer, reason: string, mode: number): void {
+    const running = this.running;
+    if (!running || peer.state === ConnectionState.STATE_DISCONNECTING) return;
+    clearTimeout(peer.authTimer);
+    peer.authTimer = undefined;
+    peer.state = ConnectionState.STATE_DISCONNECTING;
+    peer.pendingReason = reason;
+    if (reason !== '') {
+      // ENet carries only a number with a disconnect: the reason travels just before it, as an event.
+      try {
+        const notice = encodePacket(makeEvent(DISCONNECT_REASON_EVENT, { reason }), peer.format, running.limits);
+        running.link.sendControlPacket(running.host, peer.slot, peer.peerId, 0, notice);
+      } catch (error) {
+        this.reportError(error);
+      }
+    }
+    running.link.disconnect(running.host, peer.slot, peer.peerId, mode, DISCONNECT_DATA_BY_SERVER);
+  }
+
+  private sendBytes(peer: ENetServerPeer, bytes: Uint8Array, channel: number, reliable: boolean): Err {
+    const running = this.running;
+    if (!running) return Err.ERR_UNCONFIGURED;
+    if (this.peers.get(peer.peerId) !== peer || peer.state === ConnectionState.STATE_DISCONNECTING) return Err.ERR_INVALID_PARAMETER;
+    if (!isInt(channel, 0, running.maxChannels - 1)) return Err.ERR_INVALID_PARAMETER;
+    if (bytes.length === 0 || bytes.length > running.options.maxPacketSize) return Err.ERR_INVALID_DATA;
+    return running.link.send(running.host, peer.slot, peer.peerId, channel, reliable !== false, bytes) ? Err.OK : Err.ERR_BUSY;
+  }
+
+  private sendToPeers(targets: readonly ENetServerPeer[], packet: unknown, channel: number, reliable: boolean): Err {
+    const running = this.running;
+    if (!running) return Err.ERR_UNCONFIGURED;
+    if (targets.length === 0) return Err.OK;
+    // Encoded once per format present among the targets, and queued once to all of them.
+    let result = Err.OK;
+    for (const format of [PacketFormat.MSGPACK, PacketFormat.GODOT]) {
+      const group = targets.filter((peer) => peer.format === format);
+      if (group.length === 0) continue;
+      let bytes: Uint8Array;
+      try {
+        bytes = encodePacket(packet, format, running.limits);
+      } catch {
+        return Err.ERR_INVALID_DATA;
+      }
+      const sent = this.sendBytesToPeers(group, bytes, channel, reliable);
+      if (sent !== Err.OK) result = sent;
+    }
+    return result;
+  }
+
+  private sendBytesToPeers(targets: readonly ENetServerPeer[], bytes: Uint8Array, channel: number, reliable: boolean): Err {
+    const running = this.running;
+    if (!running) return Err.ERR_UNCONFIGURED;
+    if (!isInt(channel, 0, running.maxChannels - 1)) return Err.ERR_INVALID_PARAMETER;
+    if (bytes.length === 0 || bytes.length > running.options.maxPacketSize) return Err.ERR_INVALID_DATA;
+    if (targets.length === 0) return Err.OK;
+    const list = new Uint32Array(targets.length * 2);
+    for (let i = 0; i < targets.length; i++) {
+      list[i * 2] = targets[i].slot;
+      list[i * 2 + 1] = targets[i].peerId;
+    }
+    return running.link.sendMulti(running.host, channel, reliable !== false, list, bytes) ? Err.OK : Err.ERR_BUSY;
+  }
+
+  private authenticatedPeers(exclude: readonly number[]): ENetServerPeer[] {
+    const excluded = exclude.length > 0 ? new Set(exclude) : undefined;
+    const result: ENetServerPeer[] = [];
+    for (const peer of this.peers.values()) {
+      if (peer.state === ConnectionState.STATE_AUTHENTICATED && !excluded?.has(peer.peerId)) result.push(peer);
+    }
+    return result;
+  }
+
+  private encodeNodeOrNull(node: NetworkNode, flags: number): Uint8Array | undefined {
+    if (!this.running || node === null || typeof node !== 'object') return undefined;
+    try {
+      return encodeNode(node, flags);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private eventOrNull(name: string, payload: Record<string, unknown>): Record<string, unknown> | undefined {
+    if (typeof name !== 'string' || name === '' || !isPlainObject(payload ?? {})) return undefined;
+    return makeEvent(name, payload ?? {});
+  }
+
+  private countMalformed(peer: ENetServerPeer, error: unknown): void {
+    this.malformed++;
+    if (peer.malformedReported) return;
+    peer.malformedReported = true;
+    this.running?.options.logger.warn(
+      `enet-actor-server: dropped a malformed packet from peer ${peer.peerId} (${peer.getRemoteAddress()}:${peer.getRemotePort()}): ${(error as Error)?.message ?? error}; further ones from this peer are counted silently`,
+    );
+  }
+
+  /** Emits without letting an application handler's exception reach the inbound pump. */
+  private safeEmit<K extends keyof ServerEvents>(event: K, ...args: ServerEvents[K]): void {
+    try {
+      (this.emit as (event: K, ...args: ServerEvents[K]) => boolean)(event, ...args);
+    } catch (error) {
+      this.reportError(error);
+    }
+  }
+
+  private reportError(error: unknown): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error instanceof Error ? error : new Error(String(error)));
+    else (this.running?.options.logger ?? console).error(`enet-actor-server: a handler threw: ${(error as Error)?.stack ?? error}`);
+  }
+
+  private giveUp(error: Error): void {
+    this.reportError(error);
+    void this.stopServer();
+  }
+}
