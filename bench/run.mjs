@@ -1,0 +1,480 @@
+#!/usr/bin/env node
+// Benchmark: our server vs a raw C ENet echo server, same machine, same load generator, same flags.
+//
+//   node bench/run.mjs [--only raw|ours] [--rates 10000,20000,...] [--step-ms 3000] [--grace-ms 1000]
+//                      [--clients 200] [--size 64] [--fixed-rate 20000] [--fixed-ms 5000] [--idle-ms 5000]
+//                      [--p99-budget-ms 50] [--raw-sockbuf BYTES] [--out bench/results/latest.json]
+//
+// For each server (raw C echo = bench/c/bin/echo_server, ours = bench/echo-server.mjs on dist/):
+//   start it, wait for "listening <port>", measure its idle CPU with no peers (idle-ms),
+//   run the rising-rate loadgen (stops after the first failing step), then a fixed-rate step
+//   (clients x 100 msg/s by default) while sampling the server's CPU time from /proc/<pid>/stat,
+//   then stop it. Progress goes to stderr, the comparison table to stdout, everything to the JSON file.
+// Every wait is bounded and every child is killed on exit.
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { buildCPrograms } from '../test/c/build.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..');
+const LOADGEN = join(here, 'c', 'bin', 'loadgen');
+const ECHO_C = join(here, 'c', 'bin', 'echo_server');
+const ECHO_OURS = join(here, 'echo-server.mjs');
+const DIST = join(root, 'dist', 'index.js');
+
+// ---------- options ----------
+const opts = {
+  only: null,
+  clients: 200,
+  size: 64,
+  rates: [10000, 20000, 30000, 40000, 50000, 60000, 70000, 80000, 90000, 100000, 120000, 140000, 160000],
+  stepMs: 3000,
+  graceMs: 1000,
+  fixedRate: null, // default: clients * 100
+  fixedMs: 5000,
+  idleMs: 5000,
+  p99BudgetMs: 50, // also report the highest rate whose p99 RTT stays within this budget
+  rawSockbuf: 0, // 0: ENet's default socket buffers (256 KiB), as our server uses
+  out: join(here, 'results', 'latest.json'),
+};
+{
+  const a = process.argv.slice(2);
+  const num = (k, v) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) fail(`invalid ${k}: ${v}`);
+    return n;
+  };
+  for (let i = 0; i < a.length; i++) {
+    const k = a[i];
+    const v = a[i + 1];
+    const take = () => {
+      if (v === undefined) fail(`${k} needs a value`);
+      i++;
+      return v;
+    };
+    switch (k) {
+      case '--only': opts.only = take(); if (!['raw', 'ours'].includes(opts.only)) fail('--only raw|ours'); break;
+      case '--clients': opts.clients = num(k, take()); break;
+      case '--size': opts.size = num(k, take()); break;
+      case '--rates': opts.rates = take().split(',').map((r) => num('rate', r)); break;
+      case '--step-ms': opts.stepMs = num(k, take()); break;
+      case '--grace-ms': opts.graceMs = Number(take()); break;
+      case '--fixed-rate': opts.fixedRate = num(k, take()); break;
+      case '--fixed-ms': opts.fixedMs = num(k, take()); break;
+      case '--idle-ms': opts.idleMs = num(k, take()); break;
+      case '--p99-budget-ms': opts.p99BudgetMs = num(k, take()); break;
+      case '--raw-sockbuf': opts.rawSockbuf = Number(take()); break;
+      case '--out': opts.out = resolve(take()); break;
+      case '-h': case '--help':
+        process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 14).join('\n') + '\n');
+        process.exit(0);
+      default: fail(`unknown option ${k}`);
+    }
+  }
+  opts.fixedRate ??= opts.clients * 100;
+}
+
+function fail(msg) {
+  process.stderr.write(`bench/run.mjs: ${msg}\n`);
+  process.exit(1);
+}
+const log = (m) => process.stderr.write(`[bench] ${m}\n`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---------- child process hygiene ----------
+const children = new Set();
+function track(child) {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+function killAll(sig = 'SIGKILL') {
+  for (const c of children) {
+    try { c.kill(sig); } catch { /* already gone */ }
+  }
+}
+process.on('exit', () => killAll('SIGKILL'));
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    log(`${sig}: stopping children`);
+    killAll('SIGTERM');
+    setTimeout(() => process.exit(130), 300).unref();
+  });
+}
+process.on('uncaughtException', (err) => {
+  process.stderr.write(`bench/run.mjs: ${err?.stack ?? err}\n`);
+  killAll('SIGKILL');
+  process.exit(1);
+});
+
+function exited(child) {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+function waitExit(child, ms) {
+  if (exited(child)) return Promise.resolve(true);
+  return new Promise((res) => {
+    const t = setTimeout(() => res(false), ms);
+    child.once('exit', () => { clearTimeout(t); res(true); });
+  });
+}
+async function stopChild(child, name) {
+  if (exited(child)) return;
+  child.kill('SIGTERM');
+  if (await waitExit(child, 5000)) return;
+  log(`${name} did not exit within 5 s of SIGTERM: SIGKILL`);
+  child.kill('SIGKILL');
+  await waitExit(child, 2000);
+}
+
+// ---------- /proc sampling ----------
+let CLK_TCK = 100;
+try { CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100; } catch { /* default */ }
+
+function cpuTicks(pid) {
+  // fields after "(comm)": state ppid ... utime is field 14, stime 15 (1-based over the whole line)
+  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
+function rssMb(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : null;
+  } catch { return null; }
+}
+// System-wide UDP counters: datagrams sent, and datagrams the kernel dropped because a socket's receive buffer was full.
+function udpCounters() {
+  try {
+    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
+    const keys = lines[0].split(/\s+/);
+    const vals = lines[1].split(/\s+/);
+    const get = (k) => Number(vals[keys.indexOf(k)]);
+    return { out: get('OutDatagrams'), drops: get('RcvbufErrors') };
+  } catch { return null; }
+}
+function sampleCpu(pid) {
+  try { return { ticks: cpuTicks(pid), t: performance.now() }; } catch { return null; }
+}
+// Busy ticks of the whole machine (all CPUs), from the first line of /proc/stat.
+function machineBusyTicks() {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = f;
+    return user + nice + system + irq + softirq + (steal || 0);
+  } catch { return null; }
+}
+// CPU used on this machine by processes other than the server and the loadgen (concurrent noise), % of one core.
+function otherCpuPercent(a, b) {
+  if (!a || !b || a.machine === null || b.machine === null || !a.server || !b.server || !a.loadgen || !b.loadgen) return null;
+  const others = (b.machine - a.machine) - (b.server.ticks - a.server.ticks) - (b.loadgen.ticks - a.loadgen.ticks);
+  return Math.max(0, (100 * others) / CLK_TCK / ((b.server.t - a.server.t) / 1000));
+}
+function sampleAll(serverPid, loadgenPid) {
+  return { server: sampleCpu(serverPid), loadgen: sampleCpu(loadgenPid), machine: machineBusyTicks() };
+}
+function cpuBetween(a, b) {
+  if (!a || !b) return null;
+  const cpuSeconds = (b.ticks - a.ticks) / CLK_TCK;
+  const wallSeconds = (b.t - a.t) / 1000;
+  return { cpuSeconds, wallSeconds, cpuPercent: (100 * cpuSeconds) / wallSeconds };
+}
+
+// ---------- servers ----------
+async function startServer(name, cmd, args, timeoutMs) {
+  log(`starting ${name}: ${[cmd, ...args].map((x) => x.replace(root + '/', '')).join(' ')}`);
+  const child = track(spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }));
+  let stderrTail = '';
+  child.stderr.on('data', (d) => {
+    stderrTail = (stderrTail + d.toString()).slice(-4000);
+  });
+  const port = await new Promise((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`no "listening <port>" line within ${timeoutMs} ms`)), timeoutMs);
+    const rl = createInterface({ input: child.stdout });
+    rl.on('line', (line) => {
+      const m = /^listening (\d+)/.exec(line);
+      if (m) { clearTimeout(timer); res(Number(m[1])); }
+    });
+    child.once('error', (e) => { clearTimeout(timer); rej(e); });
+    child.once('exit', (code, sig) => {
+      clearTimeout(timer);
+      // let the stderr pipe drain before reporting
+      setTimeout(() => rej(new Error(`exited (${sig ?? 'code ' + code}) before listening${stderrTail ? ':\n' + stderrTail.trim() : ''}`)), 50);
+    });
+  }).catch(async (e) => {
+    await stopChild(child, name);
+    throw e;
+  });
+  log(`${name} listening on port ${port} (pid ${child.pid})`);
+  return { child, port, pid: child.pid, name, stderrTail: () => stderrTail };
+}
+
+// Run the loadgen with --json; sample the server's CPU between each stepStart and step line.
+function runLoadgen(server, extraArgs, expectedSteps, stepMs) {
+  const args = ['--host', '127.0.0.1', '--port', String(server.port), '--clients', String(opts.clients),
+    '--size', String(opts.size), '--grace-ms', String(opts.graceMs), '--json', ...extraArgs];
+  const timeoutMs = 10000 + 5000 + expectedSteps * (stepMs + opts.graceMs + 1500) + 5000;
+  return new Promise((res) => {
+    const child = track(spawn(LOADGEN, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }));
+    const result = { args, connect: null, steps: [], summary: null, error: null };
+    const udp0 = udpCounters();
+    let stderr = '';
+    let stepStartSample = null;
+    child.stderr.on('data', (d) => { stderr = (stderr + d.toString()).slice(-4000); });
+    const rl = createInterface({ input: child.stdout });
+    rl.on('line', (line) => {
+      let m;
+      try { m = JSON.parse(line); } catch { log(`loadgen: ${line}`); return; }
+      if (m.type === 'connect') {
+        result.connect = m;
+        log(`  ${server.name}: ${m.connected}/${m.clients} connected, connect p50 ${fmt(m.connect.p50, 2)} ms p99 ${fmt(m.connect.p99, 2)} ms`);
+      } else if (m.type === 'stepStart') {
+        stepStartSample = sampleAll(server.pid, child.pid);
+      } else if (m.type === 'step') {
+        const end = sampleAll(server.pid, child.pid);
+        const cpu = cpuBetween(stepStartSample?.server, end.server);
+        m.otherCpuPercent = otherCpuPercent(stepStartSample, end);
+        if (cpu) {
+          m.server = {
+            cpuSeconds: cpu.cpuSeconds,
+            cpuPercent: cpu.cpuPercent,
+            cpuPerMessageUs: m.received ? (cpu.cpuSeconds / m.received) * 1e6 : null,
+            rssMb: rssMb(server.pid),
+          };
+        }
+        result.steps.push(m);
+        log(`  ${server.name}: target ${m.target}/s sent ${fmt(m.sendRate, 0)}/s recv ${m.received} delivery ${fmt(m.delivery, 4)} ` +
+          `echoes ${fmt(m.throughput, 0)}/s rtt p50 ${fmt(m.rtt.p50, 3)} p99 ${fmt(m.rtt.p99, 3)} max ${fmt(m.rtt.max, 1)} ms | ` +
+          `server cpu ${fmt(m.server?.cpuPercent, 0)}% ${fmt(m.server?.cpuPerMessageUs, 2)} us/msg | loadgen cpu ${fmt(m.loadgenCpuPercent, 0)}% | other ${fmt(m.otherCpuPercent, 0)}%`);
+      } else if (m.type === 'summary') {
+        result.summary = m;
+      }
+    });
+    const timer = setTimeout(() => {
+      result.error = `loadgen did not finish within ${timeoutMs} ms`;
+      child.kill('SIGTERM');
+      setTimeout(() => { if (!exited(child)) child.kill('SIGKILL'); }, 2000).unref();
+    }, timeoutMs);
+    child.once('error', (e) => { result.error = String(e); });
+    child.once('close', (code, sig) => {
+      clearTimeout(timer);
+      result.exitCode = code;
+      const udp1 = udpCounters();
+      result.udpRcvbufErrors = udp0 && udp1 ? udp1.drops - udp0.drops : null;
+      result.udpDatagramsSent = udp0 && udp1 ? udp1.out - udp0.out : null;
+      if (result.udpRcvbufErrors) log(`  ${server.name}: the kernel dropped ${result.udpRcvbufErrors} UDP datagrams (full receive buffers, system-wide) during this run`);
+      if (!result.error && code !== 0) {
+        result.error = `loadgen exited with ${sig ?? 'code ' + code}${stderr ? ': ' + stderr.trim() : ''}`;
+      }
+      if (result.error) log(`  ${server.name}: ${result.error}`);
+      res(result);
+    });
+  });
+}
+
+function sustained(steps) {
+  // Highest step with delivery >= 99 %, p99 <= 1000 ms and the target send rate reached (>= 90 %).
+  let best = null;
+  for (const s of steps) {
+    if (s.delivery >= 0.99 && s.rtt.p99 !== null && s.rtt.p99 <= 1000 && s.sendRate >= 0.9 * s.target) best = s;
+    else break;
+  }
+  return best;
+}
+
+// Wait (bounded) until the rest of the machine is quiet, so that the figures are ours and not a neighbour's.
+async function waitForQuiet(maxMs = 30000, thresholdPercent = 25) {
+  const t0 = Date.now();
+  let busy = null;
+  for (;;) {
+    const a = machineBusyTicks();
+    await sleep(1000);
+    const b = machineBusyTicks();
+    busy = a === null || b === null ? 0 : (100 * (b - a)) / CLK_TCK;
+    if (busy < thresholdPercent) return busy;
+    if (Date.now() - t0 >= maxMs) {
+      log(`the machine is still busy (${fmt(busy, 0)}% of a core used by other processes); measuring anyway`);
+      return busy;
+    }
+    log(`waiting for a quiet machine: other processes use ${fmt(busy, 0)}% of a core`);
+  }
+}
+
+async function benchServer(name, cmd, args, startTimeoutMs) {
+  const out = { name, command: [cmd, ...args].map((x) => x.replace(root + '/', '')).join(' ') };
+  out.backgroundCpuPercentAtStart = await waitForQuiet();
+  let server;
+  try {
+    server = await startServer(name, cmd, args, startTimeoutMs);
+  } catch (e) {
+    out.error = `${name} server did not start: ${e.message}`;
+    log(out.error);
+    return out;
+  }
+  try {
+    await sleep(1000);
+    log(`${name}: idle with no peers for ${opts.idleMs} ms`);
+    const a = sampleCpu(server.pid);
+    await sleep(opts.idleMs);
+    const idle = cpuBetween(a, sampleCpu(server.pid));
+    out.idle = idle && { ...idle, rssMb: rssMb(server.pid) };
+    log(`${name}: idle CPU ${fmt(idle?.cpuPercent, 2)}% of one core`);
+
+    log(`${name}: rising rate ${opts.rates.join(',')} msg/s, ${opts.stepMs} ms steps, ${opts.clients} clients x ${opts.size} B reliable`);
+    const rising = await runLoadgen(server, ['--rates', opts.rates.join(','), '--step-ms', String(opts.stepMs)],
+      opts.rates.length, opts.stepMs);
+    out.rising = rising;
+    const best = sustained(rising.steps);
+    const last = rising.steps.at(-1);
+    out.maxSustained = best && {
+      rate: best.target, throughput: best.throughput, delivery: best.delivery, rtt: best.rtt,
+      serverCpuPercent: best.server?.cpuPercent ?? null, loadgenCpuPercent: best.loadgenCpuPercent,
+      reachedTopRate: best === last && best.target === opts.rates.at(-1),
+    };
+    out.udpRcvbufErrors = { rising: rising.udpRcvbufErrors };
+    const inBudget = rising.steps.filter((st) => st.delivery >= 0.99 && st.rtt.p99 !== null && st.rtt.p99 <= opts.p99BudgetMs && st.sendRate >= 0.9 * st.target);
+    const bestInBudget = inBudget.at(-1);
+    out.maxWithinP99Budget = bestInBudget ? { budgetMs: opts.p99BudgetMs, rate: bestInBudget.target, throughput: bestInBudget.throughput, rtt: bestInBudget.rtt } : { budgetMs: opts.p99BudgetMs, rate: 0 };
+    if (rising.connect?.connectFailed) out.connectFailed = rising.connect.connectFailed;
+    out.stoppedAt = rising.summary?.stopReason ? { rate: rising.summary.stoppedAt, reason: rising.summary.stopReason, loadgenCpuPercent: last?.loadgenCpuPercent ?? null } : null;
+    if (exited(server.child)) throw new Error(`${name} server exited during the rising-rate run:\n${server.stderrTail().trim()}`);
+
+    await sleep(1000);
+    log(`${name}: fixed ${opts.fixedRate} msg/s for ${opts.fixedMs} ms`);
+    const fixed = await runLoadgen(server, ['--fixed-rate', String(opts.fixedRate), '--duration-ms', String(opts.fixedMs)], 1, opts.fixedMs);
+    const fs = fixed.steps[0];
+    out.fixed = fs ? {
+      rate: opts.fixedRate, sendRate: fs.sendRate, received: fs.received, delivery: fs.delivery, throughput: fs.throughput,
+      rtt: fs.rtt, server: fs.server ?? null, loadgenCpuPercent: fs.loadgenCpuPercent, connect: fixed.connect?.connect ?? null,
+      // all UDP datagrams on the machine during the run (both directions) per echoed message; ENet's floor is ~4
+      // (data, its ack, the echo, its ack) when nothing is batched
+      udpDatagramsPerMessage: fixed.udpDatagramsSent && fs.received ? fixed.udpDatagramsSent / fs.received : null,
+    } : null;
+    out.udpRcvbufErrors.fixed = fixed.udpRcvbufErrors;
+    if (fixed.connect?.connectFailed) out.connectFailed = (out.connectFailed ?? 0) + fixed.connect.connectFailed;
+    if (fixed.error) out.fixedError = fixed.error;
+    if (rising.error) out.risingError = rising.error;
+    out.maxOtherCpuPercent = Math.max(0, ...[...rising.steps, ...fixed.steps].map((st) => st.otherCpuPercent ?? 0));
+    if (exited(server.child)) throw new Error(`${name} server exited during the fixed-rate run:\n${server.stderrTail().trim()}`);
+  } catch (e) {
+    out.error = e.message;
+    log(`${name}: ${e.message}`);
+  } finally {
+    await stopChild(server.child, name);
+    log(`${name}: stopped`);
+  }
+  return out;
+}
+
+// ---------- report ----------
+function fmt(v, d = 2) {
+  return v === null || v === undefined || Number.isNaN(v) ? '-' : Number(v).toFixed(d);
+}
+function ratio(a, b) {
+  return a !== null && a !== undefined && b ? a / b : null;
+}
+
+function table(raw, ours, comparison) {
+  const cols = [['', 44], ['raw C echo', 16], ['ours', 16], ['ours/raw', 10]];
+  const line = (cells) => cells.map((c, i) => (i === 0 ? String(c).padEnd(cols[i][1]) : String(c).padStart(cols[i][1]))).join('');
+  const rows = [];
+  rows.push(line(cols.map((c) => c[0])));
+  rows.push('-'.repeat(cols.reduce((n, c) => n + c[1], 0)));
+  const ms = (r) => r?.maxSustained;
+  const sustainedLabel = (r) => (ms(r) ? `${ms(r).reachedTopRate ? '>=' : ''}${ms(r).rate}` : (r?.rising ? '0' : '-'));
+  rows.push(line(['highest sustained rate (msg/s)', sustainedLabel(raw), sustainedLabel(ours), fmt(comparison.throughputRatio, 3)]));
+  rows.push(line(['  echo throughput there (msg/s)', fmt(ms(raw)?.throughput, 0), fmt(ms(ours)?.throughput, 0), '']));
+  rows.push(line(['  p99 RTT there (ms)', fmt(ms(raw)?.rtt.p99, 3), fmt(ms(ours)?.rtt.p99, 3), '']));
+  rows.push(line(['  server CPU there (% of one core)', fmt(ms(raw)?.serverCpuPercent, 0), fmt(ms(ours)?.serverCpuPercent, 0), '']));
+  rows.push(line(['  loadgen CPU there (% of one core)', fmt(ms(raw)?.loadgenCpuPercent, 0), fmt(ms(ours)?.loadgenCpuPercent, 0), '']));
+  rows.push(line(['  next step failed at (msg/s)', raw?.stoppedAt ? raw.stoppedAt.rate : '-', ours?.stoppedAt ? ours.stoppedAt.rate : '-', '']));
+  rows.push(line([`highest rate with p99 <= ${opts.p99BudgetMs} ms (msg/s)`, fmt(raw?.maxWithinP99Budget?.rate, 0), fmt(ours?.maxWithinP99Budget?.rate, 0), fmt(ratio(ours?.maxWithinP99Budget?.rate, raw?.maxWithinP99Budget?.rate), 3)]));
+  const f = (r) => r?.fixed;
+  const drops = (r) => (r?.udpRcvbufErrors ? `${r.udpRcvbufErrors.rising ?? '-'} / ${r.udpRcvbufErrors.fixed ?? '-'}` : '-');
+  rows.push(line([`fixed ${opts.fixedRate} msg/s, ${opts.fixedMs / 1000} s: delivery`, fmt(f(raw)?.delivery, 4), fmt(f(ours)?.delivery, 4), '']));
+  rows.push(line(['  RTT p50 (ms)', fmt(f(raw)?.rtt.p50, 3), fmt(f(ours)?.rtt.p50, 3), fmt(ratio(f(ours)?.rtt.p50, f(raw)?.rtt.p50), 2)]));
+  rows.push(line(['  RTT p99 (ms)', fmt(f(raw)?.rtt.p99, 3), fmt(f(ours)?.rtt.p99, 3), fmt(comparison.fixedP99Ratio, 2)]));
+  rows.push(line(['  server CPU (% of one core)', fmt(f(raw)?.server?.cpuPercent, 1), fmt(f(ours)?.server?.cpuPercent, 1), fmt(ratio(f(ours)?.server?.cpuPercent, f(raw)?.server?.cpuPercent), 2)]));
+  rows.push(line(['  server CPU per message (us)', fmt(f(raw)?.server?.cpuPerMessageUs, 2), fmt(f(ours)?.server?.cpuPerMessageUs, 2), fmt(comparison.cpuPerMessageRatio, 2)]));
+  rows.push(line(['  server RSS (MB)', fmt(f(raw)?.server?.rssMb, 1), fmt(f(ours)?.server?.rssMb, 1), '']));
+  rows.push(line(['  loadgen CPU (% of one core)', fmt(f(raw)?.loadgenCpuPercent, 1), fmt(f(ours)?.loadgenCpuPercent, 1), '']));
+  rows.push(line(['  UDP datagrams per message', fmt(f(raw)?.udpDatagramsPerMessage, 2), fmt(f(ours)?.udpDatagramsPerMessage, 2), '']));
+  rows.push(line(['UDP drops, rising / fixed run', drops(raw), drops(ours), '']));
+  rows.push(line(['idle, no peers: server CPU (% of one core)', fmt(raw?.idle?.cpuPercent, 2), fmt(ours?.idle?.cpuPercent, 2), '']));
+  const notes = [];
+  for (const r of [raw, ours]) {
+    if (!r) continue;
+    if (r.error) {
+      const lines = r.error.split('\n').map((l) => l.trim()).filter(Boolean);
+      const detail = lines.slice(1).find((l) => !l.startsWith('at ')) ?? '';
+      notes.push(`${r.name}: ${lines[0]}${detail ? ' ' + detail : ''}`.slice(0, 400));
+    }
+    if (r.maxOtherCpuPercent > 20) {
+      notes.push(`${r.name}: other processes on this machine used up to ${fmt(r.maxOtherCpuPercent, 0)}% of a core during some steps ` +
+        `(see otherCpuPercent per step in the JSON): those figures are disturbed, rerun on a quiet machine`);
+    }
+    if (r.connectFailed) notes.push(`${r.name}: ${r.connectFailed} client connections failed`);
+    if (r.udpRcvbufErrors?.rising || r.udpRcvbufErrors?.fixed) {
+      notes.push(`${r.name}: UDP datagrams dropped by the kernel (full socket buffers): ${r.udpRcvbufErrors.rising ?? 0} in the rising run, ` +
+        `${r.udpRcvbufErrors.fixed ?? 0} in the fixed run; each forces an ENet retransmit and shows up as RTT spikes`);
+    }
+    if (r.stoppedAt) notes.push(`${r.name}: stepping stopped at ${r.stoppedAt.rate} msg/s: ${r.stoppedAt.reason} (loadgen CPU ${fmt(r.stoppedAt.loadgenCpuPercent, 0)}%)`);
+    if (r.maxSustained?.reachedTopRate) notes.push(`${r.name}: sustained the highest rate tried; its limit is higher`);
+    if (r.maxSustained && r.maxSustained.loadgenCpuPercent >= 85) {
+      notes.push(`${r.name}: the loadgen used ${fmt(r.maxSustained.loadgenCpuPercent, 0)}% of a core at the top rate: on 2 cores the machine, not only the server, is the limit there`);
+    }
+  }
+  return rows.join('\n') + (notes.length ? '\n\n' + notes.map((n) => `* ${n}`).join('\n') : '') + '\n';
+}
+
+// ---------- main ----------
+const started = Date.now();
+try {
+  buildCPrograms();
+} catch (e) {
+  fail(e.message);
+}
+for (const p of [LOADGEN, ECHO_C]) if (!existsSync(p)) fail(`${p} missing after the build`);
+log(`config: ${JSON.stringify({ ...opts, out: undefined })}`);
+
+const results = {
+  date: new Date().toISOString(),
+  machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavgAtStart: loadavg() },
+  config: { ...opts, out: undefined },
+  raw: null,
+  ours: null,
+};
+
+if (opts.only !== 'ours') {
+  results.raw = await benchServer('raw', ECHO_C, ['0', '256', '2', String(opts.rawSockbuf)], 5000);
+}
+if (opts.only !== 'raw') {
+  if (!existsSync(DIST)) {
+    const msg = `dist/index.js not found: build the package first (npm run build); our server was not measured`;
+    log(msg);
+    results.ours = { name: 'ours', error: msg };
+  } else {
+    results.ours = await benchServer('ours', process.execPath, [ECHO_OURS, '0', '256'], 20000);
+  }
+}
+
+const comparison = {
+  p99BudgetRateRatio: ratio(results.ours?.maxWithinP99Budget?.rate, results.raw?.maxWithinP99Budget?.rate),
+  throughputRatio: ratio(results.ours?.maxSustained?.rate, results.raw?.maxSustained?.rate),
+  echoThroughputRatio: ratio(results.ours?.maxSustained?.throughput, results.raw?.maxSustained?.throughput),
+  fixedP99Ratio: ratio(results.ours?.fixed?.rtt?.p99, results.raw?.fixed?.rtt?.p99),
+  cpuPerMessageRatio: ratio(results.ours?.fixed?.server?.cpuPerMessageUs, results.raw?.fixed?.server?.cpuPerMessageUs),
+  oursIdleCpuPercent: results.ours?.idle?.cpuPercent ?? null,
+};
+results.comparison = comparison;
+results.elapsedSeconds = (Date.now() - started) / 1000;
+
+mkdirSync(dirname(opts.out), { recursive: true });
+writeFileSync(opts.out, JSON.stringify(results, null, 2) + '\n');
+process.stdout.write('\n' + table(results.raw, results.ours, comparison));
+log(`results written to ${opts.out.replace(root + '/', '')} (${fmt(results.elapsedSeconds, 0)} s)`);
+const ok = [results.raw, results.ours].every((r) => r === null || !r.error);
+process.exit(ok ? 0 : 1);
