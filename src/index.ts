@@ -21,8 +21,38 @@ export {
   PeerStatistic,
 } from './shared/enums.js';
 export { ENetError } from './shared/errors.js';
-export { ENetPacketUtils } from './shared/codec/index.js';
-export type { NetworkNode } from './shared/codec/index.js';
+export {
+  ENetPacketUtils,
+  Vector2,
+  Vector2i,
+  Rect2,
+  Rect2i,
+  Vector3,
+  Vector3i,
+  Transform2D,
+  Vector4,
+  Vector4i,
+  Plane,
+  Quaternion,
+  AABB,
+  Basis,
+  Transform3D,
+  Projection,
+  Color,
+  StringName,
+  NodePath,
+  RID,
+  VariantFloat,
+  PackedStringArray,
+  PackedVector2Array,
+  PackedVector3Array,
+  PackedVector4Array,
+  PackedColorArray,
+  VariantType,
+  typedArray,
+  typedDictionary,
+} from './shared/codec/index.js';
+export type { NetworkNode, NodeState, CodecLimits } from './shared/codec/index.js';
 
 /** The process-wide server, as the seed's `ENetServer` singleton. */
 export const ENetServer = new ENetServerSupervisor();
