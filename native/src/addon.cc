@@ -1,0 +1,309 @@
+// The N-API surface of enet_actor: argument checking and JS <-> C++ conversion only.
+// Everything else lives in reactor.cc. See docs/protocol.md ("Native module API").
+//
+// JS argument types
+// -----------------
+// "shared memory" below means: a SharedArrayBuffer, or any TypedArray / DataView whose buffer is
+// a SharedArrayBuffer (then the view's own bytes are used: its byteOffset is where the table or
+// ring header starts). Plain ArrayBuffers are refused (they can be detached or moved; the
+// native side keeps raw pointers). JS must keep the memory alive until reactorDestroy().
+//
+//   reactorCreate(inbound: shared memory, outbound: shared memory, counters: shared memory): number
+//       inbound/outbound: a ring (256-byte header whose CAPACITY slot (Int32 #32) is already
+//       written: a power of two >= 65536, and 256 + CAPACITY <= byteLength), 8-aligned.
+//       counters: >= 128 bytes (16 x f64), 8-aligned.
+//   hostCreate(reactorId: number, options: {
+//         address?: string,           // dotted IPv4, default "0.0.0.0"; ignored for client hosts
+//         port?: number,              // integer 0..65535; undefined = client host (no bind)
+//         peers: number,              // integer 1..4095
+//         channels: number,           // integer 1..255
+//         compression: number,        // 0 none, 1 range coder; others throw ERR_UNAVAILABLE
+//         maxPacketSize: number,      // integer >= 1; 16 + it must be <= inbound capacity/2 - 8
+//         stats: shared memory,       // >= peers * 64 bytes, 4-aligned
+//       }): { host: number, port: number }
+//   service(reactorId: number, timeoutMs: number): number   // bits: 1 notify, 2 destroyed
+//       timeoutMs is clamped to 0..2^31-1 (NaN -> 0). An unknown id returns 2.
+//   wake(reactorId: number): undefined                       // unknown id: no-op
+//   reactorDestroy(reactorId: number): undefined             // idempotent
+//
+// Errors: a wrong JS type -> TypeError, a value out of range -> RangeError (both with
+// code 'ERR_INVALID_PARAMETER'); ENet / OS failures -> Error with code 'ERR_CANT_CREATE' or
+// 'ERR_UNAVAILABLE' (see reactor.cc).
+//
+// Lifetime of the shared memory: native code keeps raw pointers into it. As a safety net (a
+// forgotten SharedArrayBuffer would otherwise be collected while native code still writes into
+// it: silent heap corruption), every environment keeps a strong reference to each buffer it hands
+// to reactorCreate/hostCreate until that reactor is destroyed (released by reactorDestroy in the
+// same environment, by a later call of this environment once the reactor is gone, or at the
+// environment's teardown). JS should still own its buffers for as long as the reactor lives:
+// a buffer handed over by a worker that then exits is kept alive only by the JS that still has it.
+//
+// No static JS state: each environment (main thread, every worker) gets its own instance data;
+// the only process-wide state is the reactor registry (reactor.cc).
+
+#include <napi.h>
+
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "reactor.h"
+
+namespace {
+
+using enet_actor::HostCreated;
+using enet_actor::HostOptions;
+using enet_actor::Reactor;
+using enet_actor::ReactorError;
+using enet_actor::SharedMemory;
+
+constexpr const char* INVALID = "ERR_INVALID_PARAMETER";
+
+template <typename E>
+[[noreturn]] void throwWithCode(Napi::Env env, const char* code, const std::string& message) {
+  E err = E::New(env, message);
+  err.Value().Set("code", Napi::String::New(env, code));
+  throw err;
+}
+
+[[noreturn]] void typeError(Napi::Env env, const std::string& message) {
+  throwWithCode<Napi::TypeError>(env, INVALID, message);
+}
+
+[[noreturn]] void rangeError(Napi::Env env, const std::string& message) {
+  throwWithCode<Napi::RangeError>(env, INVALID, message);
+}
+
+[[noreturn]] void reactorError(Napi::Env env, const ReactorError& e) {
+  throwWithCode<Napi::Error>(env, e.code(), e.what());
+}
+
+// A reactor id: must be a number; anything that is not a valid id maps to 0 (never registered).
+uint32_t reactorIdArg(const Napi::CallbackInfo& info, size_t i) {
+  Napi::Value v = info[i];
+  if (!v.IsNumber()) typeError(info.Env(), "reactorId must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 1 && d <= 4294967295.0) || std::floor(d) != d) return 0;
+  return static_cast<uint32_t>(d);
+}
+
+// An integer in [lo, hi]; `name` for messages.
+uint32_t integerValue(Napi::Env env, Napi::Value v, const std::string& name, double lo, double hi) {
+  if (!v.IsNumber()) typeError(env, name + " must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= lo && d <= hi) || std::floor(d) != d) {
+    rangeError(env, name + " must be an integer from " + std::to_string(static_cast<uint64_t>(lo)) +
+                        " to " + std::to_string(static_cast<uint64_t>(hi)));
+  }
+  return static_cast<uint32_t>(d);
+}
+
+size_t elementSize(napi_typedarray_type t) {
+  switch (t) {
+    case napi_int8_array:
+    case napi_uint8_array:
+    case napi_uint8_clamped_array:
+      return 1;
+    case napi_int16_array:
+    case napi_uint16_array:
+      return 2;
+    case napi_int32_array:
+    case napi_uint32_array:
+    case napi_float32_array:
+      return 4;
+    case napi_float64_array:
+    case napi_bigint64_array:
+    case napi_biguint64_array:
+      return 8;
+    default:
+      return 0;
+  }
+}
+
+// See "shared memory" above. In Node 20, napi_get_arraybuffer_info refuses a SharedArrayBuffer,
+// so a bare SharedArrayBuffer is wrapped in a Uint8Array and read with napi_get_typedarray_info.
+SharedMemory sharedMemoryArg(Napi::Env env, Napi::Value v, const std::string& name) {
+  Napi::Object global = env.Global();
+  Napi::Value sabCtorValue = global.Get("SharedArrayBuffer");
+  if (!sabCtorValue.IsFunction()) typeError(env, "SharedArrayBuffer is not available in this context");
+  Napi::Function sabCtor = sabCtorValue.As<Napi::Function>();
+  const std::string expected = name + " must be a SharedArrayBuffer or a TypedArray/DataView over one";
+
+  Napi::Value view = v;
+  if (!v.IsTypedArray() && !v.IsDataView()) {
+    if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(sabCtor)) typeError(env, expected);
+    view = global.Get("Uint8Array").As<Napi::Function>().New({v});
+  }
+
+  SharedMemory mem;
+  napi_value buffer = nullptr;
+  void* data = nullptr;
+  size_t offset = 0;
+  if (view.IsTypedArray()) {
+    napi_typedarray_type type;
+    size_t length = 0;
+    NAPI_THROW_IF_FAILED(env, napi_get_typedarray_info(env, view, &type, &length, &data, &buffer, &offset),
+                         SharedMemory());
+    const size_t size = elementSize(type);
+    if (size == 0) typeError(env, expected);
+    mem.length = length * size;
+  } else {
+    size_t length = 0;
+    NAPI_THROW_IF_FAILED(env, napi_get_dataview_info(env, view, &length, &data, &buffer, &offset),
+                         SharedMemory());
+    mem.length = length;
+  }
+  if (!Napi::Value(env, buffer).As<Napi::Object>().InstanceOf(sabCtor)) typeError(env, expected);
+  mem.data = static_cast<uint8_t*>(data);
+  return mem;
+}
+
+// Per-environment data: the buffers this environment handed to each reactor (see the top).
+struct EnvData {
+  std::unordered_map<uint32_t, std::vector<Napi::Reference<Napi::Value>>> keep;
+
+  void hold(uint32_t id, Napi::Value v) { keep[id].push_back(Napi::Persistent(v)); }
+  void release(uint32_t id) { keep.erase(id); }
+  // Drops the references of reactors destroyed from another environment.
+  void sweep() {
+    for (auto it = keep.begin(); it != keep.end();) {
+      it = enet_actor::findReactor(it->first) ? std::next(it) : keep.erase(it);
+    }
+  }
+};
+
+EnvData& envData(Napi::Env env) { return *env.GetInstanceData<EnvData>(); }
+
+std::shared_ptr<Reactor> existingReactor(Napi::Env env, uint32_t id) {
+  std::shared_ptr<Reactor> r = enet_actor::findReactor(id);
+  if (!r) {
+    throwWithCode<Napi::Error>(env, INVALID, "reactor " + std::to_string(id) + " does not exist (destroyed?)");
+  }
+  return r;
+}
+
+// ---- reactorCreate(inbound, outbound, counters): number
+Napi::Value ReactorCreate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const SharedMemory inbound = sharedMemoryArg(env, info[0], "inbound");
+  const SharedMemory outbound = sharedMemoryArg(env, info[1], "outbound");
+  const SharedMemory counters = sharedMemoryArg(env, info[2], "counters");
+  std::shared_ptr<Reactor> reactor;
+  try {
+    enet_actor::ensureEnetInitialized();
+    reactor = std::make_shared<Reactor>(inbound, outbound, counters);
+  } catch (const ReactorError& e) {
+    reactorError(env, e);
+  }
+  const uint32_t id = enet_actor::registerReactor(std::move(reactor));
+  EnvData& data = envData(env);
+  data.sweep();
+  data.hold(id, info[0]);
+  data.hold(id, info[1]);
+  data.hold(id, info[2]);
+  return Napi::Number::New(env, id);
+}
+
+// ---- hostCreate(reactorId, options): { host, port }
+Napi::Value HostCreate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const uint32_t id = reactorIdArg(info, 0);
+  if (!info[1].IsObject()) typeError(env, "options must be an object");
+  Napi::Object o = info[1].As<Napi::Object>();
+
+  HostOptions opt;
+  Napi::Value port = o.Get("port");
+  opt.server = !port.IsUndefined();
+  if (opt.server) {
+    opt.port = static_cast<uint16_t>(integerValue(env, port, "options.port", 0, 65535));
+    Napi::Value address = o.Get("address");
+    if (address.IsUndefined() || address.IsNull()) {
+      opt.address = "0.0.0.0";
+    } else if (address.IsString()) {
+      opt.address = address.As<Napi::String>().Utf8Value();
+    } else {
+      typeError(env, "options.address must be a string");
+    }
+  }
+  opt.peers = integerValue(env, o.Get("peers"), "options.peers", 1, enet_actor::proto::MAX_PEERS);
+  opt.channels = integerValue(env, o.Get("channels"), "options.channels", 1, enet_actor::proto::MAX_CHANNELS);
+  opt.compression = integerValue(env, o.Get("compression"), "options.compression", 0, 255);
+  opt.maxPacketSize = integerValue(env, o.Get("maxPacketSize"), "options.maxPacketSize", 1, 1u << 30);
+  Napi::Value stats = o.Get("stats");
+  opt.stats = sharedMemoryArg(env, stats, "options.stats");
+  const uint64_t statsNeeded = static_cast<uint64_t>(opt.peers) * enet_actor::proto::STATS_ROW_BYTES;
+  if (opt.stats.length < statsNeeded) {
+    rangeError(env, "options.stats must be at least peers * 64 = " + std::to_string(statsNeeded) +
+                        " bytes (got " + std::to_string(opt.stats.length) + ")");
+  }
+  if (reinterpret_cast<uintptr_t>(opt.stats.data) % 4 != 0) rangeError(env, "options.stats must be 4-aligned");
+
+  std::shared_ptr<Reactor> reactor = existingReactor(env, id);
+  HostCreated created;
+  try {
+    created = reactor->createHost(opt);
+  } catch (const ReactorError& e) {
+    reactorError(env, e);
+  }
+  envData(env).hold(id, stats);
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("host", Napi::Number::New(env, created.host));
+  result.Set("port", Napi::Number::New(env, created.port));
+  return result;
+}
+
+// ---- service(reactorId, timeoutMs): number
+Napi::Value Service(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const uint32_t id = reactorIdArg(info, 0);
+  if (!info[1].IsNumber()) typeError(env, "timeoutMs must be a number");
+  double t = info[1].As<Napi::Number>().DoubleValue();
+  int timeoutMs = 0;
+  if (t > 0) timeoutMs = t >= static_cast<double>(std::numeric_limits<int>::max())
+                             ? std::numeric_limits<int>::max()
+                             : static_cast<int>(t);
+  std::shared_ptr<Reactor> reactor = enet_actor::findReactor(id);
+  if (!reactor) return Napi::Number::New(env, enet_actor::proto::SERVICE_DESTROYED);
+  return Napi::Number::New(env, reactor->service(timeoutMs));
+}
+
+// ---- wake(reactorId): undefined
+Napi::Value Wake(const Napi::CallbackInfo& info) {
+  const uint32_t id = reactorIdArg(info, 0);
+  std::shared_ptr<Reactor> reactor = enet_actor::findReactor(id);
+  if (reactor) reactor->wake();
+  return info.Env().Undefined();
+}
+
+// ---- reactorDestroy(reactorId): undefined
+Napi::Value ReactorDestroy(const Napi::CallbackInfo& info) {
+  const uint32_t id = reactorIdArg(info, 0);
+  std::shared_ptr<Reactor> reactor = enet_actor::findReactor(id);
+  if (reactor) {
+    reactor->destroy();  // flush + destroy hosts, mark destroyed, wake
+    enet_actor::unregisterReactor(id);
+  }
+  // Nothing native points into this reactor's buffers any more once destroy() returned: a
+  // service() still running on another thread re-checks `destroyed` under the mutex first.
+  EnvData& data = envData(info.Env());
+  data.release(id);
+  data.sweep();
+  return info.Env().Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  env.SetInstanceData(new EnvData());  // deleted (references released) at environment teardown
+  exports.Set("reactorCreate", Napi::Function::New(env, ReactorCreate, "reactorCreate"));
+  exports.Set("hostCreate", Napi::Function::New(env, HostCreate, "hostCreate"));
+  exports.Set("service", Napi::Function::New(env, Service, "service"));
+  exports.Set("wake", Napi::Function::New(env, Wake, "wake"));
+  exports.Set("reactorDestroy", Napi::Function::New(env, ReactorDestroy, "reactorDestroy"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(enet_actor, Init)

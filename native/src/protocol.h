@@ -1,0 +1,92 @@
+// Record kinds, offsets, flags and table layouts shared with JS.
+// docs/protocol.md is the contract; src/shared/protocol.ts mirrors these values.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "enet_actor assumes a little-endian machine (ring records are little-endian)"
+#endif
+
+namespace enet_actor {
+namespace proto {
+
+// ---- record header (every record payload starts with these 16 bytes) ----
+constexpr uint32_t REC_KIND = 0;      // u8
+constexpr uint32_t REC_CHANNEL = 1;   // u8
+constexpr uint32_t REC_FLAGS = 2;     // u16
+constexpr uint32_t REC_HOST = 4;      // u32
+constexpr uint32_t REC_SLOT = 8;      // u32
+constexpr uint32_t REC_PEER_ID = 12;  // u32
+constexpr uint32_t REC_HEADER_BYTES = 16;
+
+constexpr uint16_t FLAG_RELIABLE = 1;
+
+// ---- inbound (native -> JS) ----
+constexpr uint8_t IN_CONNECT = 1;     // body: u32 data, u8[4] ipv4, u16 port, u16 reserved
+constexpr uint8_t IN_DISCONNECT = 2;  // body: u32 data, u32 cause
+constexpr uint8_t IN_RECEIVE = 3;     // body: packet bytes
+constexpr uint8_t IN_ERROR = 4;       // body: i32 code
+
+constexpr uint32_t IN_CONNECT_BODY = 12;
+constexpr uint32_t IN_DISCONNECT_BODY = 8;
+constexpr uint32_t IN_ERROR_BODY = 4;
+
+constexpr uint32_t CAUSE_REMOTE = 1;     // remote disconnected or timed out
+constexpr uint32_t CAUSE_REQUESTED = 2;  // a disconnect we requested completed
+constexpr uint32_t CAUSE_CONNECT_FAILED = 3;  // outgoing connection never completed
+
+// ---- outbound (JS -> native) ----
+constexpr uint8_t OUT_SEND = 1;             // body: bytes
+constexpr uint8_t OUT_SEND_MULTI = 2;       // body: u32 count, count x (u32 slot, u32 peerId), bytes
+constexpr uint8_t OUT_DISCONNECT = 3;       // flags: 0 later, 1 now, 2 reset; body: u32 data
+constexpr uint8_t OUT_CONNECT = 4;          // body: u8[4] ipv4, u16 port, u16 channelCount, u32 data
+constexpr uint8_t OUT_SET_COMPRESSION = 5;  // body: u32 mode
+constexpr uint8_t OUT_DESTROY_HOST = 6;     // no body
+
+constexpr uint16_t DISCONNECT_LATER = 0;
+constexpr uint16_t DISCONNECT_NOW = 1;
+constexpr uint16_t DISCONNECT_RESET = 2;
+
+constexpr uint32_t OUT_CONNECT_BODY = 12;
+
+constexpr uint32_t COMPRESSION_NONE = 0;
+constexpr uint32_t COMPRESSION_RANGE_CODER = 1;
+
+// ---- stats table: peerCount rows of 16 u32 ----
+constexpr uint32_t STATS_ROW_U32 = 16;
+constexpr uint32_t STATS_ROW_BYTES = STATS_ROW_U32 * 4;
+constexpr uint32_t STATS_PEER_ID = 0;
+constexpr uint32_t STATS_STATE = 1;
+constexpr uint32_t STATS_FIRST_STATISTIC = 2;  // 14 PeerStatistic values in Godot's order
+constexpr uint32_t STATS_INTERVAL_MS = 20;
+
+// ---- counters table: 16 f64 per reactor ----
+constexpr uint32_t COUNTERS_SLOTS = 16;
+constexpr uint32_t COUNTERS_BYTES = COUNTERS_SLOTS * 8;
+enum Counter : uint32_t {
+  C_PACKETS_IN = 0,
+  C_BYTES_IN = 1,
+  C_PACKETS_OUT = 2,
+  C_BYTES_OUT = 3,
+  C_INBOUND_STALLS = 4,
+  C_DROPPED_STALE = 5,
+  C_SEND_FAILURES = 6,
+  C_CONNECTS = 7,
+  C_DISCONNECTS = 8,
+  C_MALFORMED = 9,  // addition: outbound records native could not parse (see report)
+  C_COUNT = 10,
+};
+
+// ---- service() result bits ----
+constexpr int SERVICE_NOTIFY = 1;     // JS must Atomics.notify(inboundHeader, DOORBELL)
+constexpr int SERVICE_DESTROYED = 2;  // the reactor is gone: end the loop
+
+// ---- ENet limits ----
+constexpr uint32_t MAX_PEERS = 4095;
+constexpr uint32_t MAX_CHANNELS = 255;
+constexpr uint32_t EVENTS_PER_PASS = 4096;
+
+}  // namespace proto
+}  // namespace enet_actor

@@ -1,0 +1,777 @@
+#include "reactor.h"
+
+#include <errno.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <unordered_map>
+
+namespace enet_actor {
+
+using namespace proto;
+
+namespace {
+
+uint64_t nowMs() {
+  using namespace std::chrono;
+  return static_cast<uint64_t>(
+      duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count());
+}
+
+inline uint16_t rd16(const uint8_t* p) {
+  uint16_t v;
+  std::memcpy(&v, p, 2);
+  return v;
+}
+inline uint32_t rd32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+inline void wr16(uint8_t* p, uint16_t v) { std::memcpy(p, &v, 2); }
+inline void wr32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }
+
+inline void writeHeader(uint8_t* p, uint8_t kind, uint8_t channel, uint16_t flags, uint32_t host,
+                        uint32_t slot, uint32_t peerId) {
+  p[REC_KIND] = kind;
+  p[REC_CHANNEL] = channel;
+  wr16(p + REC_FLAGS, flags);
+  wr32(p + REC_HOST, host);
+  wr32(p + REC_SLOT, slot);
+  wr32(p + REC_PEER_ID, peerId);
+}
+
+inline void storeRelaxed(uint32_t* p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
+
+std::string errnoText(int e) {
+  char buf[128];
+  // GNU strerror_r returns the message (possibly not in buf).
+  const char* s = strerror_r(e, buf, sizeof buf);
+  return s ? std::string(s) : std::string("errno ") + std::to_string(e);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Construction / destruction
+
+Reactor::Reactor(SharedMemory inbound, SharedMemory outbound, SharedMemory counters) {
+  auto ringView = [](SharedMemory m, const char* name) {
+    if (m.data == nullptr || m.length < ring::HEADER_BYTES + ring::MIN_CAPACITY) {
+      throw ReactorError("ERR_INVALID_PARAMETER",
+                         std::string(name) + " ring is too small (need 256 + at least 65536 bytes)");
+    }
+    if (reinterpret_cast<uintptr_t>(m.data) % 8 != 0) {
+      throw ReactorError("ERR_INVALID_PARAMETER", std::string(name) + " ring memory is not 8-aligned");
+    }
+    const int32_t cap = __atomic_load_n(reinterpret_cast<int32_t*>(m.data) + ring::CAPACITY,
+                                        __ATOMIC_SEQ_CST);
+    const uint64_t capacity = static_cast<uint32_t>(cap);
+    if (!ring::validCapacity(capacity) || ring::HEADER_BYTES + capacity > m.length) {
+      throw ReactorError("ERR_INVALID_PARAMETER",
+                         std::string(name) + " ring header CAPACITY (" + std::to_string(capacity) +
+                             ") must be a power of two >= 65536 with 256 + CAPACITY <= byteLength (" +
+                             std::to_string(m.length) + ")");
+    }
+    return ring::View(m.data, static_cast<uint32_t>(capacity));
+  };
+  const ring::View in = ringView(inbound, "inbound");
+  const ring::View out = ringView(outbound, "outbound");
+  if (counters.data == nullptr || counters.length < COUNTERS_BYTES ||
+      reinterpret_cast<uintptr_t>(counters.data) % 8 != 0) {
+    throw ReactorError("ERR_INVALID_PARAMETER", "counters table must be >= 128 bytes, 8-aligned");
+  }
+  eventFd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (eventFd_ < 0) {
+    throw ReactorError("ERR_CANT_CREATE", "eventfd failed: " + errnoText(errno));
+  }
+  inbound_ = ring::Producer(in);
+  outbound_ = ring::Consumer(out);
+  inCapacity_ = in.capacity();
+  countersMem_ = reinterpret_cast<double*>(counters.data);
+  for (uint32_t i = 0; i < COUNTERS_SLOTS; ++i) {
+    uint64_t bits = __atomic_load_n(reinterpret_cast<uint64_t*>(countersMem_ + i), __ATOMIC_RELAXED);
+    std::memcpy(&counters_[i], &bits, 8);
+  }
+  lastStatsMs_ = nowMs();
+  hostsChangedLocked();
+}
+
+Reactor::~Reactor() {
+  for (auto& h : hosts_) {
+    if (h && h->enet) enet_host_destroy(h->enet);
+  }
+  hosts_.clear();
+  if (eventFd_ >= 0) ::close(eventFd_);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hosts
+
+HostCreated Reactor::createHost(const HostOptions& o) {
+  HostCreated result;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (destroyed_) throw ReactorError("ERR_INVALID_PARAMETER", "the reactor is destroyed");
+    if (REC_HEADER_BYTES + static_cast<uint64_t>(o.maxPacketSize) > ring::maxPayload(inCapacity_)) {
+      throw ReactorError("ERR_INVALID_PARAMETER",
+                         "maxPacketSize " + std::to_string(o.maxPacketSize) +
+                             " does not fit the inbound ring (at most " +
+                             std::to_string(ring::maxPayload(inCapacity_) - REC_HEADER_BYTES) +
+                             " for a capacity of " + std::to_string(inCapacity_) + ")");
+    }
+    if (o.compression != COMPRESSION_NONE && o.compression != COMPRESSION_RANGE_CODER) {
+      throw ReactorError("ERR_UNAVAILABLE",
+                         "compression mode " + std::to_string(o.compression) + " is not supported yet");
+    }
+    ENetHost* enet = nullptr;
+    if (o.server) {
+      ENetAddress addr;
+      addr.host = ENET_HOST_ANY;
+      addr.port = o.port;
+      if (!o.address.empty() && o.address != "0.0.0.0" &&
+          enet_address_set_host_ip(&addr, o.address.c_str()) != 0) {
+        throw ReactorError("ERR_INVALID_PARAMETER",
+                           "address '" + o.address + "' is not a dotted IPv4 address");
+      }
+      errno = 0;
+      enet = enet_host_create(&addr, o.peers, o.channels, 0, 0);
+      if (enet == nullptr) {
+        const int e = errno;
+        std::string msg = "could not bind UDP " + (o.address.empty() ? std::string("0.0.0.0") : o.address) +
+                          ":" + std::to_string(o.port) + " (in use or not permitted)";
+        if (e == EADDRINUSE || e == EACCES || e == EPERM || e == EADDRNOTAVAIL) {
+          msg += ": " + errnoText(e);
+        }
+        throw ReactorError("ERR_CANT_CREATE", msg);
+      }
+      ENetAddress bound;
+      if (enet_socket_get_address(enet->socket, &bound) == 0) {
+        result.port = bound.port;
+      } else {
+        result.port = o.port;
+      }
+    } else {
+      enet = enet_host_create(nullptr, o.peers, o.channels, 0, 0);
+      if (enet == nullptr) throw ReactorError("ERR_CANT_CREATE", "could not create an ENet client host");
+      result.port = 0;
+    }
+    enet->maximumPacketSize = o.maxPacketSize;
+    if (o.compression == COMPRESSION_RANGE_CODER) {
+      if (enet_host_compress_with_range_coder(enet) != 0) {
+        enet_host_destroy(enet);
+        throw ReactorError("ERR_CANT_CREATE", "could not set up the range coder (out of memory)");
+      }
+    } else {
+      enet_host_compress(enet, nullptr);
+    }
+    auto h = std::make_unique<Host>();
+    h->enet = enet;
+    h->server = o.server;
+    h->maxPacketSize = o.maxPacketSize;
+    h->stats = reinterpret_cast<uint32_t*>(o.stats.data);
+    h->peerId.assign(enet->peerCount, 0);
+    h->slotFlags.assign(enet->peerCount, 0);
+    for (uint32_t s = 0; s < enet->peerCount; ++s) zeroStatsRow(*h, s);
+    result.host = static_cast<uint32_t>(hosts_.size());
+    hosts_.push_back(std::move(h));
+    hostsChangedLocked();
+  }
+  wake();  // the servicing thread must put the new socket in its poll set
+  return result;
+}
+
+void Reactor::hostsChangedLocked() {
+  liveHosts_ = 0;
+  maxRecord_ = REC_HEADER_BYTES;
+  pollSet_.clear();
+  pollSet_.push_back(pollfd{eventFd_, POLLIN, 0});
+  for (auto& h : hosts_) {
+    if (!h) continue;
+    ++liveHosts_;
+    if (REC_HEADER_BYTES + h->maxPacketSize > maxRecord_) maxRecord_ = REC_HEADER_BYTES + h->maxPacketSize;
+    pollSet_.push_back(pollfd{h->enet->socket, POLLIN, 0});
+  }
+}
+
+void Reactor::destroyHostLocked(uint32_t index) {
+  Host* h = hosts_[index].get();
+  enet_host_flush(h->enet);
+  enet_host_destroy(h->enet);
+  h->enet = nullptr;
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    it = it->host == index ? pending_.erase(it) : it + 1;
+  }
+  hosts_[index].reset();
+  hostsChangedLocked();
+}
+
+void Reactor::destroy() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (destroyed_) return;
+    for (uint32_t i = 0; i < hosts_.size(); ++i) {
+      if (hosts_[i]) {
+        enet_host_flush(hosts_[i]->enet);
+        enet_host_destroy(hosts_[i]->enet);
+        hosts_[i].reset();
+      }
+    }
+    pending_.clear();
+    hostsChangedLocked();
+    destroyed_ = true;
+  }
+  wake();
+}
+
+void Reactor::wake() {
+  const uint64_t one = 1;
+  const ssize_t n = ::write(eventFd_, &one, sizeof one);  // EAGAIN: the counter is already huge
+  (void)n;
+}
+
+void Reactor::drainEventFd() {
+  uint64_t v;
+  const ssize_t n = ::read(eventFd_, &v, sizeof v);
+  (void)n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// service
+
+int Reactor::service(int timeoutMs) {
+  thread_local std::vector<pollfd> fds;
+  bool work = false;
+  bool stalled = false;
+  int flags = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (destroyed_) return SERVICE_DESTROYED;
+    flags = passLocked(&work, &stalled);
+    if (work) return flags;
+    // Going to sleep: tell outbound producers to ring, then re-check (Dekker with their
+    // store(WRITE) + CAS(CONSUMER_SLEEPING)).
+    outbound_.view().store(ring::CONSUMER_SLEEPING, 1);
+    bool skip = outbound_.hasData();
+    // Stalled: PRODUCER_WAITING was set in the pass; re-check READ the same way.
+    if (stalled && pending_.empty() && inbound_.canWrite(maxRecord_)) skip = true;
+    fds.clear();
+    if (!skip) {
+      if (stalled) {
+        fds.push_back(pollSet_[0]);  // the eventfd only: the sockets are not to be read
+      } else {
+        fds.assign(pollSet_.begin(), pollSet_.end());
+      }
+    }
+  }
+  if (!fds.empty()) {
+    ::poll(fds.data(), static_cast<nfds_t>(fds.size()), timeoutMs);  // EINTR: treat as a wake
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (destroyed_) return SERVICE_DESTROYED;
+  outbound_.view().store(ring::CONSUMER_SLEEPING, 0);
+  drainEventFd();
+  return flags | passLocked(&work, &stalled);
+}
+
+int Reactor::passLocked(bool* work, bool* stalled) {
+  emitted_ = 0;
+  *stalled = false;
+  uint32_t corrupt = 0;
+  const uint32_t handled = outbound_.drain(
+      [this](const uint8_t* rec, uint32_t len) { handleOutboundLocked(rec, len); }, &corrupt);
+  counters_[C_MALFORMED] += corrupt;
+  flushPendingLocked();
+
+  bool events = false;
+  uint32_t budget = EVENTS_PER_PASS;
+  const uint32_t n = static_cast<uint32_t>(hosts_.size());
+  if (n > 0) {
+    const uint32_t start = passCount_++ % n;  // rotate so no host starves another
+    for (uint32_t k = 0; k < n; ++k) {
+      const uint32_t i = (start + k) % n;
+      Host* h = hosts_[i].get();
+      if (h && serviceHostLocked(i, *h, &budget, stalled)) events = true;
+    }
+  }
+  const uint64_t now = nowMs();
+  if (now - lastStatsMs_ >= STATS_INTERVAL_MS) {
+    lastStatsMs_ = now;
+    statsPassLocked();
+  }
+  if (!pending_.empty()) *stalled = true;
+  if (*stalled) {
+    inbound_.markWaiting();
+    counters_[C_INBOUND_STALLS] += 1;
+  }
+  const int flags = inbound_.publish() ? SERVICE_NOTIFY : 0;
+  writeCountersLocked();
+  *work = handled > 0 || corrupt > 0 || events || emitted_ > 0;
+  return flags;
+}
+
+bool Reactor::serviceHostLocked(uint32_t index, Host& h, uint32_t* budget, bool* stalled) {
+  const uint32_t maxRecord = REC_HEADER_BYTES + h.maxPacketSize;
+  bool serviced = false;
+  bool any = false;
+  ENetEvent ev;
+  while (*budget > 0) {
+    if (!pending_.empty() || !inbound_.canWrite(maxRecord)) {
+      *stalled = true;
+      break;
+    }
+    int r = enet_host_check_events(h.enet, &ev);
+    if (r == 0 && !serviced) {
+      serviced = true;
+      errno = 0;
+      r = enet_host_service(h.enet, &ev, 0);
+    }
+    if (r < 0) {
+      const int e = errno;
+      const uint64_t now = nowMs();
+      // At most one IN_ERROR per host per second: a persistent failure must not flood the ring.
+      if (!h.errorReported || now - h.lastErrorMs >= 1000) {
+        h.errorReported = true;
+        h.lastErrorMs = now;
+        uint8_t rec[REC_HEADER_BYTES + IN_ERROR_BODY];
+        writeHeader(rec, IN_ERROR, 0, 0, index, 0, 0);
+        wr32(rec + REC_HEADER_BYTES, static_cast<uint32_t>(e != 0 ? e : r));
+        emitControl(index, rec, sizeof rec);
+      }
+      break;
+    }
+    if (r == 0) break;
+    --*budget;
+    any = true;
+    handleEventLocked(index, h, ev);
+  }
+  if (!serviced) enet_host_flush(h.enet);  // pings, acks and queued sends still go out
+  return any;
+}
+
+void Reactor::handleEventLocked(uint32_t index, Host& h, ENetEvent& ev) {
+  const uint32_t slot = static_cast<uint32_t>(ev.peer - h.enet->peers);
+  switch (ev.type) {
+    case ENET_EVENT_TYPE_CONNECT: {
+      uint32_t id;
+      if (h.server) {
+        id = h.nextPeerId++;
+        if (h.nextPeerId == 0) h.nextPeerId = 1;
+      } else {
+        id = h.peerId[slot];
+        if (id == 0) {
+          // Someone connected to a client host's ephemeral port: nobody asked for that peer.
+          enet_peer_disconnect_now(ev.peer, 0);
+          return;
+        }
+      }
+      h.peerId[slot] = id;
+      h.slotFlags[slot] = SLOT_CONNECTED;
+      uint8_t rec[REC_HEADER_BYTES + IN_CONNECT_BODY];
+      writeHeader(rec, IN_CONNECT, 0, 0, index, slot, id);
+      uint8_t* b = rec + REC_HEADER_BYTES;
+      wr32(b, ev.data);
+      std::memcpy(b + 4, &ev.peer->address.host, 4);
+      wr16(b + 8, ev.peer->address.port);
+      wr16(b + 10, 0);
+      emitControl(index, rec, sizeof rec);
+      counters_[C_CONNECTS] += 1;
+      writeStatsRow(h, slot);
+      return;
+    }
+    case ENET_EVENT_TYPE_DISCONNECT: {
+      if (h.peerId[slot] == 0) return;  // never reported as connected (or already forgotten)
+      const uint8_t f = h.slotFlags[slot];
+      const uint32_t cause = (f & SLOT_REQUESTED)    ? CAUSE_REQUESTED
+                             : (f & SLOT_CONNECTED) ? CAUSE_REMOTE
+                                                    : CAUSE_CONNECT_FAILED;
+      emitDisconnect(index, h, slot, ev.data, cause);
+      return;
+    }
+    case ENET_EVENT_TYPE_RECEIVE: {
+      ENetPacket* packet = ev.packet;
+      const uint32_t id = h.peerId[slot];
+      const size_t len = packet->dataLength;
+      if (id != 0 && len <= h.maxPacketSize) {
+        uint8_t* p = appendRecord(REC_HEADER_BYTES + static_cast<uint32_t>(len));
+        if (p != nullptr) {  // always: the pass checked room for a maximum-size record
+          const uint16_t flags = (packet->flags & ENET_PACKET_FLAG_RELIABLE) ? FLAG_RELIABLE : 0;
+          writeHeader(p, IN_RECEIVE, ev.channelID, flags, index, slot, id);
+          std::memcpy(p + REC_HEADER_BYTES, packet->data, len);
+          counters_[C_PACKETS_IN] += 1;
+          counters_[C_BYTES_IN] += static_cast<double>(len);
+        }
+      }
+      enet_packet_destroy(packet);
+      return;
+    }
+    case ENET_EVENT_TYPE_NONE:
+      return;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outbound records
+
+ENetPeer* Reactor::livePeer(Host* h, uint32_t slot, uint32_t peerId) const {
+  if (h == nullptr || peerId == 0 || slot >= h->peerId.size() || h->peerId[slot] != peerId) return nullptr;
+  return &h->enet->peers[slot];
+}
+
+void Reactor::handleOutboundLocked(const uint8_t* rec, uint32_t len) {
+  if (len < REC_HEADER_BYTES) {
+    counters_[C_MALFORMED] += 1;
+    return;
+  }
+  const uint32_t index = rd32(rec + REC_HOST);
+  Host* h = index < hosts_.size() ? hosts_[index].get() : nullptr;
+  switch (rec[REC_KIND]) {
+    case OUT_SEND:
+      outSendLocked(h, rec, len);
+      return;
+    case OUT_SEND_MULTI:
+      outSendMultiLocked(h, rec, len);
+      return;
+    case OUT_DISCONNECT:
+      outDisconnectLocked(index, h, rec, len);
+      return;
+    case OUT_CONNECT:
+      outConnectLocked(index, h, rec, len);
+      return;
+    case OUT_SET_COMPRESSION: {
+      if (len < REC_HEADER_BYTES + 4) {
+        counters_[C_MALFORMED] += 1;
+        return;
+      }
+      if (h == nullptr) {
+        counters_[C_DROPPED_STALE] += 1;
+        return;
+      }
+      const uint32_t mode = rd32(rec + REC_HEADER_BYTES);
+      if (mode == COMPRESSION_NONE) {
+        enet_host_compress(h->enet, nullptr);
+      } else if (mode == COMPRESSION_RANGE_CODER) {
+        enet_host_compress_with_range_coder(h->enet);  // on failure the old compressor stays
+      }
+      // other modes: not supported yet; JS refuses them first
+      return;
+    }
+    case OUT_DESTROY_HOST:
+      if (h == nullptr) {
+        counters_[C_DROPPED_STALE] += 1;
+        return;
+      }
+      destroyHostLocked(index);
+      return;
+    default:
+      counters_[C_MALFORMED] += 1;
+      return;
+  }
+}
+
+void Reactor::outSendLocked(Host* h, const uint8_t* rec, uint32_t len) {
+  ENetPeer* peer = livePeer(h, rd32(rec + REC_SLOT), rd32(rec + REC_PEER_ID));
+  if (peer == nullptr) {
+    counters_[C_DROPPED_STALE] += 1;
+    return;
+  }
+  const uint32_t bodyLen = len - REC_HEADER_BYTES;
+  const uint32_t pflags = (rd16(rec + REC_FLAGS) & FLAG_RELIABLE) ? ENET_PACKET_FLAG_RELIABLE
+                                                                   : ENET_PACKET_FLAG_UNSEQUENCED;
+  ENetPacket* packet = enet_packet_create(rec + REC_HEADER_BYTES, bodyLen, pflags);
+  if (packet == nullptr) {
+    counters_[C_SEND_FAILURES] += 1;
+    return;
+  }
+  if (enet_peer_send(peer, rec[REC_CHANNEL], packet) == 0) {
+    counters_[C_PACKETS_OUT] += 1;
+    counters_[C_BYTES_OUT] += bodyLen;
+  } else {
+    counters_[C_SEND_FAILURES] += 1;
+  }
+  if (packet->referenceCount == 0) enet_packet_destroy(packet);
+}
+
+void Reactor::outSendMultiLocked(Host* h, const uint8_t* rec, uint32_t len) {
+  const uint32_t bodyLen = len - REC_HEADER_BYTES;
+  const uint8_t* body = rec + REC_HEADER_BYTES;
+  if (bodyLen < 4) {
+    counters_[C_MALFORMED] += 1;
+    return;
+  }
+  const uint32_t count = rd32(body);
+  if (count > (bodyLen - 4) / 8) {
+    counters_[C_MALFORMED] += 1;
+    return;
+  }
+  if (h == nullptr) {
+    counters_[C_DROPPED_STALE] += count > 0 ? count : 1;
+    return;
+  }
+  const uint8_t* targets = body + 4;
+  const uint8_t* data = targets + 8 * count;
+  const uint32_t dataLen = bodyLen - 4 - 8 * count;
+  const uint32_t pflags = (rd16(rec + REC_FLAGS) & FLAG_RELIABLE) ? ENET_PACKET_FLAG_RELIABLE
+                                                                   : ENET_PACKET_FLAG_UNSEQUENCED;
+  const uint8_t channel = rec[REC_CHANNEL];
+  ENetPacket* packet = nullptr;  // created once, for the first live target
+  for (uint32_t i = 0; i < count; ++i) {
+    ENetPeer* peer = livePeer(h, rd32(targets + 8 * i), rd32(targets + 8 * i + 4));
+    if (peer == nullptr) {
+      counters_[C_DROPPED_STALE] += 1;
+      continue;
+    }
+    if (packet == nullptr) {
+      packet = enet_packet_create(data, dataLen, pflags);
+      if (packet == nullptr) {
+        counters_[C_SEND_FAILURES] += count - i;
+        return;
+      }
+    }
+    if (enet_peer_send(peer, channel, packet) == 0) {
+      counters_[C_PACKETS_OUT] += 1;
+      counters_[C_BYTES_OUT] += dataLen;
+    } else {
+      counters_[C_SEND_FAILURES] += 1;
+    }
+  }
+  if (packet != nullptr && packet->referenceCount == 0) enet_packet_destroy(packet);
+}
+
+void Reactor::outDisconnectLocked(uint32_t index, Host* h, const uint8_t* rec, uint32_t len) {
+  const uint16_t mode = rd16(rec + REC_FLAGS);
+  if (mode > DISCONNECT_RESET) {
+    counters_[C_MALFORMED] += 1;
+    return;
+  }
+  const uint32_t slot = rd32(rec + REC_SLOT);
+  ENetPeer* peer = livePeer(h, slot, rd32(rec + REC_PEER_ID));
+  if (peer == nullptr) {
+    counters_[C_DROPPED_STALE] += 1;
+    return;
+  }
+  const uint32_t data = len >= REC_HEADER_BYTES + 4 ? rd32(rec + REC_HEADER_BYTES) : 0;
+  const ENetPeerState prior = peer->state;
+  const uint32_t priorData = peer->eventData;
+  // The remote already closed (its DISCONNECT event is pending): that is what gets reported.
+  const bool remoteFirst =
+      prior == ENET_PEER_STATE_ZOMBIE || prior == ENET_PEER_STATE_ACKNOWLEDGING_DISCONNECT;
+  switch (mode) {
+    case DISCONNECT_LATER:
+      enet_peer_disconnect_later(peer, data);
+      break;
+    case DISCONNECT_NOW:
+      enet_peer_disconnect_now(peer, data);
+      break;
+    default:
+      enet_peer_reset(peer);
+      break;
+  }
+  if (peer->state == ENET_PEER_STATE_DISCONNECTED) {
+    // ENet reset the peer without an event (disconnect_now, reset, or any disconnect of a peer
+    // that was not connected yet): report it ourselves.
+    emitDisconnect(index, *h, slot, remoteFirst ? priorData : data,
+                   remoteFirst ? CAUSE_REMOTE : CAUSE_REQUESTED);
+  } else if (!remoteFirst) {
+    h->slotFlags[slot] |= SLOT_REQUESTED;
+  }
+}
+
+void Reactor::outConnectLocked(uint32_t index, Host* h, const uint8_t* rec, uint32_t len) {
+  if (len < REC_HEADER_BYTES + OUT_CONNECT_BODY || rd32(rec + REC_PEER_ID) == 0) {
+    counters_[C_MALFORMED] += 1;
+    return;
+  }
+  const uint32_t peerId = rd32(rec + REC_PEER_ID);
+  const uint32_t recSlot = rd32(rec + REC_SLOT);
+  const uint8_t* b = rec + REC_HEADER_BYTES;
+  const uint32_t data = rd32(b + 8);
+  auto fail = [&]() {
+    uint8_t out[REC_HEADER_BYTES + IN_DISCONNECT_BODY];
+    writeHeader(out, IN_DISCONNECT, 0, 0, index, recSlot, peerId);
+    wr32(out + REC_HEADER_BYTES, data);
+    wr32(out + REC_HEADER_BYTES + 4, CAUSE_CONNECT_FAILED);
+    emitControl(index, out, sizeof out);
+    counters_[C_DISCONNECTS] += 1;
+  };
+  if (h == nullptr) {
+    counters_[C_DROPPED_STALE] += 1;
+    return;
+  }
+  if (h->server) {  // OUT_CONNECT is for client hosts
+    counters_[C_MALFORMED] += 1;
+    fail();
+    return;
+  }
+  ENetAddress addr;
+  std::memcpy(&addr.host, b, 4);
+  addr.port = rd16(b + 4);
+  size_t channels = rd16(b + 6);
+  if (channels == 0) channels = h->enet->channelLimit;
+  ENetPeer* peer = enet_host_connect(h->enet, &addr, channels, data);
+  if (peer == nullptr) {
+    fail();
+    return;
+  }
+  const uint32_t slot = static_cast<uint32_t>(peer - h->enet->peers);
+  h->peerId[slot] = peerId;
+  h->slotFlags[slot] = 0;
+  writeStatsRow(*h, slot);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inbound records
+
+uint8_t* Reactor::appendRecord(uint32_t len) {
+  uint8_t* p = inbound_.append(len);
+  if (p != nullptr) ++emitted_;
+  return p;
+}
+
+void Reactor::emitControl(uint32_t host, const uint8_t* rec, uint32_t len) {
+  if (pending_.empty()) {
+    uint8_t* p = appendRecord(len);
+    if (p != nullptr) {
+      std::memcpy(p, rec, len);
+      return;
+    }
+  }
+  pending_.push_back(Pending{host, std::vector<uint8_t>(rec, rec + len)});
+}
+
+bool Reactor::flushPendingLocked() {
+  bool wrote = false;
+  while (!pending_.empty()) {
+    const auto& front = pending_.front();
+    uint8_t* p = appendRecord(static_cast<uint32_t>(front.bytes.size()));
+    if (p == nullptr) break;
+    std::memcpy(p, front.bytes.data(), front.bytes.size());
+    pending_.pop_front();
+    wrote = true;
+  }
+  return wrote;
+}
+
+void Reactor::emitDisconnect(uint32_t index, Host& h, uint32_t slot, uint32_t data, uint32_t cause) {
+  uint8_t rec[REC_HEADER_BYTES + IN_DISCONNECT_BODY];
+  writeHeader(rec, IN_DISCONNECT, 0, 0, index, slot, h.peerId[slot]);
+  wr32(rec + REC_HEADER_BYTES, data);
+  wr32(rec + REC_HEADER_BYTES + 4, cause);
+  emitControl(index, rec, sizeof rec);
+  counters_[C_DISCONNECTS] += 1;
+  forgetSlot(h, slot);
+}
+
+void Reactor::forgetSlot(Host& h, uint32_t slot) {
+  h.peerId[slot] = 0;
+  h.slotFlags[slot] = 0;
+  zeroStatsRow(h, slot);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tables
+
+void Reactor::writeStatsRow(Host& h, uint32_t slot) {
+  const ENetPeer& p = h.enet->peers[slot];
+  uint32_t* row = h.stats + slot * STATS_ROW_U32;
+  const uint32_t values[14] = {
+      p.packetLoss,           p.packetLossVariance,         p.packetLossEpoch,
+      p.roundTripTime,        p.roundTripTimeVariance,      p.lastRoundTripTime,
+      p.lastRoundTripTimeVariance, p.packetThrottle,        p.packetThrottleLimit,
+      p.packetThrottleCounter, p.packetThrottleEpoch,       p.packetThrottleAcceleration,
+      p.packetThrottleDeceleration, p.packetThrottleInterval,
+  };
+  storeRelaxed(row + STATS_STATE, static_cast<uint32_t>(p.state));
+  for (uint32_t i = 0; i < 14; ++i) storeRelaxed(row + STATS_FIRST_STATISTIC + i, values[i]);
+  storeRelaxed(row + STATS_PEER_ID, h.peerId[slot]);
+}
+
+void Reactor::zeroStatsRow(Host& h, uint32_t slot) {
+  uint32_t* row = h.stats + slot * STATS_ROW_U32;
+  storeRelaxed(row + STATS_PEER_ID, 0);
+  for (uint32_t i = 1; i < STATS_ROW_U32; ++i) storeRelaxed(row + i, 0);
+}
+
+void Reactor::statsPassLocked() {
+  for (uint32_t i = 0; i < hosts_.size(); ++i) {
+    Host* h = hosts_[i].get();
+    if (h == nullptr) continue;
+    const uint32_t n = static_cast<uint32_t>(h->peerId.size());
+    for (uint32_t s = 0; s < n; ++s) {
+      if (h->peerId[s] == 0) continue;
+      if (h->enet->peers[s].state == ENET_PEER_STATE_DISCONNECTED) {
+        // Safety net: ENet let go of the slot without an event we saw.
+        const uint8_t f = h->slotFlags[s];
+        emitDisconnect(i, *h, s, 0,
+                       (f & SLOT_REQUESTED)    ? CAUSE_REQUESTED
+                       : (f & SLOT_CONNECTED) ? CAUSE_REMOTE
+                                              : CAUSE_CONNECT_FAILED);
+        continue;
+      }
+      writeStatsRow(*h, s);
+    }
+  }
+}
+
+void Reactor::writeCountersLocked() {
+  for (uint32_t i = 0; i < C_COUNT; ++i) {
+    uint64_t bits;
+    std::memcpy(&bits, &counters_[i], 8);
+    __atomic_store_n(reinterpret_cast<uint64_t*>(countersMem_ + i), bits, __ATOMIC_RELAXED);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registry
+
+namespace {
+
+struct Registry {
+  std::mutex mu;
+  std::unordered_map<uint32_t, std::shared_ptr<Reactor>> reactors;
+  uint32_t nextId = 1;
+};
+
+// Leaked on purpose: worker threads may still be inside service() while the process exits.
+Registry& registry() {
+  static Registry* r = new Registry();
+  return *r;
+}
+
+}  // namespace
+
+uint32_t registerReactor(std::shared_ptr<Reactor> reactor) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  const uint32_t id = r.nextId++;
+  r.reactors.emplace(id, std::move(reactor));
+  return id;
+}
+
+std::shared_ptr<Reactor> findReactor(uint32_t id) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  auto it = r.reactors.find(id);
+  return it == r.reactors.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<Reactor> unregisterReactor(uint32_t id) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  auto it = r.reactors.find(id);
+  if (it == r.reactors.end()) return nullptr;
+  std::shared_ptr<Reactor> reactor = std::move(it->second);
+  r.reactors.erase(it);
+  return reactor;
+}
+
+void ensureEnetInitialized() {
+  static std::once_flag once;
+  static int result = -1;
+  std::call_once(once, [] { result = enet_initialize(); });
+  if (result != 0) throw ReactorError("ERR_CANT_CREATE", "enet_initialize failed");
+}
+
+}  // namespace enet_actor

@@ -1,0 +1,142 @@
+// The Reactor of docs/protocol.md: ENet hosts + an eventfd + an inbound ring (producer side) +
+// an outbound ring (consumer side) + a counters table, and the process-wide registry of reactors.
+// Nothing in here knows about N-API; addon.cc translates JS values to these types and back.
+#pragma once
+
+#include <enet/enet.h>
+#include <poll.h>
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "protocol.h"
+#include "ring.h"
+
+namespace enet_actor {
+
+// A failure reported to JS as an Error with a `code` property.
+class ReactorError : public std::runtime_error {
+ public:
+  ReactorError(const char* code, const std::string& message)
+      : std::runtime_error(message), code_(code) {}
+  const char* code() const { return code_; }
+
+ private:
+  const char* code_;
+};
+
+// Raw memory of a SharedArrayBuffer (or of a view over one). Owned by JS.
+struct SharedMemory {
+  uint8_t* data = nullptr;
+  size_t length = 0;
+};
+
+struct HostOptions {
+  bool server = false;        // false: client host (no bind)
+  std::string address;        // server only: dotted IPv4; "0.0.0.0" = ENET_HOST_ANY
+  uint16_t port = 0;          // server only: 0 = ephemeral
+  uint32_t peers = 0;         // 1..4095
+  uint32_t channels = 0;      // 1..255
+  uint32_t compression = 0;   // 0 none, 1 range coder
+  uint32_t maxPacketSize = 0; // > 0; 16 + maxPacketSize must fit the inbound ring
+  SharedMemory stats;         // >= peers * 64 bytes, 4-aligned
+};
+
+struct HostCreated {
+  uint32_t host = 0;
+  uint32_t port = 0;
+};
+
+class Reactor {
+ public:
+  // inbound/outbound: whole ring memory (256-byte header + capacity); counters: >= 128 bytes.
+  // Validates sizes and the CAPACITY slots; throws ReactorError.
+  Reactor(SharedMemory inbound, SharedMemory outbound, SharedMemory counters);
+  ~Reactor();
+  Reactor(const Reactor&) = delete;
+  Reactor& operator=(const Reactor&) = delete;
+
+  HostCreated createHost(const HostOptions& options);  // throws ReactorError
+  int service(int timeoutMs);                          // proto::SERVICE_* bits
+  void wake();                                         // one eventfd write
+  void destroy();                                      // idempotent
+  uint32_t inboundCapacity() const { return inCapacity_; }
+
+ private:
+  struct Host {
+    ENetHost* enet = nullptr;
+    bool server = false;
+    uint32_t maxPacketSize = 0;
+    uint32_t* stats = nullptr;           // peerCount rows of 16 u32
+    std::vector<uint32_t> peerId;        // per slot; 0 = none
+    std::vector<uint8_t> slotFlags;      // SLOT_* bits
+    uint32_t nextPeerId = 1;             // server hosts
+    bool errorReported = false;
+    uint64_t lastErrorMs = 0;
+  };
+  struct Pending {
+    uint32_t host;
+    std::vector<uint8_t> bytes;
+  };
+  static constexpr uint8_t SLOT_REQUESTED = 1;  // we asked for the disconnect
+  static constexpr uint8_t SLOT_CONNECTED = 2;  // the slot reached CONNECTED
+
+  int passLocked(bool* work, bool* stalled);
+  bool serviceHostLocked(uint32_t index, Host& h, uint32_t* budget, bool* stalled);
+  void handleEventLocked(uint32_t index, Host& h, ENetEvent& ev);
+  void handleOutboundLocked(const uint8_t* rec, uint32_t len);
+  void outSendLocked(Host* h, const uint8_t* rec, uint32_t len);
+  void outSendMultiLocked(Host* h, const uint8_t* rec, uint32_t len);
+  void outDisconnectLocked(uint32_t index, Host* h, const uint8_t* rec, uint32_t len);
+  void outConnectLocked(uint32_t index, Host* h, const uint8_t* rec, uint32_t len);
+  void destroyHostLocked(uint32_t index);
+  ENetPeer* livePeer(Host* h, uint32_t slot, uint32_t peerId) const;
+
+  // Inbound records.
+  uint8_t* appendRecord(uint32_t len);  // nullptr when full; counts the record as emitted
+  // A record that must not be lost (not taken from ENet): written now, or queued until there
+  // is room (ENet events are not taken while anything is queued, so order is kept).
+  void emitControl(uint32_t host, const uint8_t* rec, uint32_t len);
+  bool flushPendingLocked();
+  void emitDisconnect(uint32_t index, Host& h, uint32_t slot, uint32_t data, uint32_t cause);
+  void forgetSlot(Host& h, uint32_t slot);
+
+  void writeStatsRow(Host& h, uint32_t slot);
+  void zeroStatsRow(Host& h, uint32_t slot);
+  void statsPassLocked();
+  void writeCountersLocked();
+  void drainEventFd();
+  void hostsChangedLocked();  // recomputes maxRecord_ and pollSet_
+
+  std::mutex mu_;
+  bool destroyed_ = false;
+  int eventFd_ = -1;
+  ring::Producer inbound_;
+  ring::Consumer outbound_;
+  uint32_t inCapacity_ = 0;
+  double* countersMem_ = nullptr;
+  double counters_[proto::COUNTERS_SLOTS] = {};
+  std::vector<std::unique_ptr<Host>> hosts_;  // index = host id; nullptr once destroyed
+  uint32_t liveHosts_ = 0;
+  uint32_t maxRecord_ = proto::REC_HEADER_BYTES;  // largest inbound record any live host makes
+  std::deque<Pending> pending_;
+  uint32_t emitted_ = 0;     // records appended during the current pass
+  uint64_t lastStatsMs_ = 0;
+  uint32_t passCount_ = 0;
+  std::vector<struct pollfd> pollSet_;  // eventfd first, then every live host's socket
+};
+
+// Process-wide registry: id -> shared_ptr<Reactor>, ids from 1 up, never reused.
+uint32_t registerReactor(std::shared_ptr<Reactor> reactor);
+std::shared_ptr<Reactor> findReactor(uint32_t id);
+std::shared_ptr<Reactor> unregisterReactor(uint32_t id);
+
+// enet_initialize once per process; throws ReactorError on failure.
+void ensureEnetInitialized();
+
+}  // namespace enet_actor
