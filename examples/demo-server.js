@@ -1,0 +1,43 @@
+// The demo server (`npm start`): chat, echo, and one registered event.
+//   - a packet {type: 'chat', msg} is relayed to every other peer as {type: 'chat', from, msg};
+//   - any other packet is echoed back to its sender on the same channel;
+//   - the event 'ping' is answered with the event 'pong' (payload + serverTime).
+// ENET_PORT (default 7777) and ENET_MAX_PEERS (default 256) configure it.
+import { ENetServer } from '../dist/index.js';
+
+const port = Number(process.env.ENET_PORT ?? 7777);
+const maxPeers = Number(process.env.ENET_MAX_PEERS ?? 256);
+
+ENetServer.on('peerAuthenticated', (peer) => {
+  console.log(`peer ${peer.peerId} joined from ${peer.getRemoteAddress()}:${peer.getRemotePort()} (${ENetServer.getPeerCount()} online)`);
+  ENetServer.sendPacket(peer.peerId, { type: 'welcome', peerId: peer.peerId });
+});
+
+ENetServer.on('peerDisconnected', (peer, reason) => {
+  console.log(`peer ${peer.peerId} left: ${reason || 'no reason'} (${ENetServer.getPeerCount()} online)`);
+});
+
+ENetServer.on('packetReceived', (peer, packet, channel) => {
+  if (packet !== null && typeof packet === 'object' && packet.type === 'chat') {
+    ENetServer.sendPacketToAll({ type: 'chat', from: peer.peerId, msg: String(packet.msg) }, channel, true, [peer.peerId]);
+    return;
+  }
+  ENetServer.sendPacket(peer.peerId, packet, channel);
+});
+
+ENetServer.registerEvent('ping', (peer, payload, channel) => {
+  ENetServer.triggerEvent(peer.peerId, 'pong', { ...payload, serverTime: Date.now() }, channel);
+});
+
+await ENetServer.createServer(port, maxPeers, 2);
+console.log(`demo server listening on 0.0.0.0:${ENetServer.getLocalPort()} (Ctrl+C to stop)`);
+// Under PM2 (wait_ready), report ready only now that the port is bound.
+process.send?.('ready');
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, async () => {
+    console.log('stopping…');
+    await ENetServer.stopServer();
+    process.exit(0);
+  });
+}

@@ -1,0 +1,63 @@
+// Configuration: compression, packet size limit, poll rate, bind address.
+import test from 'ava';
+import { ENetServerSupervisor, ENetClient, CompressionMode, Err } from '../dist/index.js';
+import { startServer, connectClient, waitFor } from './helpers.js';
+
+test('range-coder compression end to end (set before createServer on both sides)', async (t) => {
+  const server = await startServer(t, { setup: (s) => s.setCompressionMode(CompressionMode.COMPRESS_RANGE_CODER) });
+  const client = new ENetClient();
+  client.setCompressionMode(CompressionMode.COMPRESS_RANGE_CODER);
+  await connectClient(t, server, { client });
+  const text = 'compress me '.repeat(200);
+  const got = waitFor(server, 'packetReceived');
+  client.sendPacket(text);
+  t.is((await got)[1], text);
+  t.true(server.getMetrics().bytesIn < text.length, 'the wire carried fewer bytes than the text');
+});
+
+test('setCompressionMode works on a running server (new traffic uses the new mode)', async (t) => {
+  const server = await startServer(t);
+  const client = new ENetClient();
+  await connectClient(t, server, { client });
+  server.setCompressionMode(CompressionMode.COMPRESS_RANGE_CODER);
+  client.setCompressionMode(CompressionMode.COMPRESS_RANGE_CODER);
+  const got = waitFor(server, 'packetReceived');
+  client.sendPacket('after the switch '.repeat(50));
+  t.is((await got)[1], 'after the switch '.repeat(50));
+  t.is(server.getCompressionMode(), CompressionMode.COMPRESS_RANGE_CODER);
+});
+
+test('compression modes not built yet are refused with a clear error, bad values too', (t) => {
+  const server = new ENetServerSupervisor();
+  for (const mode of [CompressionMode.COMPRESS_FASTLZ, CompressionMode.COMPRESS_ZLIB, CompressionMode.COMPRESS_ZSTD]) {
+    const error = t.throws(() => server.setCompressionMode(mode));
+    t.is(error.code, Err.ERR_UNAVAILABLE);
+    t.regex(error.message, /not supported yet/);
+  }
+  t.is(t.throws(() => server.setCompressionMode(9)).code, Err.ERR_INVALID_PARAMETER);
+  t.is(t.throws(() => new ENetClient().setCompressionMode(CompressionMode.COMPRESS_ZSTD)).code, Err.ERR_UNAVAILABLE);
+  t.is(server.getCompressionMode(), CompressionMode.COMPRESS_NONE);
+});
+
+test('maxPacketSize bounds what the server sends; smaller packets still flow', async (t) => {
+  const server = await startServer(t, { options: { maxPacketSize: 4096 } });
+  const { client, peer } = await connectClient(t, server);
+  t.is(server.sendPacket(peer.peerId, Buffer.alloc(4095)), Err.OK, 'type byte + 4095 = 4096 fits');
+  t.is(server.sendPacket(peer.peerId, Buffer.alloc(4096)), Err.ERR_INVALID_DATA);
+  t.is(client.sendPacket(Buffer.alloc(100)), Err.OK);
+  const got = waitFor(server, 'packetReceived');
+  t.is((await got)[1].length, 100);
+});
+
+test('bindAddress is honoured: a server bound to 127.0.0.1 accepts loopback clients', async (t) => {
+  const server = await startServer(t, { options: { bindAddress: '127.0.0.1' } });
+  const { peer } = await connectClient(t, server);
+  t.is(peer.getRemoteAddress(), '127.0.0.1');
+});
+
+test('game-logic actors are refused until they exist (ERR_UNAVAILABLE), leaving the server stopped', async (t) => {
+  const server = new ENetServerSupervisor();
+  const error = await t.throwsAsync(server.createServer(0, 4, 2, { gameLogic: '/tmp/none.js' }));
+  t.is(error.code, Err.ERR_UNAVAILABLE);
+  t.false(server.isServerActive());
+});

@@ -1,0 +1,74 @@
+// Test helpers: real servers on loopback port 0, real ENet clients, bounded waits on events.
+import { ENetServerSupervisor, ENetClient } from '../dist/index.js';
+
+export const WAIT_MS = 8000;
+
+/**
+ * Resolves with the arguments of the next `event` that passes `filter`; rejects after `ms`.
+ * (Not events.once: that also rejects on an 'error' event, which some tests expect to see.)
+ */
+export function waitFor(emitter, event, ms = WAIT_MS, filter = () => true) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      emitter.off(event, listener);
+      reject(new Error(`timed out after ${ms} ms waiting for '${event}'`));
+    }, ms);
+    function listener(...args) {
+      if (!filter(...args)) return;
+      clearTimeout(timer);
+      emitter.off(event, listener);
+      resolve(args);
+    }
+    emitter.on(event, listener);
+  });
+}
+
+/** Collects `count` emissions of `event` (each as its argument list). */
+export function collect(emitter, event, count, ms = WAIT_MS) {
+  const seen = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      emitter.off(event, listener);
+      reject(new Error(`timed out after ${ms} ms with ${seen.length}/${count} '${event}'`));
+    }, ms);
+    function listener(...args) {
+      seen.push(args);
+      if (seen.length === count) {
+        clearTimeout(timer);
+        emitter.off(event, listener);
+        resolve(seen);
+      }
+    }
+    emitter.on(event, listener);
+  });
+}
+
+/** Polls a condition on the event loop (for state reached without an event), bounded. */
+export async function until(condition, ms = WAIT_MS, what = 'condition') {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** A started server on 127.0.0.1, port 0; stopped by `t.teardown`. */
+export async function startServer(t, { maxPeers = 32, channels = 2, options = {}, setup } = {}) {
+  const server = new ENetServerSupervisor();
+  setup?.(server);
+  await server.createServer(0, maxPeers, channels, { bindAddress: '127.0.0.1', ...options });
+  t.teardown(() => server.stopServer());
+  return server;
+}
+
+/** A client connected to `server`; resolves with the client and the server-side peer once authenticated (AUTH_NONE). */
+export async function connectClient(t, server, { channels = 2, authenticated = true, client = new ENetClient() } = {}) {
+  const connected = waitFor(client, 'connectedToServer');
+  const serverSide = waitFor(server, authenticated ? 'peerAuthenticated' : 'peerConnecting');
+  const err = client.connectToServer('127.0.0.1', server.getLocalPort(), channels);
+  if (err !== 0) throw new Error(`connectToServer returned ${err}`);
+  t.teardown(() => client.disconnectFromServer());
+  await connected;
+  const [peer] = await serverSide;
+  return { client, peer };
+}

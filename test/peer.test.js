@@ -1,0 +1,51 @@
+// ENetServerPeer properties and statistics, read synchronously from shared memory.
+import test from 'ava';
+import { PeerStatistic } from '../dist/index.js';
+import { startServer, connectClient, waitFor, until } from './helpers.js';
+
+test('address, port, custom data, connection time', async (t) => {
+  const server = await startServer(t);
+  const { peer } = await connectClient(t, server);
+  t.is(peer.getRemoteAddress(), '127.0.0.1');
+  t.true(Number.isInteger(peer.getRemotePort()) && peer.getRemotePort() > 0 && peer.getRemotePort() !== server.getLocalPort());
+  t.is(peer.getCustomData(), null);
+  peer.setCustomData({ name: 'ada', score: 3 });
+  t.deepEqual(peer.getCustomData(), { name: 'ada', score: 3 });
+  const first = peer.getConnectionTime();
+  t.true(first >= 0 && first < 5);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.true(peer.getConnectionTime() >= first + 0.04);
+});
+
+test('statistics carry ENet values: throttle constants, and a measured round trip after traffic', async (t) => {
+  const server = await startServer(t);
+  const { client, peer } = await connectClient(t, server);
+  // ENet's defaults (enet.h): throttle scale 32, acceleration 2, deceleration 2, interval 5000 ms.
+  await until(() => peer.getStatistic(PeerStatistic.PEER_PACKET_THROTTLE_INTERVAL) !== 0, 3000, 'stats row');
+  t.is(peer.getStatistic(PeerStatistic.PEER_PACKET_THROTTLE_INTERVAL), 5000);
+  t.is(peer.getStatistic(PeerStatistic.PEER_PACKET_THROTTLE_ACCELERATION), 2);
+  t.is(peer.getStatistic(PeerStatistic.PEER_PACKET_THROTTLE_DECELERATION), 2);
+  t.is(peer.getStatistic(PeerStatistic.PEER_PACKET_THROTTLE_LIMIT), 32);
+  // Reliable traffic both ways produces acknowledged round trips; loopback RTT is small.
+  for (let i = 0; i < 20; i++) {
+    const echoed = waitFor(client, 'packetReceived');
+    server.sendPacket(peer.peerId, { i });
+    await echoed;
+    client.sendPacket({ i });
+  }
+  await until(() => peer.getStatistic(PeerStatistic.PEER_LAST_ROUND_TRIP_TIME) < 100 && peer.getPing() < 500, 5000, 'a measured RTT');
+  t.is(peer.getPing(), peer.getStatistic(PeerStatistic.PEER_ROUND_TRIP_TIME));
+  t.true(client.getPing() > 0 && client.getPing() < 500);
+  t.is(peer.getStatistic(99), 0, 'an unknown statistic reads 0');
+});
+
+test('a departed peer reads zero statistics (its slot may belong to someone else)', async (t) => {
+  const server = await startServer(t);
+  const { client, peer } = await connectClient(t, server);
+  await until(() => peer.getPing() > 0, 3000, 'ping');
+  const gone = waitFor(server, 'peerDisconnected');
+  client.disconnectFromServer();
+  await gone;
+  t.is(peer.getPing(), 0);
+  t.is(peer.getStatistic(PeerStatistic.PEER_PACKET_THROTTLE_INTERVAL), 0);
+});
