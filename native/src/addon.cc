@@ -23,6 +23,7 @@
 //       }): { host: number, port: number }
 //   service(reactorId: number, timeoutMs: number): number   // bits: 1 notify, 2 destroyed
 //       timeoutMs is clamped to 0..2^31-1 (NaN -> 0). An unknown id returns 2.
+//   flushOutbound(reactorId: number): number  // -1: a thread is in service() (wake it), else bits
 //   wake(reactorId: number): undefined                       // unknown id: no-op
 //   reactorDestroy(reactorId: number): undefined             // idempotent
 //
@@ -270,6 +271,13 @@ Napi::Value Service(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, reactor->service(timeoutMs));
 }
 
+// ---- flushOutbound(reactorId): number   // -1 busy, else service bits
+Napi::Value FlushOutbound(const Napi::CallbackInfo& info) {
+  const uint32_t id = reactorIdArg(info, 0);
+  std::shared_ptr<Reactor> reactor = enet_actor::findReactor(id);
+  return Napi::Number::New(info.Env(), reactor ? reactor->flushOutbound() : -1);
+}
+
 // ---- wake(reactorId): undefined
 Napi::Value Wake(const Napi::CallbackInfo& info) {
   const uint32_t id = reactorIdArg(info, 0);
@@ -299,6 +307,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("reactorCreate", Napi::Function::New(env, ReactorCreate, "reactorCreate"));
   exports.Set("hostCreate", Napi::Function::New(env, HostCreate, "hostCreate"));
   exports.Set("service", Napi::Function::New(env, Service, "service"));
+  exports.Set("flushOutbound", Napi::Function::New(env, FlushOutbound, "flushOutbound"));
   exports.Set("wake", Napi::Function::New(env, Wake, "wake"));
   exports.Set("reactorDestroy", Napi::Function::New(env, ReactorDestroy, "reactorDestroy"));
   return exports;

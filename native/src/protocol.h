@@ -87,6 +87,8 @@ constexpr int SERVICE_DESTROYED = 2;  // the reactor is gone: end the loop
 constexpr uint32_t MAX_PEERS = 4095;
 constexpr uint32_t MAX_CHANNELS = 255;
 constexpr uint32_t EVENTS_PER_PASS = 4096;
+// How long the net actor sleeps when its hosts have no peer at all (pollRate applies otherwise).
+constexpr int QUIET_SLEEP_MS = 1000;
 
 }  // namespace proto
 }  // namespace enet_actor

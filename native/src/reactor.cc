@@ -243,20 +243,31 @@ void Reactor::drainEventFd() {
 
 int Reactor::service(int timeoutMs) {
   thread_local std::vector<pollfd> fds;
+  int sleepMs = timeoutMs;
   bool work = false;
   bool stalled = false;
   int flags = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (destroyed_) return SERVICE_DESTROYED;
-    flags = passLocked(&work, &stalled);
-    if (work) return flags;
+    // After a settled pass the caller only came back to ring the inbound doorbell: go straight to
+    // sleep (poll returns at once if a datagram came meanwhile) instead of a pass that finds nothing.
+    if (!settled_) {
+      flags = passLocked(&work, &stalled);
+      if (work && (flags != 0 || !settled_)) return flags;
+    } else {
+      stalled = !pending_.empty() || !inbound_.canWrite(maxRecord_);
+    }
+    settled_ = false;
     // Going to sleep: tell outbound producers to ring, then re-check (Dekker with their
     // store(WRITE) + CAS(CONSUMER_SLEEPING)).
     outbound_.view().store(ring::CONSUMER_SLEEPING, 1);
     bool skip = outbound_.hasData();
     // Stalled: PRODUCER_WAITING was set in the pass; re-check READ the same way.
     if (stalled && pending_.empty() && inbound_.canWrite(maxRecord_)) skip = true;
+    // With no peer at all, ENet has no timer to keep (no pings, retransmits or timeouts): only a
+    // datagram or a producer can give work, and both wake the poll. Idle then costs ~nothing.
+    if (!stalled && !anyPeerLocked()) sleepMs = QUIET_SLEEP_MS;
     fds.clear();
     if (!skip) {
       if (stalled) {
@@ -266,13 +277,15 @@ int Reactor::service(int timeoutMs) {
       }
     }
   }
+  bool rung = false;
   if (!fds.empty()) {
-    ::poll(fds.data(), static_cast<nfds_t>(fds.size()), timeoutMs);  // EINTR: treat as a wake
+    // EINTR: treat as a wake. fds[0] is the eventfd.
+    if (::poll(fds.data(), static_cast<nfds_t>(fds.size()), sleepMs) > 0) rung = (fds[0].revents & POLLIN) != 0;
   }
   std::lock_guard<std::mutex> lock(mu_);
   if (destroyed_) return SERVICE_DESTROYED;
   outbound_.view().store(ring::CONSUMER_SLEEPING, 0);
-  drainEventFd();
+  if (rung) drainEventFd();
   return flags | passLocked(&work, &stalled);
 }
 
@@ -302,6 +315,7 @@ int Reactor::passLocked(bool* work, bool* stalled) {
     statsPassLocked();
   }
   if (!pending_.empty()) *stalled = true;
+  settled_ = !*stalled && budget > 0;  // nothing left that only another pass would take
   if (*stalled) {
     inbound_.markWaiting();
     counters_[C_INBOUND_STALLS] += 1;
@@ -312,8 +326,27 @@ int Reactor::passLocked(bool* work, bool* stalled) {
   return flags;
 }
 
+int Reactor::flushOutbound() {
+  std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
+  if (!lock.owns_lock() || destroyed_) return -1;
+  emitted_ = 0;
+  uint32_t corrupt = 0;
+  outbound_.drain([this](const uint8_t* rec, uint32_t len) { handleOutboundLocked(rec, len); }, &corrupt);
+  counters_[C_MALFORMED] += corrupt;
+  flushPendingLocked();
+  for (auto& h : hosts_) {
+    if (h && h->dirty) {
+      h->dirty = false;
+      enet_host_flush(h->enet);
+    }
+  }
+  writeCountersLocked();
+  return inbound_.publish() ? SERVICE_NOTIFY : 0;
+}
+
 bool Reactor::serviceHostLocked(uint32_t index, Host& h, uint32_t* budget, bool* stalled) {
   const uint32_t maxRecord = REC_HEADER_BYTES + h.maxPacketSize;
+  h.dirty = false;  // whatever the pass does, it sends what is queued
   bool serviced = false;
   bool any = false;
   ENetEvent ev;
@@ -367,7 +400,7 @@ void Reactor::handleEventLocked(uint32_t index, Host& h, ENetEvent& ev) {
           return;
         }
       }
-      h.peerId[slot] = id;
+      assignSlot(h, slot, id);
       h.slotFlags[slot] = SLOT_CONNECTED;
       uint8_t rec[REC_HEADER_BYTES + IN_CONNECT_BODY];
       writeHeader(rec, IN_CONNECT, 0, 0, index, slot, id);
@@ -412,6 +445,18 @@ void Reactor::handleEventLocked(uint32_t index, Host& h, ENetEvent& ev) {
   }
 }
 
+bool Reactor::anyPeerLocked() const {
+  for (const auto& h : hosts_) {
+    if (!h) continue;
+    if (h->liveIds > 0) return true;
+    // Handshakes in progress have no id yet but need ENet's retransmit timer.
+    for (size_t s = 0; s < h->enet->peerCount; ++s) {
+      if (h->enet->peers[s].state != ENET_PEER_STATE_DISCONNECTED) return true;
+    }
+  }
+  return false;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Outbound records
 
@@ -427,6 +472,7 @@ void Reactor::handleOutboundLocked(const uint8_t* rec, uint32_t len) {
   }
   const uint32_t index = rd32(rec + REC_HOST);
   Host* h = index < hosts_.size() ? hosts_[index].get() : nullptr;
+  if (h != nullptr) h->dirty = true;
   switch (rec[REC_KIND]) {
     case OUT_SEND:
       outSendLocked(h, rec, len);
@@ -616,7 +662,7 @@ void Reactor::outConnectLocked(uint32_t index, Host* h, const uint8_t* rec, uint
     return;
   }
   const uint32_t slot = static_cast<uint32_t>(peer - h->enet->peers);
-  h->peerId[slot] = peerId;
+  assignSlot(*h, slot, peerId);
   h->slotFlags[slot] = 0;
   writeStatsRow(*h, slot);
 }
@@ -664,7 +710,13 @@ void Reactor::emitDisconnect(uint32_t index, Host& h, uint32_t slot, uint32_t da
   forgetSlot(h, slot);
 }
 
+void Reactor::assignSlot(Host& h, uint32_t slot, uint32_t peerId) {
+  if (h.peerId[slot] == 0) ++h.liveIds;
+  h.peerId[slot] = peerId;
+}
+
 void Reactor::forgetSlot(Host& h, uint32_t slot) {
+  if (h.peerId[slot] != 0) --h.liveIds;
   h.peerId[slot] = 0;
   h.slotFlags[slot] = 0;
   zeroStatsRow(h, slot);

@@ -63,6 +63,10 @@ class Reactor {
 
   HostCreated createHost(const HostOptions& options);  // throws ReactorError
   int service(int timeoutMs);                          // proto::SERVICE_* bits
+  // The producer's shortcut: when no thread is inside service(), drain the outbound ring and send
+  // at once on the calling thread, sparing the net actor a wake-up. -1 = busy (wake it instead),
+  // else SERVICE_* bits as from service().
+  int flushOutbound();
   void wake();                                         // one eventfd write
   void destroy();                                      // idempotent
   uint32_t inboundCapacity() const { return inCapacity_; }
@@ -75,7 +79,9 @@ class Reactor {
     uint32_t* stats = nullptr;           // peerCount rows of 16 u32
     std::vector<uint32_t> peerId;        // per slot; 0 = none
     std::vector<uint8_t> slotFlags;      // SLOT_* bits
+    uint32_t liveIds = 0;                // slots with a peerId
     uint32_t nextPeerId = 1;             // server hosts
+    bool dirty = false;                  // outbound records queued something not sent yet
     bool errorReported = false;
     uint64_t lastErrorMs = 0;
   };
@@ -104,7 +110,9 @@ class Reactor {
   void emitControl(uint32_t host, const uint8_t* rec, uint32_t len);
   bool flushPendingLocked();
   void emitDisconnect(uint32_t index, Host& h, uint32_t slot, uint32_t data, uint32_t cause);
+  void assignSlot(Host& h, uint32_t slot, uint32_t peerId);
   void forgetSlot(Host& h, uint32_t slot);
+  bool anyPeerLocked() const;
 
   void writeStatsRow(Host& h, uint32_t slot);
   void zeroStatsRow(Host& h, uint32_t slot);
@@ -128,6 +136,7 @@ class Reactor {
   uint32_t emitted_ = 0;     // records appended during the current pass
   uint64_t lastStatsMs_ = 0;
   uint32_t passCount_ = 0;
+  bool settled_ = false;  // the last pass left nothing queued (ENet events, pending records)
   std::vector<struct pollfd> pollSet_;  // eventfd first, then every live host's socket
 };
 

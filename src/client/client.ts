@@ -322,7 +322,7 @@ export class ENetClient extends EventEmitter<ClientEvents> {
     const connection = this.connection;
     if (!connection || this.status !== ClientStatus.STATUS_CONNECTED || connection.localReason !== undefined) return Err.ERR_UNCONFIGURED;
     if (!Number.isInteger(channel) || channel < 0 || channel >= connection.channels) return Err.ERR_INVALID_PARAMETER;
-    if (bytes.length === 0 || bytes.length > this.limits.maxPacketSize) return Err.ERR_INVALID_DATA;
+    if (bytes.length > this.limits.maxPacketSize) return Err.ERR_INVALID_DATA;
     return connection.link.send(connection.host, connection.slot, this.clientId, channel, reliable !== false, bytes) ? Err.OK : Err.ERR_BUSY;
   }
 

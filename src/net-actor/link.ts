@@ -23,6 +23,7 @@ import {
   R_SLOT,
   STATS_ROW,
   FLAG_RELIABLE,
+  SERVICE_NOTIFY_INBOUND,
 } from '../shared/protocol.js';
 import { CONTROL_POLL_RATE, CONTROL_SLOTS, type NetActorData } from './control.js';
 import { RestartTracker, type RestartPolicy } from '../shared/restart-policy.js';
@@ -185,7 +186,15 @@ export class NetActorLink {
         this.flush();
       }, 1);
     }
-    if (this.outbound.publish()) this.native.wake(this.reactorId);
+    if (!this.outbound.publishQuietly()) return;
+    // Sending from this thread when the net actor is not inside service() spares it a wake-up per
+    // batch; when it is busy, it will see the records itself (or is woken if it went to sleep).
+    const flags = this.native.flushOutbound(this.reactorId);
+    if (flags < 0) {
+      if (this.outbound.takeConsumerSleeping()) this.native.wake(this.reactorId);
+    } else if (flags & SERVICE_NOTIFY_INBOUND) {
+      Atomics.notify(this.inbound.header, H_DOORBELL); // native already moved DOORBELL
+    }
   };
 
   /** Stops the worker and destroys the hosts (flushing what they have queued). */

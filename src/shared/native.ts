@@ -20,6 +20,11 @@ export interface NativeAddon {
   reactorCreate(inbound: SharedArrayBuffer, outbound: SharedArrayBuffer, counters: SharedArrayBuffer): number;
   hostCreate(reactorId: number, options: HostOptions): { host: number; port: number };
   service(reactorId: number, timeoutMs: number): number;
+  /**
+   * Drains the outbound ring and sends at once on this thread if no thread is inside service();
+   * -1 when one is (then wake it), else SERVICE_* bits as from service().
+   */
+  flushOutbound(reactorId: number): number;
   wake(reactorId: number): void;
   reactorDestroy(reactorId: number): void;
 }

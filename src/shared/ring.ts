@@ -121,7 +121,19 @@ export class RingProducer extends RingView {
 
   /** Publishes committed records. Returns true when the consumer was asleep: the caller must wake it. */
   publish(): boolean {
+    this.publishQuietly();
+    return this.takeConsumerSleeping();
+  }
+
+  /** Makes committed records visible without looking at the consumer. Returns false when there were none. */
+  publishQuietly(): boolean {
+    if (this.write === Atomics.load(this.header, H_WRITE) >>> 0) return false;
     Atomics.store(this.header, H_WRITE, this.write | 0);
+    return true;
+  }
+
+  /** True (and the flag cleared) when the consumer sleeps: the caller must wake it. */
+  takeConsumerSleeping(): boolean {
     return Atomics.compareExchange(this.header, H_CONSUMER_SLEEPING, 1, 0) === 1;
   }
 

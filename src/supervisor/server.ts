@@ -581,7 +581,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     if (!running) return Err.ERR_UNCONFIGURED;
     if (this.peers.get(peer.peerId) !== peer || peer.state === ConnectionState.STATE_DISCONNECTING) return Err.ERR_INVALID_PARAMETER;
     if (!isInt(channel, 0, running.maxChannels - 1)) return Err.ERR_INVALID_PARAMETER;
-    if (bytes.length === 0 || bytes.length > running.options.maxPacketSize) return Err.ERR_INVALID_DATA;
+    if (bytes.length > running.options.maxPacketSize) return Err.ERR_INVALID_DATA;
     return running.link.send(running.host, peer.slot, peer.peerId, channel, reliable !== false, bytes) ? Err.OK : Err.ERR_BUSY;
   }
 
@@ -610,7 +610,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     const running = this.running;
     if (!running) return Err.ERR_UNCONFIGURED;
     if (!isInt(channel, 0, running.maxChannels - 1)) return Err.ERR_INVALID_PARAMETER;
-    if (bytes.length === 0 || bytes.length > running.options.maxPacketSize) return Err.ERR_INVALID_DATA;
+    if (bytes.length > running.options.maxPacketSize) return Err.ERR_INVALID_DATA;
     if (targets.length === 0) return Err.OK;
     const list = new Uint32Array(targets.length * 2);
     for (let i = 0; i < targets.length; i++) {
