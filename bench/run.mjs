@@ -3,15 +3,17 @@
 //
 //   node bench/run.mjs [--only raw|ours] [--rates 10000,20000,...] [--step-ms 3000] [--grace-ms 1000]
 //                      [--clients 200] [--size 64] [--fixed-rate 20000] [--fixed-ms 5000] [--idle-ms 5000]
-//                      [--p99-budget-ms 50] [--raw-sockbuf BYTES] [--out bench/results/latest.json]
+//                      [--p99-budget-ms 50] [--raw-sockbuf BYTES] [--out bench/results/latest.json] [--no-codec]
 //
 // For each server (raw C echo = bench/c/bin/echo_server, ours = bench/echo-server.mjs on dist/):
 //   start it, wait for "listening <port>", measure its idle CPU with no peers (idle-ms),
 //   run the rising-rate loadgen (stops after the first failing step), then a fixed-rate step
 //   (clients x 100 msg/s by default) while sampling the server's CPU time from /proc/<pid>/stat,
 //   then stop it. Progress goes to stderr, the comparison table to stdout, everything to the JSON file.
+// Then, unless --no-codec, the codec benchmark (bench/codec.mjs, in its own process: VARIANT vs MSGPACK
+// vs JSON encode/decode speed and size, < 60 s, its table on stdout, bench/results/codec.json).
 // Every wait is bounded and every child is killed on exit.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -24,6 +26,7 @@ const root = resolve(here, '..');
 const LOADGEN = join(here, 'c', 'bin', 'loadgen');
 const ECHO_C = join(here, 'c', 'bin', 'echo_server');
 const ECHO_OURS = join(here, 'echo-server.mjs');
+const CODEC_BENCH = join(here, 'codec.mjs');
 const DIST = join(root, 'dist', 'index.js');
 
 // ---------- options ----------
@@ -40,6 +43,7 @@ const opts = {
   p99BudgetMs: 50, // also report the highest rate whose p99 RTT stays within this budget
   rawSockbuf: 0, // 0: ENet's default socket buffers (256 KiB), as our server uses
   out: join(here, 'results', 'latest.json'),
+  codec: true, // run bench/codec.mjs after the network benchmark
 };
 {
   const a = process.argv.slice(2);
@@ -69,8 +73,9 @@ const opts = {
       case '--p99-budget-ms': opts.p99BudgetMs = num(k, take()); break;
       case '--raw-sockbuf': opts.rawSockbuf = Number(take()); break;
       case '--out': opts.out = resolve(take()); break;
+      case '--no-codec': opts.codec = false; break;
       case '-h': case '--help':
-        process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 14).join('\n') + '\n');
+        process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 16).join('\n') + '\n');
         process.exit(0);
       default: fail(`unknown option ${k}`);
     }
@@ -438,12 +443,12 @@ try {
   fail(e.message);
 }
 for (const p of [LOADGEN, ECHO_C]) if (!existsSync(p)) fail(`${p} missing after the build`);
-log(`config: ${JSON.stringify({ ...opts, out: undefined })}`);
+log(`config: ${JSON.stringify({ ...opts, out: undefined, codec: undefined })}`);
 
 const results = {
   date: new Date().toISOString(),
   machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavgAtStart: loadavg() },
-  config: { ...opts, out: undefined },
+  config: { ...opts, out: undefined, codec: undefined },
   raw: null,
   ours: null,
 };
@@ -476,5 +481,15 @@ mkdirSync(dirname(opts.out), { recursive: true });
 writeFileSync(opts.out, JSON.stringify(results, null, 2) + '\n');
 process.stdout.write('\n' + table(results.raw, results.ours, comparison));
 log(`results written to ${opts.out.replace(root + '/', '')} (${fmt(results.elapsedSeconds, 0)} s)`);
-const ok = [results.raw, results.ours].every((r) => r === null || !r.error);
+let ok = [results.raw, results.ours].every((r) => r === null || !r.error);
+
+// ---------- codec benchmark ----------
+if (opts.codec) {
+  log('codec benchmark: node bench/codec.mjs');
+  const codec = spawnSync(process.execPath, [CODEC_BENCH], { cwd: root, stdio: 'inherit', timeout: 180000, killSignal: 'SIGKILL' });
+  if (codec.error || codec.status !== 0) {
+    log(`codec benchmark failed: ${codec.error?.message ?? (codec.signal ? `killed by ${codec.signal}` : `exit code ${codec.status}`)}`);
+    ok = false;
+  }
+}
 process.exit(ok ? 0 : 1);
