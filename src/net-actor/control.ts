@@ -8,4 +8,6 @@ export interface NetActorData {
 }
 
 export const CONTROL_POLL_RATE = 0;
+/** Set to 1 to make the worker throw from inside its loop (injectFault: chaos tests, drills). */
+export const CONTROL_FAULT = 1;
 export const CONTROL_SLOTS = 4;

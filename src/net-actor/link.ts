@@ -25,7 +25,7 @@ import {
   FLAG_RELIABLE,
   SERVICE_NOTIFY_INBOUND,
 } from '../shared/protocol.js';
-import { CONTROL_POLL_RATE, CONTROL_SLOTS, type NetActorData } from './control.js';
+import { CONTROL_FAULT, CONTROL_POLL_RATE, CONTROL_SLOTS, type NetActorData } from './control.js';
 import { RestartTracker, type RestartPolicy } from '../shared/restart-policy.js';
 
 export interface NetActorLinkOptions {
@@ -102,6 +102,12 @@ export class NetActorLink {
   setPollRate(ms: number): void {
     Atomics.store(this.control, CONTROL_POLL_RATE, ms);
     if (this.worker) this.native.wake(this.reactorId);
+  }
+
+  /** Makes the worker fail from the inside (an uncaught exception in its thread). */
+  injectFault(): void {
+    Atomics.store(this.control, CONTROL_FAULT, 1);
+    this.native.wake(this.reactorId);
   }
 
   /** Whether the worker keeps the process alive. */

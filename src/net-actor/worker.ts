@@ -6,7 +6,7 @@ import { workerData } from 'node:worker_threads';
 import { loadNative } from '../shared/native.js';
 import { H_DOORBELL, RING_HEADER_BYTES } from '../shared/ring.js';
 import { SERVICE_DESTROYED, SERVICE_NOTIFY_INBOUND } from '../shared/protocol.js';
-import { CONTROL_POLL_RATE, type NetActorData } from './control.js';
+import { CONTROL_FAULT, CONTROL_POLL_RATE, type NetActorData } from './control.js';
 
 const { reactorId, inbound, control } = workerData as NetActorData;
 const native = loadNative();
@@ -14,6 +14,7 @@ const inboundHeader = new Int32Array(inbound, 0, RING_HEADER_BYTES / 4);
 const settings = new Int32Array(control);
 
 for (;;) {
+  if (Atomics.exchange(settings, CONTROL_FAULT, 0) !== 0) throw new Error('fault injected into the net actor');
   const result = native.service(reactorId, Atomics.load(settings, CONTROL_POLL_RATE));
   if (result & SERVICE_NOTIFY_INBOUND) Atomics.notify(inboundHeader, H_DOORBELL);
   if (result & SERVICE_DESTROYED) break;

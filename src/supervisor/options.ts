@@ -27,13 +27,14 @@ export interface ServerOptions {
   maxDepth?: number;
   /** Bytes of each ring between the net actor and the supervisor (rounded up to a power of two). */
   ringBytes?: number;
-  restartPolicy?: RestartPolicy;
+  /** How the net actor is restarted when its thread dies; unset fields take the defaults. */
+  restartPolicy?: Partial<RestartPolicy>;
   /** Where malformed packets and handler errors are reported; default `console`. */
   logger?: Logger;
 }
 
-export type ResolvedServerOptions = Required<Omit<ServerOptions, 'gameLogic' | 'gameActors'>> &
-  Pick<ServerOptions, 'gameLogic' | 'gameActors'>;
+export type ResolvedServerOptions = Required<Omit<ServerOptions, 'gameLogic' | 'gameActors' | 'restartPolicy'>> &
+  Pick<ServerOptions, 'gameLogic' | 'gameActors'> & { restartPolicy: RestartPolicy };
 
 export function resolveServerOptions(options: ServerOptions = {}): ResolvedServerOptions {
   return {
@@ -42,7 +43,7 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     maxPacketSize: options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE,
     maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
     ringBytes: options.ringBytes ?? DEFAULT_RING_BYTES,
-    restartPolicy: options.restartPolicy ?? DEFAULT_RESTART_POLICY,
+    restartPolicy: { ...DEFAULT_RESTART_POLICY, ...options.restartPolicy },
     logger: options.logger ?? console,
     gameLogic: options.gameLogic,
     gameActors: options.gameActors,

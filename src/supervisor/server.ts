@@ -105,6 +105,10 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     const resolved = resolveServerOptions(options);
     if (resolved.gameLogic !== undefined) throw new ENetError(Err.ERR_UNAVAILABLE, 'game-logic actors (options.gameLogic) are not available yet');
     if (!isInt(resolved.maxPacketSize, 16, 32 * 1024 * 1024)) throw new ENetError(Err.ERR_INVALID_PARAMETER, `maxPacketSize must be an integer 16–33554432, got ${resolved.maxPacketSize}`);
+    const policy = resolved.restartPolicy;
+    if (policy.strategy !== 'one_for_one' || ![policy.intensity, policy.periodMs, policy.backoffMs, policy.maxBackoffMs].every((n) => Number.isFinite(n) && n >= 0)) {
+      throw new ENetError(Err.ERR_INVALID_PARAMETER, `restartPolicy needs strategy 'one_for_one' and non-negative numbers, got ${JSON.stringify(policy)}`);
+    }
     if (resolved.packetFormat !== PacketFormat.MSGPACK && resolved.packetFormat !== PacketFormat.GODOT) throw new ENetError(Err.ERR_INVALID_PARAMETER, `unknown packetFormat ${resolved.packetFormat}`);
 
     this.starting = true;
@@ -333,6 +337,19 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     const event = this.eventOrNull(name, payload);
     if (!event) return Err.ERR_INVALID_PARAMETER;
     return this.sendPacketToAll(event, channel, reliable, exclude);
+  }
+
+  // ---- supervision --------------------------------------------------------------------------
+
+  /**
+   * Makes an actor's thread fail from the inside (an uncaught exception), for chaos tests and
+   * drills: the supervisor restarts it per the restart policy and emits 'actorRestarted'.
+   */
+  injectFault(kind: 'net' | 'game' = 'net', id = 0): void {
+    if (!this.running) throw new ENetError(Err.ERR_UNCONFIGURED, 'the server is not running');
+    if (kind === 'game') throw new ENetError(Err.ERR_UNAVAILABLE, 'there are no game actors (game-logic actors are not available yet)');
+    if (kind !== 'net' || id !== 0) throw new ENetError(Err.ERR_INVALID_PARAMETER, `no actor ${String(kind)} #${id} (the net actor is 'net', 0)`);
+    this.running.link.injectFault();
   }
 
   // ---- metrics ------------------------------------------------------------------------------
