@@ -288,10 +288,12 @@ export class NetActorLink {
   private async pump(): Promise<void> {
     const { onRecord } = this.options;
     while (!this.closed) {
-      const handled = this.inbound.drain(onRecord, PUMP_BATCH);
+      this.inbound.drain(onRecord, PUMP_BATCH);
       if (this.inbound.takeProducerWaiting()) this.native.wake(this.reactorId);
       if (this.flushScheduled) this.flush();
-      if (handled === 0) await this.inbound.wait();
+      // Sleep as soon as the ring is empty (the doorbell wakes us as a macrotask); while records
+      // keep coming, yield to timers and I/O between batches.
+      if (!this.inbound.hasData) await this.inbound.wait();
       else await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
