@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 pkg-config --exists libenet 2>/dev/null || missing+=(libenet-dev)
+pkg-config --exists zlib 2>/dev/null || missing+=(zlib1g-dev)      # COMPRESS_ZLIB
+pkg-config --exists libzstd 2>/dev/null || missing+=(libzstd-dev)  # COMPRESS_ZSTD
 command -v g++ >/dev/null 2>&1 || missing+=(g++)
 command -v make >/dev/null 2>&1 || missing+=(make)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
