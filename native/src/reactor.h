@@ -42,7 +42,7 @@ struct HostOptions {
   uint16_t port = 0;          // server only: 0 = ephemeral
   uint32_t peers = 0;         // 1..4095
   uint32_t channels = 0;      // 1..255
-  uint32_t compression = 0;   // 0 none, 1 range coder
+  uint32_t compression = 0;   // compress::MODE_*: 0 none, 1 range coder, 2 FastLZ, 3 zlib, 4 zstd
   uint32_t maxPacketSize = 0; // > 0; 16 + maxPacketSize must fit the inbound ring
   SharedMemory stats;         // >= peers * 64 bytes, 4-aligned
 };
