@@ -75,8 +75,10 @@ enum Counter : uint32_t {
   C_SEND_FAILURES = 6,
   C_CONNECTS = 7,
   C_DISCONNECTS = 8,
-  C_MALFORMED = 9,  // addition: outbound records native could not parse (see report)
-  C_COUNT = 10,
+  C_MALFORMED = 9,         // outbound records native could not parse
+  C_WIRE_BYTES_IN = 10,    // UDP payload bytes received by the hosts (ENet's totalReceivedData)
+  C_WIRE_BYTES_OUT = 11,   // UDP payload bytes sent by the hosts (ENet's totalSentData)
+  C_COUNT = 12,
 };
 
 // ---- service() result bits ----

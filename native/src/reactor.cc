@@ -198,6 +198,7 @@ void Reactor::hostsChangedLocked() {
 void Reactor::destroyHostLocked(uint32_t index) {
   Host* h = hosts_[index].get();
   enet_host_flush(h->enet);
+  accountWireLocked(*h);
   enet_host_destroy(h->enet);
   h->enet = nullptr;
   for (auto it = pending_.begin(); it != pending_.end();) {
@@ -347,6 +348,7 @@ bool Reactor::serviceHostLocked(uint32_t index, Host& h, uint32_t* budget, bool*
     handleEventLocked(index, h, ev);
   }
   if (!serviced) enet_host_flush(h.enet);  // pings, acks and queued sends still go out
+  accountWireLocked(h);
   return any;
 }
 
@@ -712,6 +714,15 @@ void Reactor::statsPassLocked() {
       writeStatsRow(*h, s);
     }
   }
+}
+
+void Reactor::accountWireLocked(Host& h) {
+  const uint32_t sent = h.enet->totalSentData;
+  const uint32_t received = h.enet->totalReceivedData;
+  counters_[C_WIRE_BYTES_OUT] += static_cast<uint32_t>(sent - h.wireSent);
+  counters_[C_WIRE_BYTES_IN] += static_cast<uint32_t>(received - h.wireReceived);
+  h.wireSent = sent;
+  h.wireReceived = received;
 }
 
 void Reactor::writeCountersLocked() {

@@ -78,6 +78,8 @@ class Reactor {
     uint32_t nextPeerId = 1;             // server hosts
     bool errorReported = false;
     uint64_t lastErrorMs = 0;
+    uint32_t wireSent = 0;      // ENet's totalSentData / totalReceivedData (u32, wrapping) when
+    uint32_t wireReceived = 0;  // they were last added to the counters
   };
   struct Pending {
     uint32_t host;
@@ -110,6 +112,7 @@ class Reactor {
   void zeroStatsRow(Host& h, uint32_t slot);
   void statsPassLocked();
   void writeCountersLocked();
+  void accountWireLocked(Host& h);  // adds the host's new wire bytes to the counters
   void drainEventFd();
   void hostsChangedLocked();  // recomputes maxRecord_ and pollSet_
 

@@ -25,6 +25,8 @@ import {
 import {
   C_BYTES_IN,
   C_BYTES_OUT,
+  C_WIRE_BYTES_IN,
+  C_WIRE_BYTES_OUT,
   C_INBOUND_STALLS,
   C_PACKETS_IN,
   C_PACKETS_OUT,
@@ -350,6 +352,8 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
       packetsOut: counters?.[C_PACKETS_OUT] ?? 0,
       bytesIn: counters?.[C_BYTES_IN] ?? 0,
       bytesOut: counters?.[C_BYTES_OUT] ?? 0,
+      wireBytesIn: counters?.[C_WIRE_BYTES_IN] ?? 0,
+      wireBytesOut: counters?.[C_WIRE_BYTES_OUT] ?? 0,
       malformedPackets: this.malformed,
       droppedUnauthenticated: this.droppedUnauthenticated,
       actorRestarts: this.actorRestarts,
