@@ -2,14 +2,14 @@
   "targets": [
     {
       "target_name": "enet_actor",
-      "sources": ["src/addon.cc", "src/reactor.cc"],
+      "sources": ["src/addon.cc", "src/reactor.cc", "src/compress.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "cflags": ["-Wall", "-Wextra", "-Werror", "<!@(pkg-config --cflags libenet)"],
+      "cflags": ["-Wall", "-Wextra", "-Werror", "<!@(pkg-config --cflags libenet zlib libzstd)"],
       "cflags_cc": ["-std=c++17", "-O2"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
-      "libraries": ["<!@(pkg-config --libs libenet)"]
+      "libraries": ["<!@(pkg-config --libs libenet zlib libzstd)"]
     }
   ]
 }

@@ -12,19 +12,16 @@
 // "compressed" bit, 0x4000 of the first big-endian u16, is set only when compression made a datagram
 // smaller).
 //
-// Needs `godot3-server` (Debian: `apt-get install godot3-server`; or GODOT3_BIN=/path/to/godot3-headless);
-// without it every test is registered as skipped. Modes our server does not implement yet
-// (setCompressionMode throws ERR_UNAVAILABLE) are skipped with "not implemented yet" in the title and
-// run by themselves once the native side supports them.
+// Needs `godot3-server` (Debian: `apt-get install godot3-server`, which `npm run setup` tries; or
+// GODOT3_BIN=/path/to/godot3-headless); without it every test is registered as skipped, with the reason.
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
-import dgram from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CompressionMode, ENetError, ENetServerSupervisor, Err } from '../dist/index.js';
-import { collect, startServer, waitFor } from './helpers.js';
+import { CompressionMode, Err } from '../dist/index.js';
+import { COMPRESSION_MODES, ENET_HEADER_FLAG_COMPRESSED, collect, startServer, startUdpRelay, waitFor } from './helpers.js';
 
 const SCRIPT = fileURLToPath(new URL('./godot/godot3_client.gd', import.meta.url));
 const GODOT = process.env.GODOT3_BIN || 'godot3-server';
@@ -32,7 +29,6 @@ const GODOT_TIMEOUT_MS = 5000; // the script's own deadline (it exits 1 after it
 const KILL_AFTER_MS = 15_000; // we SIGKILL the process if it is still running after this
 const RELIABLE_CHANNEL = 1; // Godot 3: SYSCH_CONFIG = 0, SYSCH_RELIABLE = 1, SYSCH_UNRELIABLE = 2
 const GODOT_CHANNELS = 3; // Godot 3's default channel_count (SYSCH_MAX)
-const ENET_HEADER_FLAG_COMPRESSED = 0x4000;
 
 // Same text as big_payload() in godot3_client.gd.
 const LINE = 'the quick brown fox jumps over the lazy dog 0123456789; ';
@@ -70,18 +66,6 @@ function probeGodot() {
   }
 }
 
-/** Whether our server accepts the mode; only ERR_UNAVAILABLE means "not implemented yet". */
-function serverSupports(mode) {
-  const probe = new ENetServerSupervisor();
-  try {
-    probe.setCompressionMode(mode);
-    return { supported: true };
-  } catch (error) {
-    if (error instanceof ENetError && error.code === Err.ERR_UNAVAILABLE) return { supported: false };
-    return { supported: true }; // anything else is a bug: let the test run and fail on it
-  }
-}
-
 /**
  * A UDP relay: Godot → relay → server and back. Records, per direction, how many datagrams went
  * through and how many carried ENet's "compressed" header bit.
@@ -91,32 +75,13 @@ async function startRelay(t, serverPort) {
     toServer: { datagrams: 0, compressed: 0, bytes: 0 },
     toClient: { datagrams: 0, compressed: 0, bytes: 0 },
   };
-  const count = (side, msg) => {
+  const count = (side) => (msg) => {
     side.datagrams++;
     side.bytes += msg.length;
     if (msg.length >= 2 && (msg.readUInt16BE(0) & ENET_HEADER_FLAG_COMPRESSED) !== 0) side.compressed++;
   };
-  const front = dgram.createSocket('udp4');
-  const back = dgram.createSocket('udp4');
-  let client = null;
-  front.on('message', (msg, rinfo) => {
-    client = { address: rinfo.address, port: rinfo.port };
-    count(stats.toServer, msg);
-    back.send(msg, serverPort, '127.0.0.1');
-  });
-  back.on('message', (msg) => {
-    count(stats.toClient, msg);
-    if (client) front.send(msg, client.port, client.address);
-  });
-  await Promise.all([
-    new Promise((resolve) => front.bind(0, '127.0.0.1', resolve)),
-    new Promise((resolve) => back.bind(0, '127.0.0.1', resolve)),
-  ]);
-  t.teardown(() => {
-    front.close();
-    back.close();
-  });
-  return { port: front.address().port, stats };
+  const { port } = await startUdpRelay(t, serverPort, { toServer: count(stats.toServer), toClient: count(stats.toClient) });
+  return { port, stats };
 }
 
 /** Runs the Godot client to completion (or kills it); resolves with { code, signal, stdout, stderr }. */
@@ -164,24 +129,12 @@ function godotHeader(source, target) {
   return header;
 }
 
-const MODES = [
-  ['COMPRESS_NONE', CompressionMode.COMPRESS_NONE],
-  ['COMPRESS_RANGE_CODER', CompressionMode.COMPRESS_RANGE_CODER],
-  ['COMPRESS_FASTLZ', CompressionMode.COMPRESS_FASTLZ],
-  ['COMPRESS_ZLIB', CompressionMode.COMPRESS_ZLIB],
-  ['COMPRESS_ZSTD', CompressionMode.COMPRESS_ZSTD],
-];
-
 const godot = probeGodot();
 
-for (const [name, mode] of MODES) {
+for (const [name, mode] of COMPRESSION_MODES) {
   const title = `Godot 3 NetworkedMultiplayerENet client exchanges raw packets with ${name} (${mode})`;
   if (!godot.version) {
     test.skip(`${title} — skipped: ${godot.reason}; install it with \`apt-get install godot3-server\``, () => {});
-    continue;
-  }
-  if (!serverSupports(mode).supported) {
-    test.skip(`${title} — not implemented yet: setCompressionMode(${name}) throws ERR_UNAVAILABLE`, () => {});
     continue;
   }
   test.serial(title, async (t) => {

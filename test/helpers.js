@@ -1,5 +1,6 @@
 // Test helpers: real servers on loopback port 0, real ENet clients, bounded waits on events.
-import { ENetServerSupervisor, ENetClient } from '../dist/index.js';
+import dgram from 'node:dgram';
+import { CompressionMode, ENetServerSupervisor, ENetClient } from '../dist/index.js';
 
 export const WAIT_MS = 8000;
 
@@ -71,4 +72,39 @@ export async function connectClient(t, server, { channels = 2, authenticated = t
   await connected;
   const [peer] = await serverSide;
   return { client, peer };
+}
+
+/** Every compression mode, as [name, value]. */
+export const COMPRESSION_MODES = Object.entries(CompressionMode).filter(([, value]) => typeof value === 'number');
+
+/** ENet's "compressed" bit in the first big-endian u16 of its protocol header. */
+export const ENET_HEADER_FLAG_COMPRESSED = 0x4000;
+
+/**
+ * A UDP relay on 127.0.0.1 between one ENet client and the server on `serverPort`: the client connects
+ * to the returned `port`. Each datagram is shown to `toServer(msg)` / `toClient(msg)`, then forwarded.
+ * Closed by `t.teardown`.
+ */
+export async function startUdpRelay(t, serverPort, { toServer = () => {}, toClient = () => {} } = {}) {
+  const front = dgram.createSocket('udp4');
+  const back = dgram.createSocket('udp4');
+  let client = null;
+  front.on('message', (msg, rinfo) => {
+    client = { address: rinfo.address, port: rinfo.port };
+    toServer(msg);
+    back.send(msg, serverPort, '127.0.0.1');
+  });
+  back.on('message', (msg) => {
+    toClient(msg);
+    if (client) front.send(msg, client.port, client.address);
+  });
+  await Promise.all([
+    new Promise((resolve) => front.bind(0, '127.0.0.1', resolve)),
+    new Promise((resolve) => back.bind(0, '127.0.0.1', resolve)),
+  ]);
+  t.teardown(() => {
+    front.close();
+    back.close();
+  });
+  return { port: front.address().port };
 }

@@ -17,7 +17,7 @@
 //         port?: number,              // integer 0..65535; undefined = client host (no bind)
 //         peers: number,              // integer 1..4095
 //         channels: number,           // integer 1..255
-//         compression: number,        // 0 none, 1 range coder; others throw ERR_UNAVAILABLE
+//         compression: number,        // integer 0..4: none, range coder, FastLZ, zlib, zstd
 //         maxPacketSize: number,      // integer >= 1; 16 + it must be <= inbound capacity/2 - 8
 //         stats: shared memory,       // >= peers * 64 bytes, 4-aligned
 //       }): { host: number, port: number }
@@ -28,8 +28,8 @@
 //   reactorDestroy(reactorId: number): undefined             // idempotent
 //
 // Errors: a wrong JS type -> TypeError, a value out of range -> RangeError (both with
-// code 'ERR_INVALID_PARAMETER'); ENet / OS failures -> Error with code 'ERR_CANT_CREATE' or
-// 'ERR_UNAVAILABLE' (see reactor.cc).
+// code 'ERR_INVALID_PARAMETER'); ENet / OS failures -> Error with code 'ERR_CANT_CREATE'
+// (see reactor.cc).
 //
 // Lifetime of the shared memory: native code keeps raw pointers into it. As a safety net (a
 // forgotten SharedArrayBuffer would otherwise be collected while native code still writes into
@@ -51,6 +51,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "compress.h"
 #include "reactor.h"
 
 namespace {
@@ -231,7 +232,8 @@ Napi::Value HostCreate(const Napi::CallbackInfo& info) {
   }
   opt.peers = integerValue(env, o.Get("peers"), "options.peers", 1, enet_actor::proto::MAX_PEERS);
   opt.channels = integerValue(env, o.Get("channels"), "options.channels", 1, enet_actor::proto::MAX_CHANNELS);
-  opt.compression = integerValue(env, o.Get("compression"), "options.compression", 0, 255);
+  opt.compression = integerValue(env, o.Get("compression"), "options.compression", 0,
+                               enet_actor::compress::MODE_LAST);
   opt.maxPacketSize = integerValue(env, o.Get("maxPacketSize"), "options.maxPacketSize", 1, 1u << 30);
   Napi::Value stats = o.Get("stats");
   opt.stats = sharedMemoryArg(env, stats, "options.stats");

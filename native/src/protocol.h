@@ -42,7 +42,7 @@ constexpr uint8_t OUT_SEND = 1;             // body: bytes
 constexpr uint8_t OUT_SEND_MULTI = 2;       // body: u32 count, count x (u32 slot, u32 peerId), bytes
 constexpr uint8_t OUT_DISCONNECT = 3;       // flags: 0 later, 1 now, 2 reset; body: u32 data
 constexpr uint8_t OUT_CONNECT = 4;          // body: u8[4] ipv4, u16 port, u16 channelCount, u32 data
-constexpr uint8_t OUT_SET_COMPRESSION = 5;  // body: u32 mode
+constexpr uint8_t OUT_SET_COMPRESSION = 5;  // body: u32 mode (0..4)
 constexpr uint8_t OUT_DESTROY_HOST = 6;     // no body
 
 constexpr uint16_t DISCONNECT_LATER = 0;
@@ -51,8 +51,8 @@ constexpr uint16_t DISCONNECT_RESET = 2;
 
 constexpr uint32_t OUT_CONNECT_BODY = 12;
 
-constexpr uint32_t COMPRESSION_NONE = 0;
-constexpr uint32_t COMPRESSION_RANGE_CODER = 1;
+// OUT_SET_COMPRESSION / hostCreate modes: compress::MODE_* in compress.h (0 none, 1 range coder,
+// 2 FastLZ, 3 zlib, 4 zstd; Godot's numbering).
 
 // ---- stats table: peerCount rows of 16 u32 ----
 constexpr uint32_t STATS_ROW_U32 = 16;
@@ -75,8 +75,10 @@ enum Counter : uint32_t {
   C_SEND_FAILURES = 6,
   C_CONNECTS = 7,
   C_DISCONNECTS = 8,
-  C_MALFORMED = 9,  // addition: outbound records native could not parse (see report)
-  C_COUNT = 10,
+  C_MALFORMED = 9,         // outbound records native could not parse
+  C_WIRE_BYTES_IN = 10,    // UDP payload bytes received by the hosts (ENet's totalReceivedData)
+  C_WIRE_BYTES_OUT = 11,   // UDP payload bytes sent by the hosts (ENet's totalSentData)
+  C_COUNT = 12,
 };
 
 // ---- service() result bits ----

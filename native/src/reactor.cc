@@ -1,5 +1,7 @@
 #include "reactor.h"
 
+#include "compress.h"
+
 #include <errno.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -122,9 +124,9 @@ HostCreated Reactor::createHost(const HostOptions& o) {
                              std::to_string(ring::maxPayload(inCapacity_) - REC_HEADER_BYTES) +
                              " for a capacity of " + std::to_string(inCapacity_) + ")");
     }
-    if (o.compression != COMPRESSION_NONE && o.compression != COMPRESSION_RANGE_CODER) {
-      throw ReactorError("ERR_UNAVAILABLE",
-                         "compression mode " + std::to_string(o.compression) + " is not supported yet");
+    if (!compress::isKnownMode(o.compression)) {
+      throw ReactorError("ERR_INVALID_PARAMETER",
+                         "compression mode " + std::to_string(o.compression) + " is not one of 0..4");
     }
     ENetHost* enet = nullptr;
     if (o.server) {
@@ -159,13 +161,10 @@ HostCreated Reactor::createHost(const HostOptions& o) {
       result.port = 0;
     }
     enet->maximumPacketSize = o.maxPacketSize;
-    if (o.compression == COMPRESSION_RANGE_CODER) {
-      if (enet_host_compress_with_range_coder(enet) != 0) {
-        enet_host_destroy(enet);
-        throw ReactorError("ERR_CANT_CREATE", "could not set up the range coder (out of memory)");
-      }
-    } else {
-      enet_host_compress(enet, nullptr);
+    if (!compress::applyCompression(enet, o.compression)) {
+      enet_host_destroy(enet);
+      throw ReactorError("ERR_CANT_CREATE", "could not set up compression mode " +
+                                                std::to_string(o.compression) + " (out of memory)");
     }
     auto h = std::make_unique<Host>();
     h->enet = enet;
@@ -199,6 +198,7 @@ void Reactor::hostsChangedLocked() {
 void Reactor::destroyHostLocked(uint32_t index) {
   Host* h = hosts_[index].get();
   enet_host_flush(h->enet);
+  accountWireLocked(*h);
   enet_host_destroy(h->enet);
   h->enet = nullptr;
   for (auto it = pending_.begin(); it != pending_.end();) {
@@ -381,6 +381,7 @@ bool Reactor::serviceHostLocked(uint32_t index, Host& h, uint32_t* budget, bool*
     handleEventLocked(index, h, ev);
   }
   if (!serviced) enet_host_flush(h.enet);  // pings, acks and queued sends still go out
+  accountWireLocked(h);
   return any;
 }
 
@@ -496,12 +497,12 @@ void Reactor::handleOutboundLocked(const uint8_t* rec, uint32_t len) {
         return;
       }
       const uint32_t mode = rd32(rec + REC_HEADER_BYTES);
-      if (mode == COMPRESSION_NONE) {
-        enet_host_compress(h->enet, nullptr);
-      } else if (mode == COMPRESSION_RANGE_CODER) {
-        enet_host_compress_with_range_coder(h->enet);  // on failure the old compressor stays
+      if (!compress::isKnownMode(mode)) {
+        counters_[C_MALFORMED] += 1;  // JS refuses unknown modes first
+        return;
       }
-      // other modes: not supported yet; JS refuses them first
+      // Out of memory: the host keeps its previous compressor.
+      if (!compress::applyCompression(h->enet, mode)) counters_[C_SEND_FAILURES] += 1;
       return;
     }
     case OUT_DESTROY_HOST:
@@ -765,6 +766,15 @@ void Reactor::statsPassLocked() {
       writeStatsRow(*h, s);
     }
   }
+}
+
+void Reactor::accountWireLocked(Host& h) {
+  const uint32_t sent = h.enet->totalSentData;
+  const uint32_t received = h.enet->totalReceivedData;
+  counters_[C_WIRE_BYTES_OUT] += static_cast<uint32_t>(sent - h.wireSent);
+  counters_[C_WIRE_BYTES_IN] += static_cast<uint32_t>(received - h.wireReceived);
+  h.wireSent = sent;
+  h.wireReceived = received;
 }
 
 void Reactor::writeCountersLocked() {

@@ -42,7 +42,7 @@ struct HostOptions {
   uint16_t port = 0;          // server only: 0 = ephemeral
   uint32_t peers = 0;         // 1..4095
   uint32_t channels = 0;      // 1..255
-  uint32_t compression = 0;   // 0 none, 1 range coder
+  uint32_t compression = 0;   // compress::MODE_*: 0 none, 1 range coder, 2 FastLZ, 3 zlib, 4 zstd
   uint32_t maxPacketSize = 0; // > 0; 16 + maxPacketSize must fit the inbound ring
   SharedMemory stats;         // >= peers * 64 bytes, 4-aligned
 };
@@ -84,6 +84,8 @@ class Reactor {
     bool dirty = false;                  // outbound records queued something not sent yet
     bool errorReported = false;
     uint64_t lastErrorMs = 0;
+    uint32_t wireSent = 0;      // ENet's totalSentData / totalReceivedData (u32, wrapping) when
+    uint32_t wireReceived = 0;  // they were last added to the counters
   };
   struct Pending {
     uint32_t host;
@@ -118,6 +120,7 @@ class Reactor {
   void zeroStatsRow(Host& h, uint32_t slot);
   void statsPassLocked();
   void writeCountersLocked();
+  void accountWireLocked(Host& h);  // adds the host's new wire bytes to the counters
   void drainEventFd();
   void hostsChangedLocked();  // recomputes maxRecord_ and pollSet_
 

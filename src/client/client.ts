@@ -22,7 +22,7 @@ import {
   STATS_ROW,
 } from '../shared/protocol.js';
 import { decodePacket, encodeNode, encodePacket, makeEvent, splitEvent, type CodecLimits, type NetworkNode } from '../shared/codec/index.js';
-import { DISCONNECT_DATA_BY_SERVER, DISCONNECT_REASON_EVENT, isSupportedCompression } from '../shared/wire.js';
+import { DISCONNECT_DATA_BY_SERVER, DISCONNECT_REASON_EVENT, invalidCompressionMessage, isSupportedCompression } from '../shared/wire.js';
 import { clientNetwork } from './network.js';
 import type { NetActorLink } from '../net-actor/link.js';
 
@@ -165,11 +165,13 @@ export class ENetClient extends EventEmitter<ClientEvents> {
     return connection.stats[row + STATS_FIRST + stat];
   }
 
-  /** Takes effect for the next connection and at once on a live one. Both ends must use the same mode. */
+  /**
+   * Any `CompressionMode` (0..4); takes effect for the next connection and at once on a live one.
+   * ENet has no negotiation: both ends must use the same mode. Anything else throws `ENetError`
+   * `ERR_INVALID_PARAMETER`.
+   */
   setCompressionMode(mode: CompressionMode): void {
-    if (!isSupportedCompression(mode)) {
-      throw new ENetError(Number.isInteger(mode) && mode >= 0 && mode <= 4 ? Err.ERR_UNAVAILABLE : Err.ERR_INVALID_PARAMETER, `compression mode ${mode} is not supported yet (supported: COMPRESS_NONE, COMPRESS_RANGE_CODER)`);
-    }
+    if (!isSupportedCompression(mode)) throw new ENetError(Err.ERR_INVALID_PARAMETER, invalidCompressionMessage(mode));
     this.compression = mode;
     if (this.connection) this.connection.link.setCompression(this.connection.host, mode);
   }

@@ -55,6 +55,10 @@ export const C_DROPPED_STALE = 5;
 export const C_SEND_FAILURES = 6;
 export const C_CONNECTS = 7;
 export const C_DISCONNECTS = 8;
+export const C_MALFORMED_RECORDS = 9;
+/** UDP bytes as they went over the wire (after compression, ENet headers included). */
+export const C_WIRE_BYTES_IN = 10;
+export const C_WIRE_BYTES_OUT = 11;
 
 /** service() result bits. */
 export const SERVICE_NOTIFY_INBOUND = 1;

@@ -8,7 +8,16 @@ import { CompressionMode } from './enums.js';
 export const DISCONNECT_DATA_BY_SERVER = 1;
 export const DISCONNECT_REASON_EVENT = '_disconnect_reason';
 
-/** Compression modes the native layer implements today. */
+/**
+ * A valid `CompressionMode`: an integer number 0..4 (none, range coder, FastLZ, zlib, zstd), all
+ * implemented by the native layer (native/src/compress.cc), wire-compatible with Godot's modes.
+ */
 export function isSupportedCompression(mode: unknown): mode is CompressionMode {
-  return mode === CompressionMode.COMPRESS_NONE || mode === CompressionMode.COMPRESS_RANGE_CODER;
+  return typeof mode === 'number' && Number.isInteger(mode) && mode >= CompressionMode.COMPRESS_NONE && mode <= CompressionMode.COMPRESS_ZSTD;
+}
+
+/** The error for a value that is not a `CompressionMode`. */
+export function invalidCompressionMessage(mode: unknown): string {
+  const shown = typeof mode === 'string' ? `'${mode}'` : String(mode);
+  return `compression mode ${shown} is not a CompressionMode (0 COMPRESS_NONE, 1 COMPRESS_RANGE_CODER, 2 COMPRESS_FASTLZ, 3 COMPRESS_ZLIB, 4 COMPRESS_ZSTD)`;
 }

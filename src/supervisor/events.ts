@@ -30,8 +30,16 @@ export interface ServerMetrics {
   authenticatedPeers: number;
   packetsIn: number;
   packetsOut: number;
+  /** Packet payload bytes received from / queued to peers (as the application sees them). */
   bytesIn: number;
   bytesOut: number;
+  /**
+   * UDP payload bytes the server's ENet host actually received / sent: after compression, with ENet's
+   * protocol headers, acknowledgements, pings and retransmissions (ENet's totalReceivedData /
+   * totalSentData). Compare with bytesIn / bytesOut to see what compression saves.
+   */
+  wireBytesIn: number;
+  wireBytesOut: number;
   malformedPackets: number;
   /** Packets from peers that were not (yet) authenticated, dropped. */
   droppedUnauthenticated: number;

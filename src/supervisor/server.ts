@@ -25,6 +25,8 @@ import {
 import {
   C_BYTES_IN,
   C_BYTES_OUT,
+  C_WIRE_BYTES_IN,
+  C_WIRE_BYTES_OUT,
   C_INBOUND_STALLS,
   C_PACKETS_IN,
   C_PACKETS_OUT,
@@ -50,7 +52,7 @@ import {
   type CodecLimits,
   type NetworkNode,
 } from '../shared/codec/index.js';
-import { DISCONNECT_DATA_BY_SERVER, DISCONNECT_REASON_EVENT, isSupportedCompression } from '../shared/wire.js';
+import { DISCONNECT_DATA_BY_SERVER, DISCONNECT_REASON_EVENT, invalidCompressionMessage, isSupportedCompression } from '../shared/wire.js';
 import { ENetServerPeer } from './peer.js';
 import { kAuthenticate, kDisconnect, kReject, kSend, kSendRaw, type PeerOwner } from './symbols.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
@@ -203,13 +205,13 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     return this.pollRate;
   }
 
+  /**
+   * Any `CompressionMode` (0..4), before `createServer()` or on a running server (new datagrams use the
+   * new mode). ENet has no negotiation: every client must use the same mode, or its connection never
+   * completes. Anything else throws `ENetError` `ERR_INVALID_PARAMETER`.
+   */
   setCompressionMode(mode: CompressionMode): void {
-    if (!isSupportedCompression(mode)) {
-      throw new ENetError(
-        Number.isInteger(mode) && mode >= 0 && mode <= 4 ? Err.ERR_UNAVAILABLE : Err.ERR_INVALID_PARAMETER,
-        `compression mode ${mode} is not supported yet (supported: COMPRESS_NONE, COMPRESS_RANGE_CODER)`,
-      );
-    }
+    if (!isSupportedCompression(mode)) throw new ENetError(Err.ERR_INVALID_PARAMETER, invalidCompressionMessage(mode));
     this.compression = mode;
     if (this.running) this.running.link.setCompression(this.running.host, mode);
   }
@@ -367,6 +369,8 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
       packetsOut: counters?.[C_PACKETS_OUT] ?? 0,
       bytesIn: counters?.[C_BYTES_IN] ?? 0,
       bytesOut: counters?.[C_BYTES_OUT] ?? 0,
+      wireBytesIn: counters?.[C_WIRE_BYTES_IN] ?? 0,
+      wireBytesOut: counters?.[C_WIRE_BYTES_OUT] ?? 0,
       malformedPackets: this.malformed,
       droppedUnauthenticated: this.droppedUnauthenticated,
       actorRestarts: this.actorRestarts,

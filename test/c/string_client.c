@@ -1,7 +1,10 @@
 /*
  * string_client: minimal ENet client speaking the enet-actor-server wire format.
  *
- * Usage: string_client <host> <port> <message> [timeout_ms]
+ * Usage: string_client [--range-coder] <host> <port> <message> [timeout_ms]
+ *
+ * --range-coder: enable ENet's own range coder on the host (enet_host_compress_with_range_coder),
+ * the server's CompressionMode.COMPRESS_RANGE_CODER. ENet has no negotiation: both ends must agree.
  *
  * Connects with 2 channels, sends one reliable STRING packet on channel 0
  * (byte 0x04, u32 little-endian UTF-8 byte length, the bytes), then prints every
@@ -59,8 +62,15 @@ static void disconnect_cleanly(ENetHost *host, ENetPeer *peer) {
 }
 
 int main(int argc, char **argv) {
+  const char *prog = argv[0];
+  int range_coder = 0;
+  if (argc > 1 && strcmp(argv[1], "--range-coder") == 0) {
+    range_coder = 1;
+    argv++;
+    argc--;
+  }
   if (argc < 4 || argc > 5) {
-    fprintf(stderr, "usage: %s <host> <port> <message> [timeout_ms]\n", argv[0]);
+    fprintf(stderr, "usage: %s [--range-coder] <host> <port> <message> [timeout_ms]\n", prog);
     return 1;
   }
   const char *hostname = argv[1];
@@ -99,6 +109,11 @@ int main(int argc, char **argv) {
   host = enet_host_create(NULL, 1, 2, 0, 0);
   if (!host) {
     fprintf(stderr, "enet_host_create failed\n");
+    rc = 1;
+    goto out;
+  }
+  if (range_coder && enet_host_compress_with_range_coder(host) != 0) {
+    fprintf(stderr, "enet_host_compress_with_range_coder failed\n");
     rc = 1;
     goto out;
   }
