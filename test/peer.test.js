@@ -40,10 +40,9 @@ test('statistics carry ENet values: throttle constants, and a measured round tri
     'a measured RTT on both sides',
   );
   t.is(peer.getPing(), peer.getStatistic(PeerStatistic.PEER_ROUND_TRIP_TIME));
-  // The client reads its own live row (ENet's constants), with a measured RTT (ENet starts at 500
-  // and moves 1/8 of the way per sample; 0 ms is a real loopback measurement).
+  // The client reads its own live row (ENet's constants); its RTT was measured above (ENet starts
+  // at 500 and moves 1/8 of the way per sample; 0 ms is a real loopback measurement).
   t.is(client.getStatistic(PeerStatistic.PEER_PACKET_THROTTLE_INTERVAL), 5000);
-  await until(() => client.getPing() < 500, 5000, 'a measured client RTT');
   t.is(peer.getStatistic(99), 0, 'an unknown statistic reads 0');
 });
 

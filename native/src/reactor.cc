@@ -338,6 +338,7 @@ int Reactor::flushOutbound() {
     if (h && h->dirty) {
       h->dirty = false;
       enet_host_flush(h->enet);
+      accountWireLocked(*h);
     }
   }
   writeCountersLocked();
