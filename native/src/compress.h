@@ -1,6 +1,6 @@
 // ENet compressors, wire-compatible with Godot's ENetConnection (Godot 4) and
-// NetworkedMultiplayerENet (Godot 3) compression modes. See /work/shared/FACTS.md ("Godot's ENet
-// compression") and docs/godot.md.
+// NetworkedMultiplayerENet (Godot 3) compression modes, after Godot's enet_compress /
+// enet_decompress callbacks and core/io/compression.cpp. See docs/godot.md.
 //
 // ENet has no negotiation and no algorithm id on the wire: a datagram only carries a "compressed"
 // header bit. Both ends must install the same mode. For FASTLZ, ZLIB and ZSTD the framing is exactly
