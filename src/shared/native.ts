@@ -39,8 +39,10 @@ export function loadNative(): NativeAddon {
     addon = require('node-gyp-build')(nativeDir) as NativeAddon;
   } catch (error) {
     throw new Error(
-      'enet-actor-server: the native addon is not built. Install libenet-dev and pkg-config ' +
-        '(apt-get install -y libenet-dev pkg-config), then run `npm run build:native`.',
+      'enet-actor-server: the native addon is not built. Install its system libraries ' +
+        '(apt-get install -y libenet-dev zlib1g-dev libzstd-dev pkg-config g++ make python3), then build it: ' +
+        'in this repository `npm run build:native`; as a dependency, approve its install script ' +
+        '(`npm install-scripts approve enet-actor-server`) and run `npm rebuild enet-actor-server`.',
       { cause: error },
     );
   }
