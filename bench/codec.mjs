@@ -20,6 +20,7 @@
 // run >= min-ms (300 ms; --quick: 50 ms); rounds (5) are interleaved across all measurements and the
 // median round is reported; the ×MSGPACK ratios are the median of the per-round ratios. Table on
 // stdout, progress on stderr, every round's numbers in the JSON file (bench/results/codec.json).
+import { headerComment, machineBusyTicks } from './lib/proc.mjs';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -50,7 +51,7 @@ const opts = { quick: false, rounds: 5, minMs: null, warmupMs: null, out: join(h
       case '--min-ms': opts.minMs = positive(take()); break;
       case '--out': opts.out = resolve(take()); break;
       case '-h': case '--help':
-        process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 22).join('\n') + '\n');
+        process.stdout.write(headerComment(import.meta.url));
         process.exit(0);
       default: fail(`unknown option ${k}`);
     }
@@ -225,13 +226,6 @@ function consume(r) {
   return r === null || r === undefined ? 0 : (r.length ?? 1);
 }
 
-function machineBusyTicks() {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const [user, nice, system, , , irq, softirq, steal] = f;
-    return user + nice + system + irq + softirq + (steal || 0);
-  } catch { return null; }
-}
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -13,6 +13,7 @@
 // Then, unless --no-codec, the codec benchmark (bench/codec.mjs, in its own process: VARIANT vs MSGPACK
 // vs JSON encode/decode speed and size, < 60 s, its table on stdout, bench/results/codec.json).
 // Every wait is bounded and every child is killed on exit.
+import { headerComment, machineBusyTicks } from './lib/proc.mjs';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -75,7 +76,7 @@ const opts = {
       case '--out': opts.out = resolve(take()); break;
       case '--no-codec': opts.codec = false; break;
       case '-h': case '--help':
-        process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 16).join('\n') + '\n');
+        process.stdout.write(headerComment(import.meta.url));
         process.exit(0);
       default: fail(`unknown option ${k}`);
     }
@@ -163,14 +164,6 @@ function udpCounters() {
 }
 function sampleCpu(pid) {
   try { return { ticks: cpuTicks(pid), t: performance.now() }; } catch { return null; }
-}
-// Busy ticks of the whole machine (all CPUs), from the first line of /proc/stat.
-function machineBusyTicks() {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const [user, nice, system, , , irq, softirq, steal] = f;
-    return user + nice + system + irq + softirq + (steal || 0);
-  } catch { return null; }
 }
 // CPU used on this machine by processes other than the server and the loadgen (concurrent noise), % of one core.
 function otherCpuPercent(a, b) {
