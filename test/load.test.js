@@ -1,0 +1,67 @@
+// Many clients in one process, and backpressure: a full ring refuses with ERR_BUSY, never loses.
+import test from 'ava';
+import { readdirSync } from 'node:fs';
+import { ENetClient, Err } from '../dist/index.js';
+import { startServer, collect, until, waitFor, WAIT_MS } from './helpers.js';
+
+const threadCount = () => readdirSync('/proc/self/task').length;
+
+test('200 ENetClients in one process share one network thread; each gets its own echo', async (t) => {
+  const server = await startServer(t, { maxPeers: 256 });
+  server.on('packetReceived', (peer, packet) => server.sendPacket(peer.peerId, packet));
+  const first = new ENetClient();
+  first.connectToServer('127.0.0.1', server.getLocalPort());
+  await waitFor(first, 'connectedToServer');
+  t.teardown(() => first.disconnectFromServer());
+  const threadsWithOne = threadCount();
+
+  const clients = Array.from({ length: 199 }, () => new ENetClient());
+  await Promise.all(clients.map((client) => {
+    const connected = waitFor(client, 'connectedToServer', WAIT_MS * 2);
+    t.is(client.connectToServer('127.0.0.1', server.getLocalPort()), Err.OK);
+    t.teardown(() => client.disconnectFromServer());
+    return connected;
+  }));
+  // ENet completes the client's side of the handshake first: the server's follows an ack later.
+  await until(() => server.getAuthenticatedPeerCount() === 200, WAIT_MS, '200 server-side peers');
+  t.true(threadCount() - threadsWithOne <= 2, `threads grew from ${threadsWithOne} to ${threadCount()}`);
+
+  const all = [first, ...clients];
+  const echoes = all.map((client) => waitFor(client, 'packetReceived', WAIT_MS * 2));
+  all.forEach((client, i) => t.is(client.sendPacket({ client: i }), Err.OK));
+  const got = await Promise.all(echoes);
+  t.deepEqual(got.map(([packet]) => packet.client), all.map((_, i) => i));
+});
+
+test('a full outbound ring is backpressure: ERR_BUSY, and every accepted packet arrives in order', async (t) => {
+  // The smallest ring that holds two maximum-size packets: a burst in one tick fills it.
+  const server = await startServer(t, { options: { maxPacketSize: 16 * 1024, ringBytes: 64 * 1024 } });
+  const client = new ENetClient();
+  const connected = waitFor(client, 'connectedToServer');
+  const authenticated = waitFor(server, 'peerAuthenticated');
+  client.connectToServer('127.0.0.1', server.getLocalPort());
+  t.teardown(() => client.disconnectFromServer());
+  await connected;
+  const [peer] = await authenticated;
+
+  const payload = new Uint8Array(8000);
+  const accepted = [];
+  let busy = 0;
+  for (let i = 0; i < 200; i++) {
+    payload[0] = i;
+    const result = server.sendPacket(peer.peerId, payload);
+    if (result === Err.OK) accepted.push(i);
+    else if (result === Err.ERR_BUSY) busy++;
+    else t.fail(`unexpected ${result}`);
+  }
+  t.true(busy > 0, 'the ring filled up');
+  t.true(accepted.length > 0);
+  t.true(server.getMetrics().ringStalls > 0, 'the stall is counted');
+  const received = await collect(client, 'packetReceived', accepted.length);
+  t.deepEqual(received.map(([packet]) => packet[0]), accepted);
+
+  // Once drained, the ring takes packets again.
+  const after = waitFor(client, 'packetReceived');
+  t.is(server.sendPacket(peer.peerId, 'room again'), Err.OK);
+  t.is((await after)[0], 'room again');
+});
