@@ -65,3 +65,38 @@ test('a full outbound ring is backpressure: ERR_BUSY, and every accepted packet 
   t.is(server.sendPacket(peer.peerId, 'room again'), Err.OK);
   t.is((await after)[0], 'room again');
 });
+
+test('a full inbound ring holds the net actor back (counted as a stall); nothing is lost or reordered', async (t) => {
+  const server = await startServer(t, { options: { maxPacketSize: 16 * 1024, ringBytes: 64 * 1024 } });
+  const client = new ENetClient();
+  const connected = waitFor(client, 'connectedToServer');
+  const authenticated = waitFor(server, 'peerAuthenticated');
+  client.connectToServer('127.0.0.1', server.getLocalPort());
+  t.teardown(() => client.disconnectFromServer());
+  await connected;
+  await authenticated;
+
+  const count = 100;
+  const seen = [];
+  let blocked = false;
+  const all = new Promise((resolve) => {
+    server.on('packetReceived', (peer, packet) => {
+      if (!blocked) {
+        // The application stalls the main thread: the inbound ring (64 KiB) fills meanwhile.
+        blocked = true;
+        const until = Date.now() + 400;
+        while (Date.now() < until);
+      }
+      seen.push(packet[0]);
+      if (seen.length === count) resolve();
+    });
+  });
+  const payload = new Uint8Array(4000);
+  for (let i = 0; i < count; i++) {
+    payload[0] = i;
+    t.is(client.sendPacket(payload), Err.OK);
+  }
+  await Promise.race([all, new Promise((_, reject) => setTimeout(() => reject(new Error(`only ${seen.length}/${count} arrived`)), WAIT_MS * 2))]);
+  t.deepEqual(seen, [...Array(count).keys()]);
+  t.true(server.getMetrics().ringStalls > 0, 'the net actor waited for room');
+});
