@@ -2,7 +2,7 @@
 import test from 'ava';
 import { readdirSync } from 'node:fs';
 import { ENetClient, Err } from '../dist/index.js';
-import { startServer, collect, until, waitFor, WAIT_MS } from './helpers.js';
+import { startServer, connectClient, collect, until, waitFor, WAIT_MS } from './helpers.js';
 
 const threadCount = () => readdirSync('/proc/self/task').length;
 
@@ -36,13 +36,7 @@ test('200 ENetClients in one process share one network thread; each gets its own
 test('a full outbound ring is backpressure: ERR_BUSY, and every accepted packet arrives in order', async (t) => {
   // The smallest ring that holds two maximum-size packets: a burst in one tick fills it.
   const server = await startServer(t, { options: { maxPacketSize: 16 * 1024, ringBytes: 64 * 1024 } });
-  const client = new ENetClient();
-  const connected = waitFor(client, 'connectedToServer');
-  const authenticated = waitFor(server, 'peerAuthenticated');
-  client.connectToServer('127.0.0.1', server.getLocalPort());
-  t.teardown(() => client.disconnectFromServer());
-  await connected;
-  const [peer] = await authenticated;
+  const { client, peer } = await connectClient(t, server);
 
   const payload = new Uint8Array(8000);
   const accepted = [];
@@ -68,13 +62,7 @@ test('a full outbound ring is backpressure: ERR_BUSY, and every accepted packet 
 
 test('a full inbound ring holds the net actor back (counted as a stall); nothing is lost or reordered', async (t) => {
   const server = await startServer(t, { options: { maxPacketSize: 16 * 1024, ringBytes: 64 * 1024 } });
-  const client = new ENetClient();
-  const connected = waitFor(client, 'connectedToServer');
-  const authenticated = waitFor(server, 'peerAuthenticated');
-  client.connectToServer('127.0.0.1', server.getLocalPort());
-  t.teardown(() => client.disconnectFromServer());
-  await connected;
-  await authenticated;
+  const { client } = await connectClient(t, server);
 
   const count = 100;
   const seen = [];
