@@ -33,13 +33,19 @@ test('statistics carry ENet values: throttle constants, and a measured round tri
     await echoed;
     client.sendPacket({ i });
   }
-  // Both sides' stats rows are rewritten at most every 20 ms: wait for the client's too.
+  // Both sides' stats rows are rewritten at most every 20 ms: wait for the client's too. The
+  // smoothed RTT (ENet starts it at 500 and moves it 1/8 of the way per sample) comes down to
+  // loopback values; the handshake's sample can be large in the process's first connection (the
+  // client's network worker boots meanwhile) and PEER_LAST_ROUND_TRIP_TIME only changes every
+  // throttle interval (5 s), so it is only checked to be a real sample.
   await until(
-    () => peer.getStatistic(PeerStatistic.PEER_LAST_ROUND_TRIP_TIME) < 100 && peer.getPing() < 500 && client.getPing() < 500,
+    () => peer.getPing() < 100 && client.getPing() < 500,
     5000,
     'a measured RTT on both sides',
   );
   t.is(peer.getPing(), peer.getStatistic(PeerStatistic.PEER_ROUND_TRIP_TIME));
+  const last = peer.getStatistic(PeerStatistic.PEER_LAST_ROUND_TRIP_TIME);
+  t.true(last > 0 && last < 500, `PEER_LAST_ROUND_TRIP_TIME ${last}`);
   // The client reads its own live row (ENet's constants); its RTT was measured above (ENet starts
   // at 500 and moves 1/8 of the way per sample; 0 ms is a real loopback measurement).
   t.is(client.getStatistic(PeerStatistic.PEER_PACKET_THROTTLE_INTERVAL), 5000);

@@ -24,6 +24,12 @@
 //   service(reactorId: number, timeoutMs: number): number   // bits: 1 notify, 2 destroyed
 //       timeoutMs is clamped to 0..2^31-1 (NaN -> 0). An unknown id returns 2.
 //   flushOutbound(reactorId: number): number  // -1: a thread is in service() (wake it), else bits
+//   attachInline(reactorId: number, host: number, onServiced: (bits: number) => void): undefined
+//       From now on this thread's event loop watches the host's socket; when it is readable, one
+//       inline pass (Reactor::serviceInline) runs on this thread and onServiced(bits) is called
+//       right after (the inbound ring has the new records, published without a doorbell).
+//   detachInline(reactorId: number, host: number): undefined   // idempotent; before destroying
+//   setInlineReferenced(reactorId: number, referenced: boolean): undefined  // uv_ref / uv_unref
 //   wake(reactorId: number): undefined                       // unknown id: no-op
 //   reactorDestroy(reactorId: number): undefined             // idempotent
 //
@@ -43,6 +49,7 @@
 // the only process-wide state is the reactor registry (reactor.cc).
 
 #include <napi.h>
+#include <uv.h>
 
 #include <cmath>
 #include <limits>
@@ -163,9 +170,45 @@ SharedMemory sharedMemoryArg(Napi::Env env, Napi::Value v, const std::string& na
   return mem;
 }
 
-// Per-environment data: the buffers this environment handed to each reactor (see the top).
+// A host socket watched by this environment's event loop (attachInline).
+struct InlineWatch {
+  uv_poll_t handle;
+  uv_prepare_t beforeWait;  // the loop is about to wait: its inline sockets are watched
+  uv_check_t afterWait;     // the loop runs callbacks: busy, the net actor watches them too
+  int open = 0;             // handles not closed yet
+  napi_env env = nullptr;
+  std::shared_ptr<Reactor> reactor;
+  uint32_t host = 0;
+  Napi::FunctionReference onServiced;
+  std::unique_ptr<Napi::AsyncContext> context;
+
+  static uint64_t key(uint32_t reactorId, uint32_t host) { return (uint64_t{reactorId} << 32) | host; }
+
+  // Stops watching; the memory goes once libuv has closed every handle.
+  void close() {
+    reactor->setConsumerWaiting(false);
+    uv_poll_stop(&handle);
+    uv_prepare_stop(&beforeWait);
+    uv_check_stop(&afterWait);
+    auto closed = [](uv_handle_t* h) {
+      InlineWatch* w = static_cast<InlineWatch*>(h->data);
+      if (--w->open == 0) delete w;
+    };
+    uv_close(reinterpret_cast<uv_handle_t*>(&handle), closed);
+    uv_close(reinterpret_cast<uv_handle_t*>(&beforeWait), closed);
+    uv_close(reinterpret_cast<uv_handle_t*>(&afterWait), closed);
+  }
+};
+
+// Per-environment data: the buffers this environment handed to each reactor (see the top), and
+// the sockets its event loop watches.
 struct EnvData {
   std::unordered_map<uint32_t, std::vector<Napi::Reference<Napi::Value>>> keep;
+  std::unordered_map<uint64_t, InlineWatch*> watches;
+
+  ~EnvData() {
+    for (auto& entry : watches) entry.second->close();
+  }
 
   void hold(uint32_t id, Napi::Value v) { keep[id].push_back(Napi::Persistent(v)); }
   void release(uint32_t id) { keep.erase(id); }
@@ -280,6 +323,96 @@ Napi::Value FlushOutbound(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), reactor ? reactor->flushOutbound() : -1);
 }
 
+// ---- attachInline(reactorId, host, onServiced): undefined
+void OnSocketReadable(uv_poll_t* handle, int /*status*/, int /*events*/) {
+  InlineWatch* w = static_cast<InlineWatch*>(handle->data);
+  const int bits = w->reactor->serviceInline(w->host);
+  if (bits & enet_actor::proto::SERVICE_DESTROYED) uv_poll_stop(handle);  // its socket is gone
+  Napi::Env env(w->env);
+  Napi::HandleScope scope(env);
+  try {
+    // `w` may be detached (closed) by the callback: not touched afterwards.
+    w->onServiced.MakeCallback(env.Global(), {Napi::Number::New(env, bits)}, *w->context);
+  } catch (const Napi::Error& e) {
+    napi_fatal_exception(env, e.Value());
+  }
+}
+
+Napi::Value AttachInline(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const uint32_t id = reactorIdArg(info, 0);
+  const uint32_t host = integerValue(env, info[1], "host", 0, std::numeric_limits<uint32_t>::max());
+  if (!info[2].IsFunction()) typeError(env, "onServiced must be a function");
+  EnvData& data = envData(env);
+  const uint64_t key = InlineWatch::key(id, host);
+  if (data.watches.count(key) != 0) throwWithCode<Napi::Error>(env, INVALID, "host is already attached");
+  std::shared_ptr<Reactor> reactor = existingReactor(env, id);
+  uv_loop_t* loop = nullptr;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
+    throwWithCode<Napi::Error>(env, INVALID, "no event loop on this thread");
+  }
+  auto w = std::make_unique<InlineWatch>();
+  w->env = env;
+  w->host = host;
+  w->onServiced = Napi::Persistent(info[2].As<Napi::Function>());
+  w->context = std::make_unique<Napi::AsyncContext>(env, "enet-actor:inline");
+  const int fd = reactor->setInline(host, true);
+  if (fd < 0) throwWithCode<Napi::Error>(env, INVALID, "host " + std::to_string(host) + " does not exist");
+  if (uv_poll_init(loop, &w->handle, fd) != 0) {
+    reactor->setInline(host, false);
+    throwWithCode<Napi::Error>(env, "ERR_CANT_CREATE", "cannot watch the host socket");
+  }
+  uv_prepare_init(loop, &w->beforeWait);
+  uv_check_init(loop, &w->afterWait);
+  w->open = 3;
+  w->reactor = std::move(reactor);
+  w->handle.data = w->beforeWait.data = w->afterWait.data = w.get();
+  uv_poll_start(&w->handle, UV_READABLE, OnSocketReadable);
+  uv_prepare_start(&w->beforeWait, [](uv_prepare_t* h) {
+    static_cast<InlineWatch*>(h->data)->reactor->setConsumerWaiting(true);
+  });
+  uv_check_start(&w->afterWait, [](uv_check_t* h) {
+    static_cast<InlineWatch*>(h->data)->reactor->setConsumerWaiting(false);
+  });
+  // Only the socket watch may keep the loop alive (as the caller decides).
+  uv_unref(reinterpret_cast<uv_handle_t*>(&w->beforeWait));
+  uv_unref(reinterpret_cast<uv_handle_t*>(&w->afterWait));
+  data.watches.emplace(key, w.release());
+  return env.Undefined();
+}
+
+// ---- detachInline(reactorId, host): undefined
+Napi::Value DetachInline(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const uint32_t id = reactorIdArg(info, 0);
+  const uint32_t host = integerValue(env, info[1], "host", 0, std::numeric_limits<uint32_t>::max());
+  EnvData& data = envData(env);
+  auto it = data.watches.find(InlineWatch::key(id, host));
+  if (it == data.watches.end()) return env.Undefined();
+  InlineWatch* w = it->second;
+  data.watches.erase(it);
+  w->reactor->setInline(host, false);
+  w->close();
+  return env.Undefined();
+}
+
+// ---- setInlineReferenced(reactorId, referenced): undefined
+Napi::Value SetInlineReferenced(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const uint32_t id = reactorIdArg(info, 0);
+  const bool referenced = info[1].ToBoolean().Value();
+  for (auto& entry : envData(env).watches) {
+    if ((entry.first >> 32) != id) continue;
+    uv_handle_t* h = reinterpret_cast<uv_handle_t*>(&entry.second->handle);
+    if (referenced) {
+      uv_ref(h);
+    } else {
+      uv_unref(h);
+    }
+  }
+  return env.Undefined();
+}
+
 // ---- wake(reactorId): undefined
 Napi::Value Wake(const Napi::CallbackInfo& info) {
   const uint32_t id = reactorIdArg(info, 0);
@@ -310,6 +443,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("hostCreate", Napi::Function::New(env, HostCreate, "hostCreate"));
   exports.Set("service", Napi::Function::New(env, Service, "service"));
   exports.Set("flushOutbound", Napi::Function::New(env, FlushOutbound, "flushOutbound"));
+  exports.Set("attachInline", Napi::Function::New(env, AttachInline, "attachInline"));
+  exports.Set("detachInline", Napi::Function::New(env, DetachInline, "detachInline"));
+  exports.Set("setInlineReferenced", Napi::Function::New(env, SetInlineReferenced, "setInlineReferenced"));
   exports.Set("wake", Napi::Function::New(env, Wake, "wake"));
   exports.Set("reactorDestroy", Napi::Function::New(env, ReactorDestroy, "reactorDestroy"));
   return exports;

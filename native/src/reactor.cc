@@ -184,6 +184,7 @@ HostCreated Reactor::createHost(const HostOptions& o) {
 
 void Reactor::hostsChangedLocked() {
   liveHosts_ = 0;
+  inlineHosts_ = 0;
   maxRecord_ = REC_HEADER_BYTES;
   pollSet_.clear();
   pollSet_.push_back(pollfd{eventFd_, POLLIN, 0});
@@ -191,6 +192,12 @@ void Reactor::hostsChangedLocked() {
     if (!h) continue;
     ++liveHosts_;
     if (REC_HEADER_BYTES + h->maxPacketSize > maxRecord_) maxRecord_ = REC_HEADER_BYTES + h->maxPacketSize;
+    if (!h->inlined) pollSet_.push_back(pollfd{h->enet->socket, POLLIN, 0});
+  }
+  ownPolls_ = static_cast<uint32_t>(pollSet_.size());
+  for (auto& h : hosts_) {
+    if (!h || !h->inlined) continue;
+    ++inlineHosts_;
     pollSet_.push_back(pollfd{h->enet->socket, POLLIN, 0});
   }
 }
@@ -267,11 +274,15 @@ int Reactor::service(int timeoutMs) {
     if (stalled && pending_.empty() && inbound_.canWrite(maxRecord_)) skip = true;
     // With no peer at all, ENet has no timer to keep (no pings, retransmits or timeouts): only a
     // datagram or a producer can give work, and both wake the poll. Idle then costs ~nothing.
-    if (!stalled && !anyPeerLocked()) sleepMs = QUIET_SLEEP_MS;
+    quiet_ = !stalled && !anyPeerLocked();
+    if (quiet_) sleepMs = QUIET_SLEEP_MS;
     fds.clear();
     if (!skip) {
       if (stalled) {
         fds.push_back(pollSet_[0]);  // the eventfd only: the sockets are not to be read
+      } else if (inlineHosts_ > 0 && consumerWaiting_.load(std::memory_order_relaxed)) {
+        // The consumer's thread watches the inline sockets; ours are the rest (and pollRate).
+        fds.assign(pollSet_.begin(), pollSet_.begin() + ownPolls_);
       } else {
         fds.assign(pollSet_.begin(), pollSet_.end());
       }
@@ -285,11 +296,12 @@ int Reactor::service(int timeoutMs) {
   std::lock_guard<std::mutex> lock(mu_);
   if (destroyed_) return SERVICE_DESTROYED;
   outbound_.view().store(ring::CONSUMER_SLEEPING, 0);
+  quiet_ = false;
   if (rung) drainEventFd();
   return flags | passLocked(&work, &stalled);
 }
 
-int Reactor::passLocked(bool* work, bool* stalled) {
+int Reactor::passLocked(bool* work, bool* stalled, int onlyHost, bool ringDoorbell) {
   emitted_ = 0;
   *stalled = false;
   uint32_t corrupt = 0;
@@ -301,7 +313,10 @@ int Reactor::passLocked(bool* work, bool* stalled) {
   bool events = false;
   uint32_t budget = EVENTS_PER_PASS;
   const uint32_t n = static_cast<uint32_t>(hosts_.size());
-  if (n > 0) {
+  if (onlyHost >= 0) {
+    Host* h = static_cast<uint32_t>(onlyHost) < n ? hosts_[onlyHost].get() : nullptr;
+    if (h && serviceHostLocked(static_cast<uint32_t>(onlyHost), *h, &budget, stalled)) events = true;
+  } else if (n > 0) {
     const uint32_t start = passCount_++ % n;  // rotate so no host starves another
     for (uint32_t k = 0; k < n; ++k) {
       const uint32_t i = (start + k) % n;
@@ -320,10 +335,38 @@ int Reactor::passLocked(bool* work, bool* stalled) {
     inbound_.markWaiting();
     counters_[C_INBOUND_STALLS] += 1;
   }
-  const int flags = inbound_.publish() ? SERVICE_NOTIFY : 0;
+  const int flags = inbound_.publish(ringDoorbell) ? SERVICE_NOTIFY : 0;
   writeCountersLocked();
   *work = handled > 0 || corrupt > 0 || events || emitted_ > 0;
   return flags;
+}
+
+int Reactor::serviceInline(uint32_t host) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (destroyed_ || host >= hosts_.size() || !hosts_[host]) return SERVICE_DESTROYED;
+  const bool wasSettled = settled_;
+  bool work = false;
+  bool stalled = false;
+  const int flags = passLocked(&work, &stalled, static_cast<int>(host), false);
+  // Work left (budget spent, ring full), or the first peer while the net actor sleeps the quiet
+  // sleep: it must come and keep ENet's timers.
+  if (!settled_ || (quiet_ && anyPeerLocked())) wake();
+  settled_ = wasSettled && settled_;
+  return flags;
+}
+
+int Reactor::setInline(uint32_t host, bool on) {
+  int fd = -1;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (destroyed_ || host >= hosts_.size() || !hosts_[host]) return -1;
+    Host& h = *hosts_[host];
+    h.inlined = on;
+    fd = static_cast<int>(h.enet->socket);
+    hostsChangedLocked();
+  }
+  wake();  // the net actor rebuilds its poll set
+  return fd;
 }
 
 int Reactor::flushOutbound() {
@@ -350,6 +393,7 @@ bool Reactor::serviceHostLocked(uint32_t index, Host& h, uint32_t* budget, bool*
   h.dirty = false;  // whatever the pass does, it sends what is queued
   bool serviced = false;
   bool any = false;
+  bool unsent = false;
   ENetEvent ev;
   while (*budget > 0) {
     if (!pending_.empty() || !inbound_.canWrite(maxRecord)) {
@@ -361,6 +405,10 @@ bool Reactor::serviceHostLocked(uint32_t index, Host& h, uint32_t* budget, bool*
       serviced = true;
       errno = 0;
       r = enet_host_service(h.enet, &ev, 0);
+      // A connect or disconnect returns from enet_host_service before its second send: the acks
+      // of that datagram (a handshake's last step) would wait for the next pass, inflating the
+      // first round trip by up to pollRate.
+      if (r > 0 && ev.type != ENET_EVENT_TYPE_RECEIVE) unsent = true;
     }
     if (r < 0) {
       const int e = errno;
@@ -381,7 +429,7 @@ bool Reactor::serviceHostLocked(uint32_t index, Host& h, uint32_t* budget, bool*
     any = true;
     handleEventLocked(index, h, ev);
   }
-  if (!serviced) enet_host_flush(h.enet);  // pings, acks and queued sends still go out
+  if (!serviced || unsent) enet_host_flush(h.enet);  // pings, acks and queued sends still go out
   accountWireLocked(h);
   return any;
 }

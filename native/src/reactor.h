@@ -7,6 +7,7 @@
 #include <poll.h>
 
 #include <cstdint>
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -67,6 +68,18 @@ class Reactor {
   // at once on the calling thread, sparing the net actor a wake-up. -1 = busy (wake it instead),
   // else SERVICE_* bits as from service().
   int flushOutbound();
+  // The consumer's thread services one host itself when its socket is readable ("inline"), so a
+  // burst costs it one wake-up instead of a net-actor wake-up plus a doorbell. Blocking lock (the
+  // net actor's passes are short). Records are published without ringing the doorbell: the
+  // caller drains them at once. Returns SERVICE_* bits; SERVICE_DESTROYED if the host is gone.
+  int serviceInline(uint32_t host);
+  // While a host is inline, the net actor leaves its socket to the consumer's thread and only
+  // passes over it every pollRate ms (ENet timers; and the socket whenever that thread is busy).
+  // Returns the host's socket fd (-1 if there is no such host).
+  int setInline(uint32_t host, bool on);
+  // The consumer's thread says whether it is waiting in its event loop (and will see its inline
+  // sockets at once) or busy: while it is busy the net actor watches those sockets too.
+  void setConsumerWaiting(bool waiting) { consumerWaiting_.store(waiting, std::memory_order_relaxed); }
   void wake();                                         // one eventfd write
   void destroy();                                      // idempotent
   uint32_t inboundCapacity() const { return inCapacity_; }
@@ -82,6 +95,7 @@ class Reactor {
     uint32_t liveIds = 0;                // slots with a peerId
     uint32_t nextPeerId = 1;             // server hosts
     bool dirty = false;                  // outbound records queued something not sent yet
+    bool inlined = false;                // its socket is polled by the consumer's thread (setInline)
     bool errorReported = false;
     uint64_t lastErrorMs = 0;
     uint32_t wireSent = 0;      // ENet's totalSentData / totalReceivedData (u32, wrapping) when
@@ -94,7 +108,7 @@ class Reactor {
   static constexpr uint8_t SLOT_REQUESTED = 1;  // we asked for the disconnect
   static constexpr uint8_t SLOT_CONNECTED = 2;  // the slot reached CONNECTED
 
-  int passLocked(bool* work, bool* stalled);
+  int passLocked(bool* work, bool* stalled, int onlyHost = -1, bool ringDoorbell = true);
   bool serviceHostLocked(uint32_t index, Host& h, uint32_t* budget, bool* stalled);
   void handleEventLocked(uint32_t index, Host& h, ENetEvent& ev);
   void handleOutboundLocked(const uint8_t* rec, uint32_t len);
@@ -140,7 +154,11 @@ class Reactor {
   uint64_t lastStatsMs_ = 0;
   uint32_t passCount_ = 0;
   bool settled_ = false;  // the last pass left nothing queued (ENet events, pending records)
-  std::vector<struct pollfd> pollSet_;  // eventfd first, then every live host's socket
+  std::vector<struct pollfd> pollSet_;  // eventfd first, then every live host's socket not inline
+  uint32_t inlineHosts_ = 0;
+  uint32_t ownPolls_ = 1;  // pollSet_'s leading entries not inline (eventfd included)
+  std::atomic<bool> consumerWaiting_{false};
+  bool quiet_ = false;  // the net actor sleeps the quiet sleep (no peer at all)
 };
 
 // Process-wide registry: id -> shared_ptr<Reactor>, ids from 1 up, never reused.

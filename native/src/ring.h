@@ -107,12 +107,13 @@ class Producer {
   bool dirty() const { return w_ != published_; }
 
   // store(WRITE); then, if the consumer was asleep (CAS CONSUMER_SLEEPING 1->0), add 1 to
-  // DOORBELL and return true: the caller must get the consumer notified.
-  bool publish() {
+  // DOORBELL and return true: the caller must get the consumer notified. With ringDoorbell false
+  // (the consumer's own thread is the producer and reads on at once) the flag is left alone.
+  bool publish(bool ringDoorbell = true) {
     if (w_ == published_) return false;
     v_.storeU(WRITE, w_);
     published_ = w_;
-    if (v_.cas(CONSUMER_SLEEPING, 1, 0)) {
+    if (ringDoorbell && v_.cas(CONSUMER_SLEEPING, 1, 0)) {
       v_.add(DOORBELL, 1);
       return true;
     }

@@ -33,6 +33,12 @@ export interface NetActorLinkOptions {
   ringBytes: number;
   pollRate: number;
   restartPolicy: RestartPolicy;
+  /**
+   * Service the hosts' sockets on this thread while its event loop is idle (one wake-up per burst,
+   * as in a single-threaded server); the worker keeps ENet's timers every pollRate ms and carries
+   * the traffic whenever this thread is busy.
+   */
+  serviceInline?: boolean;
   /** Called for each inbound record, on this thread. Must not throw. */
   onRecord: RecordHandler;
   /** The worker died and was restarted (reason = its error). */
@@ -64,6 +70,7 @@ export class NetActorLink {
   private retryTimer: NodeJS.Timeout | undefined;
   private pumping: Promise<void> | undefined;
   private referenced = true;
+  private readonly inlineHosts: number[] = [];
 
   constructor(private readonly options: NetActorLinkOptions) {
     this.native = loadNative();
@@ -90,6 +97,11 @@ export class NetActorLink {
       maxPacketSize: this.options.maxPacketSize,
       stats,
     });
+    if (this.options.serviceInline) {
+      this.native.attachInline(this.reactorId, host, this.onInlinePass);
+      this.inlineHosts.push(host);
+      if (!this.referenced) this.native.setInlineReferenced(this.reactorId, false);
+    }
     return { host, port, stats: new Uint32Array(stats) };
   }
 
@@ -113,6 +125,7 @@ export class NetActorLink {
   /** Whether the worker keeps the process alive. */
   setReferenced(referenced: boolean): void {
     this.referenced = referenced;
+    if (this.inlineHosts.length > 0) this.native.setInlineReferenced(this.reactorId, referenced);
     if (!this.worker) return;
     if (referenced) this.worker.ref();
     else this.worker.unref();
@@ -178,6 +191,7 @@ export class NetActorLink {
   }
 
   destroyHost(host: number): void {
+    this.detachInline(host);
     this.pushControl(this.makeRecord(OUT_DESTROY_HOST, 0, 0, host, 0, 0, 0));
   }
 
@@ -209,6 +223,7 @@ export class NetActorLink {
     this.flush();
     this.closed = true;
     clearTimeout(this.retryTimer);
+    for (const host of [...this.inlineHosts]) this.detachInline(host);
     this.native.reactorDestroy(this.reactorId);
     // Unblock a pump waiting on the doorbell.
     Atomics.add(this.inbound.header, H_DOORBELL, 1);
@@ -218,6 +233,25 @@ export class NetActorLink {
   }
 
   // ---- internals -----------------------------------------------------------------------------
+
+  private detachInline(host: number): void {
+    const at = this.inlineHosts.indexOf(host);
+    if (at < 0) return;
+    this.inlineHosts.splice(at, 1);
+    this.native.detachInline(this.reactorId, host);
+  }
+
+  /** An inline pass ran on this thread: its records are in the ring, handled now. */
+  private readonly onInlinePass = (): void => {
+    if (this.closed) return;
+    this.drainInbound();
+  };
+
+  private drainInbound(): void {
+    this.inbound.drain(this.options.onRecord, PUMP_BATCH);
+    if (this.inbound.takeProducerWaiting()) this.native.wake(this.reactorId);
+    if (this.flushScheduled) this.flush();
+  }
 
   private commit(): void {
     this.outbound.commit();
@@ -286,11 +320,8 @@ export class NetActorLink {
   }
 
   private async pump(): Promise<void> {
-    const { onRecord } = this.options;
     while (!this.closed) {
-      this.inbound.drain(onRecord, PUMP_BATCH);
-      if (this.inbound.takeProducerWaiting()) this.native.wake(this.reactorId);
-      if (this.flushScheduled) this.flush();
+      this.drainInbound();
       // Sleep as soon as the ring is empty (the doorbell wakes us as a macrotask); while records
       // keep coming, yield to timers and I/O between batches.
       if (!this.inbound.hasData) await this.inbound.wait();

@@ -25,6 +25,14 @@ export interface NativeAddon {
    * -1 when one is (then wake it), else SERVICE_* bits as from service().
    */
   flushOutbound(reactorId: number): number;
+  /**
+   * This thread's event loop watches the host's socket: when it is readable, one pass over that
+   * host runs here and `onServiced(bits)` follows, with the new records in the inbound ring
+   * (published without the doorbell). Detach before destroying the host.
+   */
+  attachInline(reactorId: number, host: number, onServiced: (bits: number) => void): void;
+  detachInline(reactorId: number, host: number): void;
+  setInlineReferenced(reactorId: number, referenced: boolean): void;
   wake(reactorId: number): void;
   reactorDestroy(reactorId: number): void;
 }

@@ -121,6 +121,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
         ringBytes: resolved.ringBytes,
         pollRate: this.pollRate,
         restartPolicy: resolved.restartPolicy,
+        serviceInline: true,
         onRecord: this.onRecord,
         onRestart: (reason) => {
           this.actorRestarts++;
