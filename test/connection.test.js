@@ -57,6 +57,16 @@ test('kickPeer disconnects with the reason on both sides', async (t) => {
   t.false(client.isConnectedToServer());
 });
 
+test('kickPeer without a reason: both sides report the same empty reason', async (t) => {
+  const server = await startServer(t);
+  const { client, peer } = await connectClient(t, server);
+  const serverSide = waitFor(server, 'peerDisconnected');
+  const clientSide = waitFor(client, 'disconnectedFromServer');
+  server.kickPeer(peer.peerId);
+  t.deepEqual(await serverSide, [peer, '']);
+  t.deepEqual(await clientSide, ['']);
+});
+
 test('peer.disconnectPeer(reason) works like kickPeer', async (t) => {
   const server = await startServer(t);
   const { client, peer } = await connectClient(t, server);

@@ -121,6 +121,26 @@ test('send errors: unknown peer, bad channel, unencodable value, oversize packet
   t.is((await ok)[0], 'fine');
 });
 
+test('a peer that opened fewer channels: a send on a channel it lacks is refused, group sends leave it out', async (t) => {
+  const server = await startServer(t, { channels: 2 });
+  const narrow = await connectClient(t, server, { channels: 1 });
+  const wide = await connectClient(t, server, { channels: 2 });
+  t.is(narrow.peer.sendPacket('on channel 1', 1), Err.ERR_INVALID_PARAMETER);
+  t.is(server.sendPacket(narrow.peer.peerId, 'on channel 1', 1), Err.ERR_INVALID_PARAMETER);
+  t.is(server.sendPacketToMultiple([narrow.peer.peerId], 'on channel 1', 1), Err.ERR_INVALID_PARAMETER);
+
+  const narrowGot = [];
+  narrow.client.on('packetReceived', (packet, channel) => narrowGot.push([packet, channel]));
+  const wideGot = waitFor(wide.client, 'packetReceived');
+  t.is(server.sendPacketToAll('to all on 1', 1), Err.OK);
+  t.deepEqual(await wideGot, ['to all on 1', 1]);
+  // Channel 0 still reaches the narrow peer; nothing else came to it.
+  const narrowLater = waitFor(narrow.client, 'packetReceived');
+  t.is(server.sendPacket(narrow.peer.peerId, 'on channel 0', 0), Err.OK);
+  t.deepEqual(await narrowLater, ['on channel 0', 0]);
+  t.deepEqual(narrowGot, [['on channel 0', 0]]);
+});
+
 test('sending from a disconnected client returns an error instead of losing the packet silently', (t) => {
   const client = new ENetClient();
   t.not(client.sendPacket('x'), Err.OK);

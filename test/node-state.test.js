@@ -52,4 +52,14 @@ test('sendNodeState refuses unknown peers and non-objects', async (t) => {
   const { peer } = await connectClient(t, server);
   t.is(server.sendNodeState(999, player, NodeSyncFlags.SYNC_PROPERTIES), Err.ERR_INVALID_PARAMETER);
   t.is(server.sendNodeState(peer.peerId, null, NodeSyncFlags.SYNC_PROPERTIES), Err.ERR_INVALID_DATA);
+  t.is(server.sendNodeToAll(null, NodeSyncFlags.SYNC_PROPERTIES), Err.ERR_INVALID_DATA);
+});
+
+test('the client refuses a null node like the server does; sendNodeToAll before createServer is ERR_UNCONFIGURED', async (t) => {
+  const server = await startServer(t);
+  const { client } = await connectClient(t, server);
+  t.is(client.sendNodeState(null, NodeSyncFlags.SYNC_PROPERTIES), Err.ERR_INVALID_DATA);
+  await server.stopServer();
+  t.is(server.sendNodeToAll(player, NodeSyncFlags.SYNC_PROPERTIES), Err.ERR_UNCONFIGURED);
+  t.is(server.sendPacketToAll('x'), Err.ERR_UNCONFIGURED);
 });

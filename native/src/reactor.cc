@@ -458,7 +458,7 @@ void Reactor::handleEventLocked(uint32_t index, Host& h, ENetEvent& ev) {
       wr32(b, ev.data);
       std::memcpy(b + 4, &ev.peer->address.host, 4);
       wr16(b + 8, ev.peer->address.port);
-      wr16(b + 10, 0);
+      wr16(b + 10, static_cast<uint16_t>(ev.peer->channelCount));  // as agreed in the handshake
       emitControl(index, rec, sizeof rec);
       counters_[C_CONNECTS] += 1;
       writeStatsRow(h, slot);

@@ -218,7 +218,7 @@ export class ENetClient extends EventEmitter<ClientEvents> {
   }
 
   sendNodeState(node: NetworkNode, flags: number, channel = 0): Err {
-    if (node === null || typeof node !== 'object') return Err.ERR_INVALID_PARAMETER;
+    if (node === null || typeof node !== 'object') return Err.ERR_INVALID_DATA;  // as the server's
     let bytes: Uint8Array;
     try {
       bytes = encodeNode(node, flags);
@@ -278,7 +278,7 @@ export class ENetClient extends EventEmitter<ClientEvents> {
           }
           let reason: string;
           if (cause === CAUSE_LOCAL) reason = connection.localReason ?? '';
-          else if (data === DISCONNECT_DATA_BY_SERVER) reason = connection.serverReason ?? 'Disconnected by server';
+          else if (data === DISCONNECT_DATA_BY_SERVER) reason = connection.serverReason ?? '';  // the server's reason, even an empty one
           else reason = 'Connection lost';
           this.close(connection);
           this.emit('disconnectedFromServer', reason);

@@ -11,6 +11,8 @@ export class ENetServerPeer {
   format: PacketFormat;
   /** Internal bookkeeping, owned by the supervisor. */
   readonly slot: number;
+  /** The channels ENet agreed with this peer (it may have asked for fewer than the server has). */
+  readonly channels: number;
   state = ConnectionState.STATE_CONNECTING;
   authState = AuthState.AUTH_PENDING;
   /** The reason the peer will be reported as disconnected with, once ENet confirms it. */
@@ -26,6 +28,7 @@ export class ENetServerPeer {
     private readonly owner: PeerOwner,
     peerId: number,
     slot: number,
+    channels: number,
     private readonly address: string,
     private readonly port: number,
     private readonly stats: Uint32Array,
@@ -33,6 +36,7 @@ export class ENetServerPeer {
   ) {
     this.peerId = peerId;
     this.slot = slot;
+    this.channels = channels;
     this.format = format;
   }
 

@@ -281,6 +281,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
   }
 
   sendNodeToAll(node: NetworkNode, flags: number, channel = 0): Err {
+    if (!this.running) return Err.ERR_UNCONFIGURED;
     const bytes = this.encodeNodeOrNull(node, flags);
     if (!bytes) return Err.ERR_INVALID_DATA;
     return this.sendBytesToPeers(this.authenticatedPeers([]), bytes, channel, true);
@@ -443,7 +444,8 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
           const data = view.getUint32(offset + R_BODY, true);
           const address = ipv4ToString(bytes, offset + R_BODY + 4);
           const port = view.getUint16(offset + R_BODY + 8, true);
-          this.onConnect(peerId, view.getUint32(offset + R_SLOT, true), data, address, port, running);
+          const channels = view.getUint16(offset + R_BODY + 10, true);
+          this.onConnect(peerId, view.getUint32(offset + R_SLOT, true), channels, data, address, port, running);
           return;
         }
         case IN_DISCONNECT: {
@@ -462,8 +464,8 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     }
   };
 
-  private onConnect(peerId: number, slot: number, data: number, address: string, port: number, running: Running): void {
-    const peer = new ENetServerPeer(this, peerId, slot, address, port, running.stats, running.options.packetFormat);
+  private onConnect(peerId: number, slot: number, channels: number, data: number, address: string, port: number, running: Running): void {
+    const peer = new ENetServerPeer(this, peerId, slot, channels, address, port, running.stats, running.options.packetFormat);
     this.peers.set(peerId, peer);
     this.safeEmit('peerConnecting', peer, data);
     if (peer.state !== ConnectionState.STATE_CONNECTING) return; // rejected or approved by a handler
@@ -602,7 +604,8 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     const running = this.running;
     if (!running) return Err.ERR_UNCONFIGURED;
     if (this.peers.get(peer.peerId) !== peer || peer.state === ConnectionState.STATE_DISCONNECTING) return Err.ERR_INVALID_PARAMETER;
-    if (!isInt(channel, 0, running.maxChannels - 1)) return Err.ERR_INVALID_PARAMETER;
+    // ENet would drop a packet on a channel the peer did not open: refused here instead.
+    if (!isInt(channel, 0, peer.channels - 1)) return Err.ERR_INVALID_PARAMETER;
     if (bytes.length > running.options.maxPacketSize) return Err.ERR_INVALID_DATA;
     return running.link.send(running.host, peer.slot, peer.peerId, channel, reliable !== false, bytes) ? Err.OK : Err.ERR_BUSY;
   }
@@ -633,11 +636,17 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     if (!running) return Err.ERR_UNCONFIGURED;
     if (!isInt(channel, 0, running.maxChannels - 1)) return Err.ERR_INVALID_PARAMETER;
     if (bytes.length > running.options.maxPacketSize) return Err.ERR_INVALID_DATA;
-    if (targets.length === 0) return Err.OK;
-    const list = new Uint32Array(targets.length * 2);
-    for (let i = 0; i < targets.length; i++) {
-      list[i * 2] = targets[i].slot;
-      list[i * 2 + 1] = targets[i].peerId;
+    // A peer that opened fewer channels is left out of a group send on a channel it lacks (ENet
+    // would drop it; refusing the whole send would let one such client block every broadcast).
+    let count = 0;
+    for (const peer of targets) if (channel < peer.channels) count++;
+    if (count === 0) return targets.length === 0 ? Err.OK : Err.ERR_INVALID_PARAMETER;
+    const list = new Uint32Array(count * 2);
+    let i = 0;
+    for (const peer of targets) {
+      if (channel >= peer.channels) continue;
+      list[i++] = peer.slot;
+      list[i++] = peer.peerId;
     }
     return running.link.sendMulti(running.host, channel, reliable !== false, list, bytes) ? Err.OK : Err.ERR_BUSY;
   }
@@ -652,7 +661,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
   }
 
   private encodeNodeOrNull(node: NetworkNode, flags: number): Uint8Array | undefined {
-    if (!this.running || node === null || typeof node !== 'object') return undefined;
+    if (node === null || typeof node !== 'object') return undefined;
     try {
       return encodeNode(node, flags);
     } catch {
