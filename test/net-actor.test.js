@@ -8,15 +8,11 @@ import { startServer, collect, waitFor, until } from './helpers.js';
 const fixture = (name) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
 /** Runs a fixture script; resolves with { code, stdout, stderr } once it exits (killed after `ms`). */
-function runFixture(t, name, args, { ms = 20_000, onLine = () => {} } = {}) {
+function runFixture(t, name, args, { ms = 20_000 } = {}) {
   const child = spawn(process.execPath, [fixture(name), ...args.map(String)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk) => {
-    const before = stdout;
-    stdout += chunk;
-    for (const line of stdout.slice(before.lastIndexOf('\n') + 1).split('\n').slice(0, -1)) onLine(line);
-  });
+  child.stdout.on('data', (chunk) => (stdout += chunk));
   child.stderr.on('data', (chunk) => (stderr += chunk));
   const timer = setTimeout(() => child.kill('SIGKILL'), ms);
   t.teardown(() => child.kill('SIGKILL'));

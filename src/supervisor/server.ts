@@ -638,17 +638,16 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     if (bytes.length > running.options.maxPacketSize) return Err.ERR_INVALID_DATA;
     // A peer that opened fewer channels is left out of a group send on a channel it lacks (ENet
     // would drop it; refusing the whole send would let one such client block every broadcast).
-    let count = 0;
-    for (const peer of targets) if (channel < peer.channels) count++;
-    if (count === 0) return targets.length === 0 ? Err.OK : Err.ERR_INVALID_PARAMETER;
-    const list = new Uint32Array(count * 2);
-    let i = 0;
+    if (targets.length === 0) return Err.OK;
+    const list = new Uint32Array(targets.length * 2);
+    let n = 0;
     for (const peer of targets) {
       if (channel >= peer.channels) continue;
-      list[i++] = peer.slot;
-      list[i++] = peer.peerId;
+      list[n++] = peer.slot;
+      list[n++] = peer.peerId;
     }
-    return running.link.sendMulti(running.host, channel, reliable !== false, list, bytes) ? Err.OK : Err.ERR_BUSY;
+    if (n === 0) return Err.ERR_INVALID_PARAMETER;
+    return running.link.sendMulti(running.host, channel, reliable !== false, list.subarray(0, n), bytes) ? Err.OK : Err.ERR_BUSY;
   }
 
   private authenticatedPeers(exclude: readonly number[]): ENetServerPeer[] {
