@@ -8,9 +8,10 @@
 // ring header starts). Plain ArrayBuffers are refused (they can be detached or moved; the
 // native side keeps raw pointers). JS must keep the memory alive until reactorDestroy().
 //
-//   reactorCreate(inbound: shared memory, outbound: shared memory, counters: shared memory): number
-//       inbound/outbound: a ring (256-byte header whose CAPACITY slot (Int32 #32) is already
-//       written: a power of two >= 65536, and 256 + CAPACITY <= byteLength), 8-aligned.
+//   reactorCreate(inbound: ring | ring[], outbound: ring | ring[], counters: shared memory): number
+//       a ring: shared memory with a 256-byte header whose CAPACITY slot (Int32 #32) is already
+//       written (a power of two >= 65536, and 256 + CAPACITY <= byteLength), 8-aligned. Ring 0 of
+//       each direction is the supervisor's, ring k game actor k-1's (1 to 256 rings each).
 //       counters: >= 128 bytes (16 x f64), 8-aligned.
 //   hostCreate(reactorId: number, options: {
 //         address?: string,           // dotted IPv4, default "0.0.0.0"; ignored for client hosts
@@ -231,10 +232,27 @@ std::shared_ptr<Reactor> existingReactor(Napi::Env env, uint32_t id) {
 }
 
 // ---- reactorCreate(inbound, outbound, counters): number
+// One ring, or an array of rings (ring 0 first).
+std::vector<SharedMemory> ringsArg(Napi::Env env, Napi::Value v, const std::string& name) {
+  std::vector<SharedMemory> rings;
+  if (!v.IsArray()) {
+    rings.push_back(sharedMemoryArg(env, v, name));
+    return rings;
+  }
+  Napi::Array list = v.As<Napi::Array>();
+  if (list.Length() == 0 || list.Length() > enet_actor::proto::MAX_RINGS) {
+    rangeError(env, name + " must list 1 to 256 rings");
+  }
+  for (uint32_t i = 0; i < list.Length(); ++i) {
+    rings.push_back(sharedMemoryArg(env, list.Get(i), name + "[" + std::to_string(i) + "]"));
+  }
+  return rings;
+}
+
 Napi::Value ReactorCreate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const SharedMemory inbound = sharedMemoryArg(env, info[0], "inbound");
-  const SharedMemory outbound = sharedMemoryArg(env, info[1], "outbound");
+  const std::vector<SharedMemory> inbound = ringsArg(env, info[0], "inbound");
+  const std::vector<SharedMemory> outbound = ringsArg(env, info[1], "outbound");
   const SharedMemory counters = sharedMemoryArg(env, info[2], "counters");
   std::shared_ptr<Reactor> reactor;
   try {

@@ -22,12 +22,21 @@ constexpr uint32_t REC_PEER_ID = 12;  // u32
 constexpr uint32_t REC_HEADER_BYTES = 16;
 
 constexpr uint16_t FLAG_RELIABLE = 1;
+// Inbound records a game actor passed on to the supervisor (OUT_RELAY): already seen by an actor.
+constexpr uint16_t FLAG_RELAYED = 2;
+
+// Inbound ring 0 is the supervisor's; ring k (1..) is game actor k-1's. Outbound ring 0 is the
+// supervisor's (main thread), ring k game actor k-1's. A peer's packets go to the ring it is routed to.
+constexpr uint32_t SUPERVISOR_RING = 0;
+constexpr uint32_t MAX_RINGS = 256;
 
 // ---- inbound (native -> JS) ----
 constexpr uint8_t IN_CONNECT = 1;     // body: u32 data, u8[4] ipv4, u16 port, u16 reserved
-constexpr uint8_t IN_DISCONNECT = 2;  // body: u32 data, u32 cause
+constexpr uint8_t IN_DISCONNECT = 2;  // body: u32 data, u32 cause, then the reason (UTF-8) if any
 constexpr uint8_t IN_RECEIVE = 3;     // body: packet bytes
 constexpr uint8_t IN_ERROR = 4;       // body: i32 code
+constexpr uint8_t IN_ATTACH = 5;      // actor rings: the peer is routed here; body: OUT_ROUTE's attach bytes
+constexpr uint8_t IN_ROUTED = 6;      // ring 0: the route took effect; later packets go to the actor
 
 constexpr uint32_t IN_CONNECT_BODY = 12;
 constexpr uint32_t IN_DISCONNECT_BODY = 8;
@@ -40,10 +49,14 @@ constexpr uint32_t CAUSE_CONNECT_FAILED = 3;  // outgoing connection never compl
 // ---- outbound (JS -> native) ----
 constexpr uint8_t OUT_SEND = 1;             // body: bytes
 constexpr uint8_t OUT_SEND_MULTI = 2;       // body: u32 count, count x (u32 slot, u32 peerId), bytes
-constexpr uint8_t OUT_DISCONNECT = 3;       // flags: 0 later, 1 now, 2 reset; body: u32 data
+constexpr uint8_t OUT_DISCONNECT = 3;       // flags: 0 later, 1 now, 2 reset; body: u32 data, reason bytes
 constexpr uint8_t OUT_CONNECT = 4;          // body: u8[4] ipv4, u16 port, u16 channelCount, u32 data
 constexpr uint8_t OUT_SET_COMPRESSION = 5;  // body: u32 mode (0..4)
 constexpr uint8_t OUT_DESTROY_HOST = 6;     // no body
+constexpr uint8_t OUT_ROUTE = 7;            // body: u32 ring (1..), then attach bytes (-> IN_ATTACH)
+constexpr uint8_t OUT_ROUTE_DONE = 8;       // no body: release the peer's held records to its ring
+constexpr uint8_t OUT_FORWARD = 9;          // channel, flags; body: packet bytes (-> IN_RECEIVE, held peer's ring)
+constexpr uint8_t OUT_RELAY = 10;           // body: a whole inbound record, appended to ring 0 with FLAG_RELAYED
 
 constexpr uint16_t DISCONNECT_LATER = 0;
 constexpr uint16_t DISCONNECT_NOW = 1;

@@ -59,7 +59,8 @@ std::string errnoText(int e) {
 // ---------------------------------------------------------------------------------------------
 // Construction / destruction
 
-Reactor::Reactor(SharedMemory inbound, SharedMemory outbound, SharedMemory counters) {
+Reactor::Reactor(const std::vector<SharedMemory>& inbound, const std::vector<SharedMemory>& outbound,
+                 SharedMemory counters) {
   auto ringView = [](SharedMemory m, const char* name) {
     if (m.data == nullptr || m.length < ring::HEADER_BYTES + ring::MIN_CAPACITY) {
       throw ReactorError("ERR_INVALID_PARAMETER",
@@ -79,8 +80,13 @@ Reactor::Reactor(SharedMemory inbound, SharedMemory outbound, SharedMemory count
     }
     return ring::View(m.data, static_cast<uint32_t>(capacity));
   };
-  const ring::View in = ringView(inbound, "inbound");
-  const ring::View out = ringView(outbound, "outbound");
+  if (inbound.empty() || outbound.empty() || inbound.size() > MAX_RINGS || outbound.size() > MAX_RINGS) {
+    throw ReactorError("ERR_INVALID_PARAMETER", "a reactor needs 1 to 256 inbound and outbound rings");
+  }
+  std::vector<ring::View> in;
+  std::vector<ring::View> out;
+  for (const SharedMemory& m : inbound) in.push_back(ringView(m, "inbound"));
+  for (const SharedMemory& m : outbound) out.push_back(ringView(m, "outbound"));
   if (counters.data == nullptr || counters.length < COUNTERS_BYTES ||
       reinterpret_cast<uintptr_t>(counters.data) % 8 != 0) {
     throw ReactorError("ERR_INVALID_PARAMETER", "counters table must be >= 128 bytes, 8-aligned");
@@ -89,9 +95,12 @@ Reactor::Reactor(SharedMemory inbound, SharedMemory outbound, SharedMemory count
   if (eventFd_ < 0) {
     throw ReactorError("ERR_CANT_CREATE", "eventfd failed: " + errnoText(errno));
   }
-  inbound_ = ring::Producer(in);
-  outbound_ = ring::Consumer(out);
-  inCapacity_ = in.capacity();
+  inCapacity_ = in[0].capacity();
+  for (const ring::View& v : in) {
+    inbound_.emplace_back(v);
+    if (v.capacity() < inCapacity_) inCapacity_ = v.capacity();
+  }
+  for (const ring::View& v : out) outbound_.emplace_back(v);
   countersMem_ = reinterpret_cast<double*>(counters.data);
   for (uint32_t i = 0; i < COUNTERS_SLOTS; ++i) {
     uint64_t bits = __atomic_load_n(reinterpret_cast<uint64_t*>(countersMem_ + i), __ATOMIC_RELAXED);
@@ -173,6 +182,8 @@ HostCreated Reactor::createHost(const HostOptions& o) {
     h->stats = reinterpret_cast<uint32_t*>(o.stats.data);
     h->peerId.assign(enet->peerCount, 0);
     h->slotFlags.assign(enet->peerCount, 0);
+    h->route.assign(enet->peerCount, SUPERVISOR_RING);
+    h->reason.assign(enet->peerCount, std::string());
     for (uint32_t s = 0; s < enet->peerCount; ++s) zeroStatsRow(*h, s);
     result.host = static_cast<uint32_t>(hosts_.size());
     hosts_.push_back(std::move(h));
@@ -211,6 +222,9 @@ void Reactor::destroyHostLocked(uint32_t index) {
   for (auto it = pending_.begin(); it != pending_.end();) {
     it = it->host == index ? pending_.erase(it) : it + 1;
   }
+  for (auto it = holds_.begin(); it != holds_.end();) {
+    it = (it->first >> 32) == index ? holds_.erase(it) : std::next(it);
+  }
   hosts_[index].reset();
   hostsChangedLocked();
 }
@@ -227,6 +241,7 @@ void Reactor::destroy() {
       }
     }
     pending_.clear();
+    holds_.clear();
     hostsChangedLocked();
     destroyed_ = true;
   }
@@ -263,15 +278,16 @@ int Reactor::service(int timeoutMs) {
       flags = passLocked(&work, &stalled);
       if (work && (flags != 0 || !settled_)) return flags;
     } else {
-      stalled = !pending_.empty() || !inbound_.canWrite(maxRecord_);
+      stalled = !pending_.empty() || !inboundRoomLocked(maxRecord_);
     }
     settled_ = false;
     // Going to sleep: tell outbound producers to ring, then re-check (Dekker with their
     // store(WRITE) + CAS(CONSUMER_SLEEPING)).
-    outbound_.view().store(ring::CONSUMER_SLEEPING, 1);
-    bool skip = outbound_.hasData();
+    bool skip = false;
+    for (auto& out : outbound_) out.view().store(ring::CONSUMER_SLEEPING, 1);
+    for (auto& out : outbound_) skip = skip || out.hasData();
     // Stalled: PRODUCER_WAITING was set in the pass; re-check READ the same way.
-    if (stalled && pending_.empty() && inbound_.canWrite(maxRecord_)) skip = true;
+    if (stalled && pending_.empty() && inboundRoomLocked(maxRecord_)) skip = true;
     // With no peer at all, ENet has no timer to keep (no pings, retransmits or timeouts): only a
     // datagram or a producer can give work, and both wake the poll. Idle then costs ~nothing.
     quiet_ = !stalled && !anyPeerLocked();
@@ -295,7 +311,7 @@ int Reactor::service(int timeoutMs) {
   }
   std::lock_guard<std::mutex> lock(mu_);
   if (destroyed_) return SERVICE_DESTROYED;
-  outbound_.view().store(ring::CONSUMER_SLEEPING, 0);
+  for (auto& out : outbound_) out.view().store(ring::CONSUMER_SLEEPING, 0);
   quiet_ = false;
   if (rung) drainEventFd();
   return flags | passLocked(&work, &stalled);
@@ -305,8 +321,10 @@ int Reactor::passLocked(bool* work, bool* stalled, int onlyHost, bool ringDoorbe
   emitted_ = 0;
   *stalled = false;
   uint32_t corrupt = 0;
-  const uint32_t handled = outbound_.drain(
-      [this](const uint8_t* rec, uint32_t len) { handleOutboundLocked(rec, len); }, &corrupt);
+  uint32_t handled = 0;
+  for (auto& out : outbound_) {
+    handled += out.drain([this](const uint8_t* rec, uint32_t len) { handleOutboundLocked(rec, len); }, &corrupt);
+  }
   counters_[C_MALFORMED] += corrupt;
   flushPendingLocked();
 
@@ -332,10 +350,17 @@ int Reactor::passLocked(bool* work, bool* stalled, int onlyHost, bool ringDoorbe
   if (!pending_.empty()) *stalled = true;
   settled_ = !*stalled && budget > 0;  // nothing left that only another pass would take
   if (*stalled) {
-    inbound_.markWaiting();
+    for (auto& in : inbound_) {
+      if (!in.canWrite(maxRecord_)) in.markWaiting();
+    }
+    if (!pending_.empty()) inbound_[pending_.front().ring].markWaiting();
     counters_[C_INBOUND_STALLS] += 1;
   }
-  const int flags = inbound_.publish(ringDoorbell) ? SERVICE_NOTIFY : 0;
+  int flags = 0;
+  // ringDoorbell false: ring 0's consumer is the calling thread (inline) and reads on at once.
+  for (size_t i = 0; i < inbound_.size(); ++i) {
+    if (inbound_[i].publish(ringDoorbell || i != SUPERVISOR_RING)) flags |= SERVICE_NOTIFY;
+  }
   writeCountersLocked();
   *work = handled > 0 || corrupt > 0 || events || emitted_ > 0;
   return flags;
@@ -374,7 +399,9 @@ int Reactor::flushOutbound() {
   if (!lock.owns_lock() || destroyed_) return -1;
   emitted_ = 0;
   uint32_t corrupt = 0;
-  outbound_.drain([this](const uint8_t* rec, uint32_t len) { handleOutboundLocked(rec, len); }, &corrupt);
+  for (auto& out : outbound_) {
+    out.drain([this](const uint8_t* rec, uint32_t len) { handleOutboundLocked(rec, len); }, &corrupt);
+  }
   counters_[C_MALFORMED] += corrupt;
   flushPendingLocked();
   for (auto& h : hosts_) {
@@ -385,7 +412,11 @@ int Reactor::flushOutbound() {
     }
   }
   writeCountersLocked();
-  return inbound_.publish() ? SERVICE_NOTIFY : 0;
+  int flags = 0;
+  for (auto& in : inbound_) {
+    if (in.publish()) flags |= SERVICE_NOTIFY;
+  }
+  return flags;
 }
 
 bool Reactor::serviceHostLocked(uint32_t index, Host& h, uint32_t* budget, bool* stalled) {
@@ -396,7 +427,7 @@ bool Reactor::serviceHostLocked(uint32_t index, Host& h, uint32_t* budget, bool*
   bool unsent = false;
   ENetEvent ev;
   while (*budget > 0) {
-    if (!pending_.empty() || !inbound_.canWrite(maxRecord)) {
+    if (!pending_.empty() || !inboundRoomLocked(maxRecord)) {
       *stalled = true;
       break;
     }
@@ -420,7 +451,7 @@ bool Reactor::serviceHostLocked(uint32_t index, Host& h, uint32_t* budget, bool*
         uint8_t rec[REC_HEADER_BYTES + IN_ERROR_BODY];
         writeHeader(rec, IN_ERROR, 0, 0, index, 0, 0);
         wr32(rec + REC_HEADER_BYTES, static_cast<uint32_t>(e != 0 ? e : r));
-        emitControl(index, rec, sizeof rec);
+        emitControl(SUPERVISOR_RING, index, rec, sizeof rec);
       }
       break;
     }
@@ -459,7 +490,7 @@ void Reactor::handleEventLocked(uint32_t index, Host& h, ENetEvent& ev) {
       std::memcpy(b + 4, &ev.peer->address.host, 4);
       wr16(b + 8, ev.peer->address.port);
       wr16(b + 10, static_cast<uint16_t>(ev.peer->channelCount));  // as agreed in the handshake
-      emitControl(index, rec, sizeof rec);
+      emitControl(SUPERVISOR_RING, index, rec, sizeof rec);
       counters_[C_CONNECTS] += 1;
       writeStatsRow(h, slot);
       return;
@@ -478,14 +509,23 @@ void Reactor::handleEventLocked(uint32_t index, Host& h, ENetEvent& ev) {
       const uint32_t id = h.peerId[slot];
       const size_t len = packet->dataLength;
       if (id != 0 && len <= h.maxPacketSize) {
-        uint8_t* p = appendRecord(REC_HEADER_BYTES + static_cast<uint32_t>(len));
-        if (p != nullptr) {  // always: the pass checked room for a maximum-size record
-          const uint16_t flags = (packet->flags & ENET_PACKET_FLAG_RELIABLE) ? FLAG_RELIABLE : 0;
-          writeHeader(p, IN_RECEIVE, ev.channelID, flags, index, slot, id);
-          std::memcpy(p + REC_HEADER_BYTES, packet->data, len);
-          counters_[C_PACKETS_IN] += 1;
-          counters_[C_BYTES_IN] += static_cast<double>(len);
+        const uint16_t flags = (packet->flags & ENET_PACKET_FLAG_RELIABLE) ? FLAG_RELIABLE : 0;
+        const uint32_t route = h.route[slot];
+        const uint32_t recLen = REC_HEADER_BYTES + static_cast<uint32_t>(len);
+        if (route & ROUTE_HELD) {
+          std::vector<uint8_t> rec(recLen);
+          writeHeader(rec.data(), IN_RECEIVE, ev.channelID, flags, index, slot, id);
+          std::memcpy(rec.data() + REC_HEADER_BYTES, packet->data, len);
+          holds_[holdKey(index, id)].records.push_back(std::move(rec));
+        } else {
+          uint8_t* p = appendRecord(route, recLen);
+          if (p != nullptr) {  // always: the pass checked room for a maximum-size record
+            writeHeader(p, IN_RECEIVE, ev.channelID, flags, index, slot, id);
+            std::memcpy(p + REC_HEADER_BYTES, packet->data, len);
+          }
         }
+        counters_[C_PACKETS_IN] += 1;
+        counters_[C_BYTES_IN] += static_cast<double>(len);
       }
       enet_packet_destroy(packet);
       return;
@@ -560,6 +600,18 @@ void Reactor::handleOutboundLocked(const uint8_t* rec, uint32_t len) {
         return;
       }
       destroyHostLocked(index);
+      return;
+    case OUT_ROUTE:
+      outRouteLocked(index, h, rec, len);
+      return;
+    case OUT_ROUTE_DONE:
+      outRouteDoneLocked(index, rec);
+      return;
+    case OUT_FORWARD:
+      outForwardLocked(index, rec, len);
+      return;
+    case OUT_RELAY:
+      outRelayLocked(rec, len);
       return;
     default:
       counters_[C_MALFORMED] += 1;
@@ -649,6 +701,9 @@ void Reactor::outDisconnectLocked(uint32_t index, Host* h, const uint8_t* rec, u
     return;
   }
   const uint32_t data = len >= REC_HEADER_BYTES + 4 ? rd32(rec + REC_HEADER_BYTES) : 0;
+  if (len > REC_HEADER_BYTES + 4) {
+    h->reason[slot].assign(reinterpret_cast<const char*>(rec + REC_HEADER_BYTES + 4), len - REC_HEADER_BYTES - 4);
+  }
   const ENetPeerState prior = peer->state;
   const uint32_t priorData = peer->eventData;
   // The remote already closed (its DISCONNECT event is pending): that is what gets reported.
@@ -689,7 +744,7 @@ void Reactor::outConnectLocked(uint32_t index, Host* h, const uint8_t* rec, uint
     writeHeader(out, IN_DISCONNECT, 0, 0, index, recSlot, peerId);
     wr32(out + REC_HEADER_BYTES, data);
     wr32(out + REC_HEADER_BYTES + 4, CAUSE_CONNECT_FAILED);
-    emitControl(index, out, sizeof out);
+    emitControl(SUPERVISOR_RING, index, out, sizeof out);
     counters_[C_DISCONNECTS] += 1;
   };
   if (h == nullptr) {
@@ -718,44 +773,153 @@ void Reactor::outConnectLocked(uint32_t index, Host* h, const uint8_t* rec, uint
 }
 
 // ---------------------------------------------------------------------------------------------
+// Routing a peer to a game actor (docs/protocol.md "Routing")
+
+void Reactor::outRouteLocked(uint32_t index, Host* h, const uint8_t* rec, uint32_t len) {
+  if (len < REC_HEADER_BYTES + 4) {
+    counters_[C_MALFORMED] += 1;
+    return;
+  }
+  const uint32_t ring = rd32(rec + REC_HEADER_BYTES);
+  const uint32_t slot = rd32(rec + REC_SLOT);
+  const uint32_t peerId = rd32(rec + REC_PEER_ID);
+  if (ring == SUPERVISOR_RING || ring >= inbound_.size()) {
+    counters_[C_MALFORMED] += 1;
+    return;
+  }
+  if (livePeer(h, slot, peerId) == nullptr) {  // gone first: its disconnect went to the supervisor
+    counters_[C_DROPPED_STALE] += 1;
+    return;
+  }
+  if (h->route[slot] != SUPERVISOR_RING) {
+    counters_[C_MALFORMED] += 1;  // routed once only
+    return;
+  }
+  h->route[slot] = ring | ROUTE_HELD;
+  holds_[holdKey(index, peerId)] = Hold{ring, {}};
+  const uint32_t attachLen = len - REC_HEADER_BYTES - 4;
+  std::vector<uint8_t> attach(REC_HEADER_BYTES + attachLen);
+  writeHeader(attach.data(), IN_ATTACH, 0, 0, index, slot, peerId);
+  std::memcpy(attach.data() + REC_HEADER_BYTES, rec + REC_HEADER_BYTES + 4, attachLen);
+  emitControl(ring, index, attach.data(), static_cast<uint32_t>(attach.size()));
+  uint8_t routed[REC_HEADER_BYTES];
+  writeHeader(routed, IN_ROUTED, 0, 0, index, slot, peerId);
+  emitControl(SUPERVISOR_RING, index, routed, sizeof routed);
+}
+
+void Reactor::outRouteDoneLocked(uint32_t index, const uint8_t* rec) {
+  const uint32_t slot = rd32(rec + REC_SLOT);
+  const uint32_t peerId = rd32(rec + REC_PEER_ID);
+  auto it = holds_.find(holdKey(index, peerId));
+  if (it == holds_.end()) {
+    counters_[C_DROPPED_STALE] += 1;
+    return;
+  }
+  const uint32_t ring = it->second.ring;
+  for (const auto& held : it->second.records) {
+    emitControl(ring, index, held.data(), static_cast<uint32_t>(held.size()));
+  }
+  holds_.erase(it);
+  Host* h = index < hosts_.size() ? hosts_[index].get() : nullptr;
+  if (h != nullptr && slot < h->peerId.size() && h->peerId[slot] == peerId) h->route[slot] = ring;
+}
+
+void Reactor::outForwardLocked(uint32_t index, const uint8_t* rec, uint32_t len) {
+  auto it = holds_.find(holdKey(index, rd32(rec + REC_PEER_ID)));
+  if (it == holds_.end()) {
+    counters_[C_DROPPED_STALE] += 1;
+    return;
+  }
+  std::vector<uint8_t> out(rec, rec + len);
+  out[REC_KIND] = IN_RECEIVE;
+  wr16(out.data() + REC_FLAGS, rd16(rec + REC_FLAGS) & FLAG_RELIABLE);
+  emitControl(it->second.ring, index, out.data(), len);
+}
+
+void Reactor::outRelayLocked(const uint8_t* rec, uint32_t len) {
+  if (len < 2 * REC_HEADER_BYTES) {
+    counters_[C_MALFORMED] += 1;
+    return;
+  }
+  std::vector<uint8_t> out(rec + REC_HEADER_BYTES, rec + len);
+  wr16(out.data() + REC_FLAGS, rd16(out.data() + REC_FLAGS) | FLAG_RELAYED);
+  emitControl(SUPERVISOR_RING, rd32(out.data() + REC_HOST), out.data(), static_cast<uint32_t>(out.size()));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Inbound records
 
-uint8_t* Reactor::appendRecord(uint32_t len) {
-  uint8_t* p = inbound_.append(len);
+uint8_t* Reactor::appendRecord(uint32_t ring, uint32_t len) {
+  uint8_t* p = inbound_[ring].append(len);
   if (p != nullptr) ++emitted_;
   return p;
 }
 
-void Reactor::emitControl(uint32_t host, const uint8_t* rec, uint32_t len) {
-  if (pending_.empty()) {
-    uint8_t* p = appendRecord(len);
+bool Reactor::inboundRoomLocked(uint32_t len) const {
+  for (const auto& in : inbound_) {
+    if (!in.canWrite(len)) return false;
+  }
+  return true;
+}
+
+void Reactor::emitControl(uint32_t ring, uint32_t host, const uint8_t* rec, uint32_t len) {
+  bool queued = false;
+  for (const auto& p : pending_) {
+    if (p.ring == ring) {
+      queued = true;
+      break;
+    }
+  }
+  if (!queued) {
+    uint8_t* p = appendRecord(ring, len);
     if (p != nullptr) {
       std::memcpy(p, rec, len);
       return;
     }
   }
-  pending_.push_back(Pending{host, std::vector<uint8_t>(rec, rec + len)});
+  pending_.push_back(Pending{host, ring, std::vector<uint8_t>(rec, rec + len)});
+}
+
+void Reactor::emitRouted(uint32_t index, Host& h, uint32_t slot, const uint8_t* rec, uint32_t len) {
+  const uint32_t route = h.route[slot];
+  if (route & ROUTE_HELD) {
+    holds_[holdKey(index, h.peerId[slot])].records.emplace_back(rec, rec + len);
+  } else {
+    emitControl(route, index, rec, len);
+  }
 }
 
 bool Reactor::flushPendingLocked() {
   bool wrote = false;
-  while (!pending_.empty()) {
-    const auto& front = pending_.front();
-    uint8_t* p = appendRecord(static_cast<uint32_t>(front.bytes.size()));
-    if (p == nullptr) break;
-    std::memcpy(p, front.bytes.data(), front.bytes.size());
-    pending_.pop_front();
+  uint64_t blocked = 0;  // rings (mod 64) found full in this flush: later records of theirs wait
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    const uint64_t bit = uint64_t{1} << (it->ring % 64);
+    if (blocked & bit) {
+      ++it;
+      continue;
+    }
+    uint8_t* p = appendRecord(it->ring, static_cast<uint32_t>(it->bytes.size()));
+    if (p == nullptr) {
+      blocked |= bit;
+      ++it;
+      continue;
+    }
+    std::memcpy(p, it->bytes.data(), it->bytes.size());
+    it = pending_.erase(it);
     wrote = true;
   }
   return wrote;
 }
 
 void Reactor::emitDisconnect(uint32_t index, Host& h, uint32_t slot, uint32_t data, uint32_t cause) {
-  uint8_t rec[REC_HEADER_BYTES + IN_DISCONNECT_BODY];
-  writeHeader(rec, IN_DISCONNECT, 0, 0, index, slot, h.peerId[slot]);
-  wr32(rec + REC_HEADER_BYTES, data);
-  wr32(rec + REC_HEADER_BYTES + 4, cause);
-  emitControl(index, rec, sizeof rec);
+  const std::string& reason = h.reason[slot];
+  std::vector<uint8_t> rec(REC_HEADER_BYTES + IN_DISCONNECT_BODY + reason.size());
+  writeHeader(rec.data(), IN_DISCONNECT, 0, 0, index, slot, h.peerId[slot]);
+  wr32(rec.data() + REC_HEADER_BYTES, data);
+  wr32(rec.data() + REC_HEADER_BYTES + 4, cause);
+  std::memcpy(rec.data() + REC_HEADER_BYTES + IN_DISCONNECT_BODY, reason.data(), reason.size());
+  // A peer routed to a game actor hears of it there; the actor passes it on to the supervisor.
+  emitRouted(index, h, slot, rec.data(), static_cast<uint32_t>(rec.size()));
   counters_[C_DISCONNECTS] += 1;
   forgetSlot(h, slot);
 }
@@ -763,12 +927,16 @@ void Reactor::emitDisconnect(uint32_t index, Host& h, uint32_t slot, uint32_t da
 void Reactor::assignSlot(Host& h, uint32_t slot, uint32_t peerId) {
   if (h.peerId[slot] == 0) ++h.liveIds;
   h.peerId[slot] = peerId;
+  h.route[slot] = SUPERVISOR_RING;
+  h.reason[slot].clear();
 }
 
 void Reactor::forgetSlot(Host& h, uint32_t slot) {
   if (h.peerId[slot] != 0) --h.liveIds;
   h.peerId[slot] = 0;
   h.slotFlags[slot] = 0;
+  h.route[slot] = SUPERVISOR_RING;
+  h.reason[slot].clear();
   zeroStatsRow(h, slot);
 }
 

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "protocol.h"
@@ -55,9 +56,11 @@ struct HostCreated {
 
 class Reactor {
  public:
-  // inbound/outbound: whole ring memory (256-byte header + capacity); counters: >= 128 bytes.
-  // Validates sizes and the CAPACITY slots; throws ReactorError.
-  Reactor(SharedMemory inbound, SharedMemory outbound, SharedMemory counters);
+  // inbound/outbound: whole ring memory (256-byte header + capacity), one or more of each (ring 0
+  // is the supervisor's, ring k game actor k-1's); counters: >= 128 bytes. Validates sizes and the
+  // CAPACITY slots; throws ReactorError.
+  Reactor(const std::vector<SharedMemory>& inbound, const std::vector<SharedMemory>& outbound,
+          SharedMemory counters);
   ~Reactor();
   Reactor(const Reactor&) = delete;
   Reactor& operator=(const Reactor&) = delete;
@@ -92,6 +95,8 @@ class Reactor {
     uint32_t* stats = nullptr;           // peerCount rows of 16 u32
     std::vector<uint32_t> peerId;        // per slot; 0 = none
     std::vector<uint8_t> slotFlags;      // SLOT_* bits
+    std::vector<uint32_t> route;         // per slot: inbound ring of its records (| ROUTE_HELD)
+    std::vector<std::string> reason;     // per slot: the reason of a disconnect we requested
     uint32_t liveIds = 0;                // slots with a peerId
     uint32_t nextPeerId = 1;             // server hosts
     bool dirty = false;                  // outbound records queued something not sent yet
@@ -103,8 +108,17 @@ class Reactor {
   };
   struct Pending {
     uint32_t host;
+    uint32_t ring;
     std::vector<uint8_t> bytes;
   };
+  // A peer being routed to a game actor: its records wait here until the supervisor has passed on
+  // what it still had of that peer (OUT_FORWARD), then go to the actor's ring (OUT_ROUTE_DONE).
+  struct Hold {
+    uint32_t ring;
+    std::vector<std::vector<uint8_t>> records;
+  };
+  static constexpr uint32_t ROUTE_HELD = 0x80000000u;
+  static uint64_t holdKey(uint32_t host, uint32_t peerId) { return (uint64_t{host} << 32) | peerId; }
   static constexpr uint8_t SLOT_REQUESTED = 1;  // we asked for the disconnect
   static constexpr uint8_t SLOT_CONNECTED = 2;  // the slot reached CONNECTED
 
@@ -116,15 +130,22 @@ class Reactor {
   void outSendMultiLocked(Host* h, const uint8_t* rec, uint32_t len);
   void outDisconnectLocked(uint32_t index, Host* h, const uint8_t* rec, uint32_t len);
   void outConnectLocked(uint32_t index, Host* h, const uint8_t* rec, uint32_t len);
+  void outRouteLocked(uint32_t index, Host* h, const uint8_t* rec, uint32_t len);
+  void outRouteDoneLocked(uint32_t index, const uint8_t* rec);
+  void outForwardLocked(uint32_t index, const uint8_t* rec, uint32_t len);
+  void outRelayLocked(const uint8_t* rec, uint32_t len);
   void destroyHostLocked(uint32_t index);
   ENetPeer* livePeer(Host* h, uint32_t slot, uint32_t peerId) const;
 
   // Inbound records.
-  uint8_t* appendRecord(uint32_t len);  // nullptr when full; counts the record as emitted
+  uint8_t* appendRecord(uint32_t ring, uint32_t len);  // nullptr when full; counts it as emitted
   // A record that must not be lost (not taken from ENet): written now, or queued until there
-  // is room (ENet events are not taken while anything is queued, so order is kept).
-  void emitControl(uint32_t host, const uint8_t* rec, uint32_t len);
+  // is room (ENet events are not taken while anything is queued, so order is kept per ring).
+  void emitControl(uint32_t ring, uint32_t host, const uint8_t* rec, uint32_t len);
+  // A record for wherever the slot's records go now: its ring, or its hold.
+  void emitRouted(uint32_t index, Host& h, uint32_t slot, const uint8_t* rec, uint32_t len);
   bool flushPendingLocked();
+  bool inboundRoomLocked(uint32_t len) const;  // every inbound ring can take a record of len
   void emitDisconnect(uint32_t index, Host& h, uint32_t slot, uint32_t data, uint32_t cause);
   void assignSlot(Host& h, uint32_t slot, uint32_t peerId);
   void forgetSlot(Host& h, uint32_t slot);
@@ -141,8 +162,9 @@ class Reactor {
   std::mutex mu_;
   bool destroyed_ = false;
   int eventFd_ = -1;
-  ring::Producer inbound_;
-  ring::Consumer outbound_;
+  std::vector<ring::Producer> inbound_;
+  std::vector<ring::Consumer> outbound_;
+  std::unordered_map<uint64_t, Hold> holds_;  // holdKey(host, peerId)
   uint32_t inCapacity_ = 0;
   double* countersMem_ = nullptr;
   double counters_[proto::COUNTERS_SLOTS] = {};

@@ -114,11 +114,11 @@ export class ENetClient extends EventEmitter<ClientEvents> {
     connection.connectTimer = setTimeout(() => this.failConnect(connection, `Connection to ${address}:${port} timed out`), this.connectTimeoutMs);
     const ip = address === 'localhost' ? '127.0.0.1' : address;
     if (isIPv4(ip)) {
-      link.connect(created.host, this.clientId, ipv4Bytes(ip), port, channels, 0);
+      link.out.connect(created.host, this.clientId, ipv4Bytes(ip), port, channels, 0);
     } else {
       lookup(address, { family: 4 }).then(
         ({ address: resolved }) => {
-          if (this.connection === connection) link.connect(created.host, this.clientId, ipv4Bytes(resolved), port, channels, 0);
+          if (this.connection === connection) link.out.connect(created.host, this.clientId, ipv4Bytes(resolved), port, channels, 0);
         },
         (error: Error) => this.failConnect(connection, `Cannot resolve ${address}: ${error.message}`),
       );
@@ -134,7 +134,7 @@ export class ENetClient extends EventEmitter<ClientEvents> {
       this.failConnect(connection, connection.localReason || 'Connection cancelled');
       return;
     }
-    connection.link.disconnect(connection.host, connection.slot, this.clientId, DISCONNECT_LATER, 0);
+    connection.link.out.disconnect(connection.host, connection.slot, this.clientId, DISCONNECT_LATER, 0);
   }
 
   isConnectedToServer(): boolean {
@@ -173,7 +173,7 @@ export class ENetClient extends EventEmitter<ClientEvents> {
   setCompressionMode(mode: CompressionMode): void {
     if (!isSupportedCompression(mode)) throw new ENetError(Err.ERR_INVALID_PARAMETER, invalidCompressionMessage(mode));
     this.compression = mode;
-    if (this.connection) this.connection.link.setCompression(this.connection.host, mode);
+    if (this.connection) this.connection.link.out.setCompression(this.connection.host, mode);
   }
 
   getCompressionMode(): CompressionMode {
@@ -325,12 +325,12 @@ export class ENetClient extends EventEmitter<ClientEvents> {
     if (!connection || this.status !== ClientStatus.STATUS_CONNECTED || connection.localReason !== undefined) return Err.ERR_UNCONFIGURED;
     if (!Number.isInteger(channel) || channel < 0 || channel >= connection.channels) return Err.ERR_INVALID_PARAMETER;
     if (bytes.length > this.limits.maxPacketSize) return Err.ERR_INVALID_DATA;
-    return connection.link.send(connection.host, connection.slot, this.clientId, channel, reliable !== false, bytes) ? Err.OK : Err.ERR_BUSY;
+    return connection.link.out.send(connection.host, connection.slot, this.clientId, channel, reliable !== false, bytes) ? Err.OK : Err.ERR_BUSY;
   }
 
   private failConnect(connection: Connection, reason: string): void {
     if (this.connection !== connection) return;
-    connection.link.disconnect(connection.host, connection.slot, this.clientId, DISCONNECT_RESET, 0);
+    connection.link.out.disconnect(connection.host, connection.slot, this.clientId, DISCONNECT_RESET, 0);
     this.close(connection);
     this.emit('connectionFailed', reason);
   }

@@ -2,7 +2,8 @@
 
 export interface NetActorData {
   reactorId: number;
-  inbound: SharedArrayBuffer;
+  /** Every inbound ring, ring 0 (the supervisor's) first: the worker notifies their consumers. */
+  inbound: SharedArrayBuffer[];
   /** Int32 settings read by the worker on every pass (so changing them needs no message). */
   control: SharedArrayBuffer;
 }

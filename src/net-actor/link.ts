@@ -4,29 +4,12 @@
 // (the reactor), so a restarted worker picks up the same hosts and connected peers stay connected.
 import { Worker } from 'node:worker_threads';
 import { loadNative, type HostOptions, type NativeAddon } from '../shared/native.js';
-import { H_DOORBELL, RingConsumer, RingProducer, createRingBuffer, ringCapacityFor, type RecordHandler } from '../shared/ring.js';
-import {
-  COUNTERS_SLOTS,
-  OUT_CONNECT,
-  OUT_DESTROY_HOST,
-  OUT_DISCONNECT,
-  OUT_SEND,
-  OUT_SEND_MULTI,
-  OUT_SET_COMPRESSION,
-  RECORD_HEADER_BYTES,
-  R_BODY,
-  R_CHANNEL,
-  R_FLAGS,
-  R_HOST,
-  R_KIND,
-  R_PEER_ID,
-  R_SLOT,
-  STATS_ROW,
-  FLAG_RELIABLE,
-  SERVICE_NOTIFY_INBOUND,
-} from '../shared/protocol.js';
+import { H_DOORBELL, RING_HEADER_BYTES, RingConsumer, createRingBuffer, ringCapacityFor, type RecordHandler } from '../shared/ring.js';
+import { OutboundWriter } from '../shared/outbound.js';
+import { COUNTERS_SLOTS, RECORD_HEADER_BYTES, SERVICE_NOTIFY_INBOUND, STATS_ROW } from '../shared/protocol.js';
 import { CONTROL_FAULT, CONTROL_POLL_RATE, CONTROL_SLOTS, type NetActorData } from './control.js';
-import { RestartTracker, type RestartPolicy } from '../shared/restart-policy.js';
+import type { RestartPolicy } from '../shared/restart-policy.js';
+import { ChildSupervisor } from '../supervisor/child.js';
 
 export interface NetActorLinkOptions {
   maxPacketSize: number;
@@ -39,6 +22,8 @@ export interface NetActorLinkOptions {
    * the traffic whenever this thread is busy.
    */
   serviceInline?: boolean;
+  /** Rings for game actors besides the supervisor's own (ring 0): one inbound and one outbound each. */
+  actorRings?: number;
   /** Called for each inbound record, on this thread. Must not throw. */
   onRecord: RecordHandler;
   /** The worker died and was restarted (reason = its error). */
@@ -51,23 +36,32 @@ export interface NetActorLinkOptions {
 const PUMP_BATCH = 4096;
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
+/** The shared memory of one game actor's pair of rings. */
+export interface ActorRings {
+  /** Net actor → game actor. */
+  inbound: SharedArrayBuffer;
+  /** Game actor → net actor. */
+  outbound: SharedArrayBuffer;
+}
+
 export class NetActorLink {
   readonly reactorId: number;
   /** Float64 counters written by native (docs/protocol.md). */
   readonly counters: Float64Array;
+  /** Ring 0: the supervisor's (or the client network's) inbound ring. */
   readonly inbound: RingConsumer;
-  readonly outbound: RingProducer;
-  /** Control records that found the ring full: kept in order and retried, never dropped. */
-  private readonly pendingControl: Uint8Array[] = [];
+  /** This thread's records to the net actor (outbound ring 0). */
+  readonly out: OutboundWriter;
+  /** Every inbound ring's buffer, ring 0 first (game actors use them to ring doorbells). */
+  readonly inboundBuffers: SharedArrayBuffer[];
+  readonly actorRings: ActorRings[] = [];
+  private readonly outboundBuffers: SharedArrayBuffer[];
   private readonly native: NativeAddon;
   private readonly control: Int32Array;
   private readonly data: NetActorData;
-  private readonly restarts: RestartTracker;
+  private readonly child: ChildSupervisor;
   private worker: Worker | undefined;
-  private workerExit: Promise<void> = Promise.resolve();
   private closed = false;
-  private flushScheduled = false;
-  private retryTimer: NodeJS.Timeout | undefined;
   private pumping: Promise<void> | undefined;
   private referenced = true;
   private readonly inlineHosts: number[] = [];
@@ -75,18 +69,42 @@ export class NetActorLink {
   constructor(private readonly options: NetActorLinkOptions) {
     this.native = loadNative();
     const capacity = ringCapacityFor(RECORD_HEADER_BYTES + options.maxPacketSize + 8 + 4096, options.ringBytes);
-    const inboundBuffer = createRingBuffer(capacity);
-    const outboundBuffer = createRingBuffer(capacity);
+    const rings = 1 + (options.actorRings ?? 0);
+    this.inboundBuffers = Array.from({ length: rings }, () => createRingBuffer(capacity));
+    this.outboundBuffers = Array.from({ length: rings }, () => createRingBuffer(capacity));
+    for (let k = 1; k < rings; k++) this.actorRings.push({ inbound: this.inboundBuffers[k], outbound: this.outboundBuffers[k] });
     const countersBuffer = new SharedArrayBuffer(COUNTERS_SLOTS * 8);
     const controlBuffer = new SharedArrayBuffer(CONTROL_SLOTS * 4);
-    this.inbound = new RingConsumer(inboundBuffer);
-    this.outbound = new RingProducer(outboundBuffer);
+    this.inbound = new RingConsumer(this.inboundBuffers[0]);
     this.counters = new Float64Array(countersBuffer);
     this.control = new Int32Array(controlBuffer);
     this.setPollRate(options.pollRate);
-    this.reactorId = this.native.reactorCreate(inboundBuffer, outboundBuffer, countersBuffer);
-    this.data = { reactorId: this.reactorId, inbound: inboundBuffer, control: controlBuffer };
-    this.restarts = new RestartTracker(options.restartPolicy);
+    this.reactorId = this.native.reactorCreate(this.inboundBuffers, this.outboundBuffers, countersBuffer);
+    this.out = new OutboundWriter(this.native, this.reactorId, this.outboundBuffers[0], this.inboundHeaders());
+    this.data = { reactorId: this.reactorId, inbound: this.inboundBuffers, control: controlBuffer };
+    this.child = new ChildSupervisor({
+      kind: 'net',
+      id: 0,
+      policy: options.restartPolicy,
+      start: () => this.runWorker(),
+      onRestart: (reason) => options.onRestart?.(reason),
+      onGiveUp: (error) => options.onGiveUp?.(error),
+    });
+  }
+
+  /** The Int32 headers of every inbound ring (for Atomics.notify after a pass on this thread). */
+  inboundHeaders(): Int32Array[] {
+    return this.inboundBuffers.map((buffer) => new Int32Array(buffer, 0, RING_HEADER_BYTES / 4));
+  }
+
+  /** Restarts of the net actor so far. */
+  get restarts(): number {
+    return this.child.restarts;
+  }
+
+  /** Wakes the net actor (e.g. after a game actor's replacement published records). */
+  wake(): void {
+    this.native.wake(this.reactorId);
   }
 
   /** Creates an ENet host in this reactor. Throws what native throws (`code` = Err name). */
@@ -107,7 +125,7 @@ export class NetActorLink {
 
   /** Starts the worker and the inbound pump. */
   start(): void {
-    this.spawnWorker();
+    this.child.start();
     this.pumping = this.pump();
   }
 
@@ -135,100 +153,25 @@ export class NetActorLink {
     return this.options.maxPacketSize;
   }
 
-  // ---- outbound records ----------------------------------------------------------------------
-
-  /** Queues one packet to one peer. False when the ring is full (backpressure). */
-  send(host: number, slot: number, peerId: number, channel: number, reliable: boolean, data: Uint8Array): boolean {
-    const at = this.outbound.reserve(RECORD_HEADER_BYTES + data.length);
-    if (at < 0) return false;
-    this.writeHeader(at, OUT_SEND, channel, reliable ? FLAG_RELIABLE : 0, host, slot, peerId);
-    this.outbound.bytes.set(data, at + R_BODY);
-    this.commit();
-    return true;
-  }
-
-  /** Queues one packet, created once, to every target (`targets` = slot, peerId pairs). */
-  sendMulti(host: number, channel: number, reliable: boolean, targets: Uint32Array, data: Uint8Array): boolean {
-    const listBytes = 4 + targets.length * 4;
-    const at = this.outbound.reserve(RECORD_HEADER_BYTES + listBytes + data.length);
-    if (at < 0) return false;
-    this.writeHeader(at, OUT_SEND_MULTI, channel, reliable ? FLAG_RELIABLE : 0, host, 0, 0);
-    const view = this.outbound.view;
-    view.setUint32(at + R_BODY, targets.length / 2, true);
-    for (let i = 0; i < targets.length; i++) view.setUint32(at + R_BODY + 4 + i * 4, targets[i], true);
-    this.outbound.bytes.set(data, at + R_BODY + listBytes);
-    this.commit();
-    return true;
-  }
-
-  /** Packets that must not be lost (a kick's reason before its disconnect): queued if the ring is full. */
-  sendControlPacket(host: number, slot: number, peerId: number, channel: number, data: Uint8Array): void {
-    const record = this.makeRecord(OUT_SEND, channel, FLAG_RELIABLE, host, slot, peerId, data.length);
-    record.set(data, R_BODY);
-    this.pushControl(record);
-  }
-
-  disconnect(host: number, slot: number, peerId: number, mode: number, data: number): void {
-    const record = this.makeRecord(OUT_DISCONNECT, 0, mode, host, slot, peerId, 4);
-    new DataView(record.buffer).setUint32(R_BODY, data, true);
-    this.pushControl(record);
-  }
-
-  connect(host: number, peerId: number, ipv4: Uint8Array, port: number, channels: number, data: number): void {
-    const record = this.makeRecord(OUT_CONNECT, 0, 0, host, 0, peerId, 12);
-    const view = new DataView(record.buffer);
-    record.set(ipv4, R_BODY);
-    view.setUint16(R_BODY + 4, port, true);
-    view.setUint16(R_BODY + 6, channels, true);
-    view.setUint32(R_BODY + 8, data, true);
-    this.pushControl(record);
-  }
-
-  setCompression(host: number, mode: number): void {
-    const record = this.makeRecord(OUT_SET_COMPRESSION, 0, 0, host, 0, 0, 4);
-    new DataView(record.buffer).setUint32(R_BODY, mode, true);
-    this.pushControl(record);
-  }
-
+  /** Stops watching the host's socket here, then has the net actor flush and destroy it. */
   destroyHost(host: number): void {
     this.detachInline(host);
-    this.pushControl(this.makeRecord(OUT_DESTROY_HOST, 0, 0, host, 0, 0, 0));
+    this.out.destroyHost(host);
   }
-
-  /** Publishes what was written and wakes the net actor if it sleeps. Runs once per microtask turn. */
-  flush = (): void => {
-    this.flushScheduled = false;
-    if (this.closed) return;
-    while (this.pendingControl.length > 0 && this.outbound.push(this.pendingControl[0])) this.pendingControl.shift();
-    if (this.pendingControl.length > 0 && !this.retryTimer) {
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = undefined;
-        this.flush();
-      }, 1);
-    }
-    if (!this.outbound.publishQuietly()) return;
-    // Sending from this thread when the net actor is not inside service() spares it a wake-up per
-    // batch; when it is busy, it will see the records itself (or is woken if it went to sleep).
-    const flags = this.native.flushOutbound(this.reactorId);
-    if (flags < 0) {
-      if (this.outbound.takeConsumerSleeping()) this.native.wake(this.reactorId);
-    } else if (flags & SERVICE_NOTIFY_INBOUND) {
-      Atomics.notify(this.inbound.header, H_DOORBELL); // native already moved DOORBELL
-    }
-  };
 
   /** Stops the worker and destroys the hosts (flushing what they have queued). */
   async close(): Promise<void> {
     if (this.closed) return;
-    this.flush();
+    this.out.flush();
     this.closed = true;
-    clearTimeout(this.retryTimer);
+    this.out.close();
+    const workerGone = this.child.close();
     for (const host of [...this.inlineHosts]) this.detachInline(host);
     this.native.reactorDestroy(this.reactorId);
     // Unblock a pump waiting on the doorbell.
     Atomics.add(this.inbound.header, H_DOORBELL, 1);
     Atomics.notify(this.inbound.header, H_DOORBELL);
-    await this.workerExit;
+    await workerGone;
     await this.pumping;
   }
 
@@ -242,56 +185,20 @@ export class NetActorLink {
   }
 
   /** An inline pass ran on this thread: its records are in the ring, handled now. */
-  private readonly onInlinePass = (): void => {
+  private readonly onInlinePass = (bits: number): void => {
     if (this.closed) return;
+    if (bits & SERVICE_NOTIFY_INBOUND) this.out.notifyInbound(); // game actors' rings
     this.drainInbound();
   };
 
   private drainInbound(): void {
     this.inbound.drain(this.options.onRecord, PUMP_BATCH);
     if (this.inbound.takeProducerWaiting()) this.native.wake(this.reactorId);
-    if (this.flushScheduled) this.flush();
+    this.out.flush();
   }
 
-  private commit(): void {
-    this.outbound.commit();
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      queueMicrotask(this.flush);
-    }
-  }
-
-  private pushControl(record: Uint8Array): void {
-    if (this.pendingControl.length > 0 || !this.outbound.push(record)) this.pendingControl.push(record);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      queueMicrotask(this.flush);
-    }
-  }
-
-  private writeHeader(at: number, kind: number, channel: number, flags: number, host: number, slot: number, peerId: number): void {
-    const view = this.outbound.view;
-    view.setUint8(at + R_KIND, kind);
-    view.setUint8(at + R_CHANNEL, channel);
-    view.setUint16(at + R_FLAGS, flags, true);
-    view.setUint32(at + R_HOST, host, true);
-    view.setUint32(at + R_SLOT, slot, true);
-    view.setUint32(at + R_PEER_ID, peerId, true);
-  }
-
-  private makeRecord(kind: number, channel: number, flags: number, host: number, slot: number, peerId: number, bodyLength: number): Uint8Array {
-    const record = new Uint8Array(RECORD_HEADER_BYTES + bodyLength);
-    const view = new DataView(record.buffer);
-    view.setUint8(R_KIND, kind);
-    view.setUint8(R_CHANNEL, channel);
-    view.setUint16(R_FLAGS, flags, true);
-    view.setUint32(R_HOST, host, true);
-    view.setUint32(R_SLOT, slot, true);
-    view.setUint32(R_PEER_ID, peerId, true);
-    return record;
-  }
-
-  private spawnWorker(): void {
+  /** One incarnation of the worker: resolves when it exits (rejects: it died, unless closing). */
+  private runWorker(): Promise<void> {
     const worker = new Worker(WORKER_URL, { workerData: this.data, name: `enet-net-actor-${this.reactorId}` });
     if (!this.referenced) worker.unref();
     this.worker = worker;
@@ -299,22 +206,11 @@ export class NetActorLink {
     worker.on('error', (error) => {
       failure = error;
     });
-    this.workerExit = new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       worker.once('exit', (code) => {
-        resolve();
-        if (this.closed || this.worker !== worker) return;
-        this.worker = undefined;
-        const reason = failure ? failure.message : `exited with code ${code}`;
-        const delay = this.restarts.recordFailure();
-        if (delay < 0) {
-          this.options.onGiveUp?.(new Error(`net actor failed too often, last: ${reason}`));
-          return;
-        }
-        setTimeout(() => {
-          if (this.closed) return;
-          this.spawnWorker();
-          this.options.onRestart?.(reason);
-        }, delay).unref();
+        if (this.worker === worker) this.worker = undefined;
+        if (this.closed) resolve();
+        else reject(failure ?? new Error(`exited with code ${code}`));
       });
     });
   }

@@ -1,7 +1,7 @@
 // Runs in the net actor's worker thread. The hot loop is native: each service() call drains the
 // outbound ring into ENet, services the hosts, writes inbound records, and sleeps in poll() (host
 // sockets + a wake-up eventfd) for at most pollRate ms when there is nothing to do. This thread only
-// rings the inbound doorbell, which native code cannot do for a JS waiter.
+// rings the inbound doorbells, which native code cannot do for a JS waiter.
 import { workerData } from 'node:worker_threads';
 import { loadNative } from '../shared/native.js';
 import { H_DOORBELL, RING_HEADER_BYTES } from '../shared/ring.js';
@@ -10,12 +10,14 @@ import { CONTROL_FAULT, CONTROL_POLL_RATE, type NetActorData } from './control.j
 
 const { reactorId, inbound, control } = workerData as NetActorData;
 const native = loadNative();
-const inboundHeader = new Int32Array(inbound, 0, RING_HEADER_BYTES / 4);
+const inboundHeaders = inbound.map((buffer) => new Int32Array(buffer, 0, RING_HEADER_BYTES / 4));
 const settings = new Int32Array(control);
 
 for (;;) {
   if (Atomics.exchange(settings, CONTROL_FAULT, 0) !== 0) throw new Error('fault injected into the net actor');
   const result = native.service(reactorId, Atomics.load(settings, CONTROL_POLL_RATE));
-  if (result & SERVICE_NOTIFY_INBOUND) Atomics.notify(inboundHeader, H_DOORBELL);
+  // Some consumer's doorbell was rung (native cannot notify a JS waiter): notifying a ring nobody
+  // waits on costs no syscall.
+  if (result & SERVICE_NOTIFY_INBOUND) for (const header of inboundHeaders) Atomics.notify(header, H_DOORBELL);
   if (result & SERVICE_DESTROYED) break;
 }

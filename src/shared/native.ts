@@ -17,7 +17,8 @@ export interface HostOptions {
 }
 
 export interface NativeAddon {
-  reactorCreate(inbound: SharedArrayBuffer, outbound: SharedArrayBuffer, counters: SharedArrayBuffer): number;
+  /** Ring 0 of each direction is the supervisor's, ring k game actor k-1's. */
+  reactorCreate(inbound: SharedArrayBuffer | SharedArrayBuffer[], outbound: SharedArrayBuffer | SharedArrayBuffer[], counters: SharedArrayBuffer): number;
   hostCreate(reactorId: number, options: HostOptions): { host: number; port: number };
   service(reactorId: number, timeoutMs: number): number;
   /**

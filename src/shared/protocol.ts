@@ -13,12 +13,22 @@ export const R_PEER_ID = 12; // u32
 export const R_BODY = 16;
 
 export const FLAG_RELIABLE = 1;
+/** Inbound records a game actor passed on to the supervisor (OUT_RELAY). */
+export const FLAG_RELAYED = 2;
+
+/** Ring 0 of each direction is the supervisor's; ring k (1..) is game actor k-1's. */
+export const SUPERVISOR_RING = 0;
+export const MAX_RINGS = 256;
 
 /** Native → JS. */
 export const IN_CONNECT = 1;
 export const IN_DISCONNECT = 2;
 export const IN_RECEIVE = 3;
 export const IN_ERROR = 4;
+/** Actor rings: the peer is routed here; body = OUT_ROUTE's attach bytes. */
+export const IN_ATTACH = 5;
+/** Ring 0: the route took effect; the peer's later packets go to its actor. */
+export const IN_ROUTED = 6;
 
 /** IN_DISCONNECT causes. */
 export const CAUSE_REMOTE = 1;
@@ -32,6 +42,10 @@ export const OUT_DISCONNECT = 3;
 export const OUT_CONNECT = 4;
 export const OUT_SET_COMPRESSION = 5;
 export const OUT_DESTROY_HOST = 6;
+export const OUT_ROUTE = 7;
+export const OUT_ROUTE_DONE = 8;
+export const OUT_FORWARD = 9;
+export const OUT_RELAY = 10;
 
 /** OUT_DISCONNECT flags. */
 export const DISCONNECT_LATER = 0;

@@ -174,7 +174,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
       }
       // Peers that did not acknowledge in time are told at once (unacknowledged) and dropped.
       for (const peer of [...this.peers.values()]) {
-        running.link.disconnect(running.host, peer.slot, peer.peerId, DISCONNECT_NOW, DISCONNECT_DATA_BY_SERVER);
+        running.link.out.disconnect(running.host, peer.slot, peer.peerId, DISCONNECT_NOW, DISCONNECT_DATA_BY_SERVER);
         this.removePeer(peer, peer.pendingReason ?? REASON_SERVER_STOPPED);
       }
       await running.link.close();
@@ -214,7 +214,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
   setCompressionMode(mode: CompressionMode): void {
     if (!isSupportedCompression(mode)) throw new ENetError(Err.ERR_INVALID_PARAMETER, invalidCompressionMessage(mode));
     this.compression = mode;
-    if (this.running) this.running.link.setCompression(this.running.host, mode);
+    if (this.running) this.running.link.out.setCompression(this.running.host, mode);
   }
 
   getCompressionMode(): CompressionMode {
@@ -377,7 +377,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
       droppedUnauthenticated: this.droppedUnauthenticated,
       actorRestarts: this.actorRestarts,
       setAside: 0,
-      ringStalls: (counters?.[C_INBOUND_STALLS] ?? 0) + (this.running?.link.outbound.stalls ?? 0),
+      ringStalls: (counters?.[C_INBOUND_STALLS] ?? 0) + (this.running?.link.out.ring.stalls ?? 0),
       cpuPercent: elapsedMs > 0 ? ((usage.user + usage.system) / 1000 / elapsedMs) * 100 : 0,
       memoryRss: process.memoryUsage.rss(),
     };
@@ -592,12 +592,12 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
       // ENet carries only a number with a disconnect: the reason travels just before it, as an event.
       try {
         const notice = encodePacket(makeEvent(DISCONNECT_REASON_EVENT, { reason }), peer.format, running.limits);
-        running.link.sendControlPacket(running.host, peer.slot, peer.peerId, 0, notice);
+        running.link.out.sendControlPacket(running.host, peer.slot, peer.peerId, 0, notice);
       } catch (error) {
         this.reportError(error);
       }
     }
-    running.link.disconnect(running.host, peer.slot, peer.peerId, mode, DISCONNECT_DATA_BY_SERVER);
+    running.link.out.disconnect(running.host, peer.slot, peer.peerId, mode, DISCONNECT_DATA_BY_SERVER);
   }
 
   private sendBytes(peer: ENetServerPeer, bytes: Uint8Array, channel: number, reliable: boolean): Err {
@@ -607,7 +607,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     // ENet would drop a packet on a channel the peer did not open: refused here instead.
     if (!isInt(channel, 0, peer.channels - 1)) return Err.ERR_INVALID_PARAMETER;
     if (bytes.length > running.options.maxPacketSize) return Err.ERR_INVALID_DATA;
-    return running.link.send(running.host, peer.slot, peer.peerId, channel, reliable !== false, bytes) ? Err.OK : Err.ERR_BUSY;
+    return running.link.out.send(running.host, peer.slot, peer.peerId, channel, reliable !== false, bytes) ? Err.OK : Err.ERR_BUSY;
   }
 
   private sendToPeers(targets: readonly ENetServerPeer[], packet: unknown, channel: number, reliable: boolean): Err {
@@ -647,7 +647,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
       list[n++] = peer.peerId;
     }
     if (n === 0) return Err.ERR_INVALID_PARAMETER;
-    return running.link.sendMulti(running.host, channel, reliable !== false, list.subarray(0, n), bytes) ? Err.OK : Err.ERR_BUSY;
+    return running.link.out.sendMulti(running.host, channel, reliable !== false, list.subarray(0, n), bytes) ? Err.OK : Err.ERR_BUSY;
   }
 
   private authenticatedPeers(exclude: readonly number[]): ENetServerPeer[] {
