@@ -5,7 +5,9 @@ export { ENetServerSupervisor } from './supervisor/server.js';
 export { ENetServerPeer } from './supervisor/peer.js';
 export { ENetClient } from './client/client.js';
 export type { ClientEvents, ClientOptions, ClientEventCallback } from './client/client.js';
-export type { ServerEvents, CustomAuthenticator, EventCallback, ServerMetrics } from './supervisor/events.js';
+export type { ServerEvents, CustomAuthenticator, EventCallback, ServerMetrics, ActorMetrics } from './supervisor/events.js';
+export { defineGameLogic } from './game-actor/define.js';
+export type { GameLogic, GameContext, GamePeer } from './game-actor/define.js';
 export type { ServerOptions, Logger } from './supervisor/options.js';
 export type { RestartPolicy } from './shared/restart-policy.js';
 export {
@@ -20,7 +22,8 @@ export {
   PacketType,
   PeerStatistic,
 } from './shared/enums.js';
-export { ENetError } from './shared/errors.js';
+export { ENetError, GameHandlerError, ActorGaveUpError, PlacementError, SetAsideError } from './shared/errors.js';
+export type { ActorKind } from './shared/errors.js';
 export {
   ENetPacketUtils,
   Vector2,

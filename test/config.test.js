@@ -70,9 +70,30 @@ test('bindAddress is honoured: a server bound to 127.0.0.1 accepts loopback clie
   t.is(peer.getRemoteAddress(), '127.0.0.1');
 });
 
-test('game-logic actors are refused until they exist (ERR_UNAVAILABLE), leaving the server stopped', async (t) => {
+test('game-logic options are checked: a relative path or a bad actor count is ERR_INVALID_PARAMETER, leaving the server stopped', async (t) => {
   const server = new ENetServerSupervisor();
-  const error = await t.throwsAsync(server.createServer(0, 4, 2, { gameLogic: '/tmp/none.js' }));
-  t.is(error.code, Err.ERR_UNAVAILABLE);
+  for (const options of [
+    { gameLogic: 'game.js' },
+    { gameLogic: 42 },
+    { gameLogic: '/tmp/game.js', gameActors: 0 },
+    { gameLogic: '/tmp/game.js', gameActors: 1.5 },
+    { gameLogic: '/tmp/game.js', placePeer: 'first' },
+  ]) {
+    const error = await t.throwsAsync(server.createServer(0, 4, 2, { bindAddress: '127.0.0.1', ...options }));
+    t.is(error.code, Err.ERR_INVALID_PARAMETER, JSON.stringify(options));
+    t.false(server.isServerActive());
+  }
+});
+
+test('a game-logic module that cannot be loaded fails createServer with ERR_CANT_CREATE naming it, and frees the port', async (t) => {
+  const server = new ENetServerSupervisor();
+  const missing = '/tmp/enet-actor-server-no-such-module.mjs';
+  const error = await t.throwsAsync(server.createServer(0, 4, 2, { bindAddress: '127.0.0.1', gameLogic: missing, gameActors: 1 }));
+  t.is(error.code, Err.ERR_CANT_CREATE);
+  t.regex(error.message, /no-such-module/);
   t.false(server.isServerActive());
+  // The server can be created afterwards (nothing left half-started).
+  await server.createServer(0, 4, 2, { bindAddress: '127.0.0.1' });
+  t.true(server.isServerActive());
+  await server.stopServer();
 });

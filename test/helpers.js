@@ -53,11 +53,19 @@ export async function until(condition, ms = WAIT_MS, what = 'condition') {
   }
 }
 
+/**
+ * With ENET_TEST_GAME_ACTORS=N every server of the suite runs N game actors with a module that
+ * handles nothing (`npm run test:actors`): the SPEC says everything then behaves as in main-thread mode.
+ */
+const GAME_ACTORS = Number(process.env.ENET_TEST_GAME_ACTORS ?? 0);
+export const EMPTY_GAME_LOGIC = new URL('./fixtures/game/empty.mjs', import.meta.url).href;
+const actorOptions = GAME_ACTORS > 0 ? { gameLogic: EMPTY_GAME_LOGIC, gameActors: GAME_ACTORS } : {};
+
 /** A started server on 127.0.0.1, port 0; stopped by `t.teardown`. */
 export async function startServer(t, { maxPeers = 32, channels = 2, options = {}, setup } = {}) {
   const server = new ENetServerSupervisor();
   setup?.(server);
-  await server.createServer(0, maxPeers, channels, { bindAddress: '127.0.0.1', ...options });
+  await server.createServer(0, maxPeers, channels, { bindAddress: '127.0.0.1', ...actorOptions, ...options });
   t.teardown(() => server.stopServer());
   return server;
 }

@@ -204,6 +204,39 @@ export class RingConsumer extends RingView {
     return count;
   }
 
+  /**
+   * The next published record without releasing it: its payload's offset in `bytes` (its length in
+   * `peekedLength`), or -1 when there is none. For consumers that release record by record.
+   */
+  peek(): number {
+    const write = Atomics.load(this.header, H_WRITE) >>> 0;
+    for (;;) {
+      if (this.read === write) return -1;
+      const pos = this.read & this.mask;
+      const length = this.view.getUint32(pos, true);
+      if (length === PAD_MARKER) {
+        this.read = (this.read + this.capacity - pos) >>> 0;
+        continue;
+      }
+      this.peekedLength = length;
+      return pos + 4;
+    }
+  }
+
+  /** Length of the record `peek()` returned. */
+  peekedLength = 0;
+
+  /** Releases the record `peek()` returned: the producer may reuse its bytes. */
+  release(): void {
+    this.read = (this.read + 4 + align4(this.peekedLength)) >>> 0;
+    Atomics.store(this.header, H_READ, this.read | 0);
+  }
+
+  /** Bytes published and not yet released (the ring's depth). */
+  get depth(): number {
+    return ((Atomics.load(this.header, H_WRITE) >>> 0) - (Atomics.load(this.header, H_READ) >>> 0)) >>> 0;
+  }
+
   /** Clears and returns the producer's "held back by a full ring" flag. */
   takeProducerWaiting(): boolean {
     return Atomics.compareExchange(this.header, H_PRODUCER_WAITING, 1, 0) === 1;

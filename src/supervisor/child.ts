@@ -3,8 +3,9 @@
 // it dies, and gives up past the policy's intensity. The policy is data (restart-policy.ts); what a
 // child is (a worker thread, a Piscina task) is the spec's business.
 import { RestartTracker, type RestartPolicy } from '../shared/restart-policy.js';
+import { ActorGaveUpError, type ActorKind } from '../shared/errors.js';
 
-export type ActorKind = 'net' | 'game';
+export type { ActorKind } from '../shared/errors.js';
 
 export interface ChildSpec {
   kind: ActorKind;
@@ -81,19 +82,5 @@ export class ChildSupervisor {
       this.spec.onRestart?.(reason);
     }, delay);
     this.timer.unref();
-  }
-}
-
-/** A child died more often than its restart policy allows. */
-export class ActorGaveUpError extends Error {
-  readonly code = 'ERR_ACTOR_GAVE_UP';
-
-  constructor(
-    readonly kind: ActorKind,
-    readonly actorId: number,
-    readonly lastReason: string,
-  ) {
-    super(`${kind} actor ${actorId} failed too often (restart intensity exceeded), last: ${lastReason}`);
-    this.name = 'ActorGaveUpError';
   }
 }

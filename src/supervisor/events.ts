@@ -49,4 +49,23 @@ export interface ServerMetrics {
   /** CPU of this process since the previous getMetrics() call, % of one core. */
   cpuPercent: number;
   memoryRss: number;
+  /** One row per actor: the net actor first, then each game actor. */
+  actors: ActorMetrics[];
+}
+
+export interface ActorMetrics {
+  kind: 'net' | 'game';
+  id: number;
+  restarts: number;
+  /** Records handled (the net actor: packets received). */
+  handled: number;
+  /** Bytes waiting in the actor's inbound / outbound ring. */
+  inboundDepth: number;
+  outboundDepth: number;
+  /** Peers it handles (the net actor: all). */
+  peers: number;
+  /** Game actors: the share of the last interval their event loop was busy, % of one core. */
+  cpuPercent?: number;
+  handlerErrors?: number;
+  malformed?: number;
 }

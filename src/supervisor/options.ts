@@ -7,6 +7,8 @@ import {
   DEFAULT_RING_BYTES,
 } from '../shared/defaults.js';
 import type { RestartPolicy } from '../shared/restart-policy.js';
+import type { ResourceLimits } from 'node:worker_threads';
+import type { ENetServerPeer } from './peer.js';
 
 export interface Logger {
   warn(message: string): void;
@@ -16,9 +18,16 @@ export interface Logger {
 export interface ServerOptions {
   /** Address to bind; default all IPv4 interfaces. */
   bindAddress?: string;
-  /** Game-logic module for game actors (the actors issue). Not supported yet. */
-  gameLogic?: string;
+  /** Game-logic module (absolute path or file: URL) loaded in every game actor. */
+  gameLogic?: string | URL;
+  /** Game actors (threads of the pool); default `os.availableParallelism()`. */
   gameActors?: number;
+  /** Which actor handles an authenticated peer (main thread, at authentication); default `peerId % gameActors`. */
+  placePeer?: (peer: ENetServerPeer) => number;
+  /** Each game actor's worker `resourceLimits` (e.g. `{ maxOldGenerationSizeMb: 256 }`). */
+  actorResourceLimits?: ResourceLimits;
+  /** Restart a game actor whose handler threw, instead of reporting it and keeping its state. */
+  restartOnHandlerError?: boolean;
   /** How structured values are encoded for peers that have not shown their own format. */
   packetFormat?: PacketFormat;
   /** Largest packet, type byte included, in either direction. */
@@ -33,8 +42,9 @@ export interface ServerOptions {
   logger?: Logger;
 }
 
-export type ResolvedServerOptions = Required<Omit<ServerOptions, 'gameLogic' | 'gameActors' | 'restartPolicy'>> &
-  Pick<ServerOptions, 'gameLogic' | 'gameActors'> & { restartPolicy: RestartPolicy };
+type ActorOptionNames = 'gameLogic' | 'gameActors' | 'placePeer' | 'actorResourceLimits';
+export type ResolvedServerOptions = Required<Omit<ServerOptions, ActorOptionNames | 'restartPolicy'>> &
+  Pick<ServerOptions, ActorOptionNames> & { restartPolicy: RestartPolicy };
 
 export function resolveServerOptions(options: ServerOptions = {}): ResolvedServerOptions {
   return {
@@ -47,5 +57,8 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     logger: options.logger ?? console,
     gameLogic: options.gameLogic,
     gameActors: options.gameActors,
+    placePeer: options.placePeer,
+    actorResourceLimits: options.actorResourceLimits,
+    restartOnHandlerError: options.restartOnHandlerError ?? false,
   };
 }

@@ -20,6 +20,12 @@ export class ENetServerPeer {
   loginReceived = false;
   authTimer: NodeJS.Timeout | undefined;
   malformedReported = false;
+  /** The game actor that handles this peer once authenticated (-1: the main thread). */
+  actor = -1;
+  /** Routed to its actor, and the supervisor still passes on what reached it first (until IN_ROUTED). */
+  routing = false;
+  /** What its actor was told of it (IN_ATTACH's body), kept for a replacement actor. */
+  attach: Uint8Array | undefined;
 
   private customData: unknown = null;
   private readonly connectedAt = performance.now();

@@ -2,7 +2,14 @@
 // signals, and the net actor (through its link). Inbound records arrive in batches from the
 // inbound ring; everything sent goes out through the outbound ring, published once per turn.
 import { EventEmitter } from 'node:events';
+import { availableParallelism } from 'node:os';
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import pidusage from 'pidusage';
 import { NetActorLink } from '../net-actor/link.js';
+import { GameActors } from './game-actors.js';
+import { PeerDirectory } from '../shared/directory.js';
+import { encodeAttach, type ActorMessage } from '../game-actor/control.js';
 import {
   AuthMode,
   AuthState,
@@ -12,7 +19,7 @@ import {
   PacketFormat,
   PacketType,
 } from '../shared/enums.js';
-import { ENetError } from '../shared/errors.js';
+import { ENetError, GameHandlerError, PlacementError, SetAsideError } from '../shared/errors.js';
 import {
   DEFAULT_AUTH_TIMEOUT_S,
   DEFAULT_MAX_CHANNELS,
@@ -33,12 +40,16 @@ import {
   CAUSE_LOCAL,
   DISCONNECT_LATER,
   DISCONNECT_NOW,
+  FLAG_RELAYED,
   IN_CONNECT,
   IN_DISCONNECT,
   IN_ERROR,
   IN_RECEIVE,
+  IN_ROUTED,
+  MAX_RINGS,
   R_BODY,
   R_CHANNEL,
+  R_FLAGS,
   R_PEER_ID,
   R_SLOT,
   ipv4ToString,
@@ -56,13 +67,17 @@ import { DISCONNECT_DATA_BY_SERVER, DISCONNECT_REASON_EVENT, invalidCompressionM
 import { ENetServerPeer } from './peer.js';
 import { kAuthenticate, kDisconnect, kReject, kSend, kSendRaw, type PeerOwner } from './symbols.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
-import type { ServerEvents, CustomAuthenticator, EventCallback, ServerMetrics } from './events.js';
+import type { ServerEvents, CustomAuthenticator, EventCallback, ServerMetrics, ActorMetrics } from './events.js';
 
 const REASON_CONNECTION_LOST = 'Connection lost';
 const REASON_SERVER_STOPPED = 'Server stopped';
 const REASON_AUTH_FAILED = 'Authentication failed';
 const REASON_AUTH_TIMEOUT = 'Authentication timeout';
 const REASON_BAD_LOGIN = 'Invalid authentication packet format';
+const REASON_SERVER_ERROR = 'Server error';
+const utf8 = new TextDecoder();
+/** How often the process's CPU and memory are sampled (pidusage) while a server runs. */
+const USAGE_SAMPLE_MS = 1000;
 
 interface Running {
   link: NetActorLink;
@@ -72,10 +87,21 @@ interface Running {
   maxChannels: number;
   options: ResolvedServerOptions;
   limits: CodecLimits;
+  /** Game actors, when options.gameLogic is set. */
+  actors: GameActors | undefined;
+  directory: PeerDirectory | undefined;
 }
 
 const isInt = (n: unknown, min: number, max: number): n is number =>
   Number.isInteger(n) && (n as number) >= min && (n as number) <= max;
+
+/** An absolute path or a file: URL, as a file: URL string. */
+function gameLogicUrl(value: string | URL): string {
+  const text = value instanceof URL ? value.href : value;
+  if (typeof text === 'string' && text.startsWith('file:')) return text;
+  if (typeof text === 'string' && isAbsolute(text)) return pathToFileURL(text).href;
+  throw new ENetError(Err.ERR_INVALID_PARAMETER, `gameLogic must be an absolute path or a file: URL, got ${String(value)}`);
+}
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value) && !(value instanceof Map);
@@ -94,8 +120,10 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
   private malformed = 0;
   private actorRestarts = 0;
   private droppedUnauthenticated = 0;
+  private setAside = 0;
   private whenPeersGone: (() => void) | undefined;
-  private cpuMark = { at: performance.now(), usage: process.cpuUsage() };
+  private usage = { cpuPercent: 0, memoryRss: process.memoryUsage.rss() };
+  private usageTimer: NodeJS.Timeout | undefined;
 
   // ---- lifecycle ----------------------------------------------------------------------------
 
@@ -105,7 +133,10 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     if (!isInt(maxPeers, 1, ENET_MAX_PEERS)) throw new ENetError(Err.ERR_INVALID_PARAMETER, `maxPeers must be an integer 1–${ENET_MAX_PEERS}, got ${maxPeers}`);
     if (!isInt(maxChannels, 1, ENET_MAX_CHANNELS)) throw new ENetError(Err.ERR_INVALID_PARAMETER, `maxChannels must be an integer 1–${ENET_MAX_CHANNELS}, got ${maxChannels}`);
     const resolved = resolveServerOptions(options);
-    if (resolved.gameLogic !== undefined) throw new ENetError(Err.ERR_UNAVAILABLE, 'game-logic actors (options.gameLogic) are not available yet');
+    const gameLogic = resolved.gameLogic === undefined ? undefined : gameLogicUrl(resolved.gameLogic);
+    const gameActors = gameLogic === undefined ? 0 : (resolved.gameActors ?? availableParallelism());
+    if (gameLogic !== undefined && !isInt(gameActors, 1, MAX_RINGS - 1)) throw new ENetError(Err.ERR_INVALID_PARAMETER, `gameActors must be an integer 1–${MAX_RINGS - 1}, got ${resolved.gameActors}`);
+    if (resolved.placePeer !== undefined && typeof resolved.placePeer !== 'function') throw new ENetError(Err.ERR_INVALID_PARAMETER, 'placePeer must be a function');
     if (!isInt(resolved.maxPacketSize, 16, 32 * 1024 * 1024)) throw new ENetError(Err.ERR_INVALID_PARAMETER, `maxPacketSize must be an integer 16–33554432, got ${resolved.maxPacketSize}`);
     const policy = resolved.restartPolicy;
     if (policy.strategy !== 'one_for_one' || ![policy.intensity, policy.periodMs, policy.backoffMs, policy.maxBackoffMs].every((n) => Number.isFinite(n) && n >= 0)) {
@@ -121,7 +152,9 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
         ringBytes: resolved.ringBytes,
         pollRate: this.pollRate,
         restartPolicy: resolved.restartPolicy,
-        serviceInline: true,
+        // With game actors the net actor carries all traffic: the main thread is not on their path.
+        serviceInline: gameActors === 0,
+        actorRings: gameActors,
         onRecord: this.onRecord,
         onRestart: (reason) => {
           this.actorRestarts++;
@@ -138,22 +171,56 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
       link.start();
       this.malformed = 0;
       this.droppedUnauthenticated = 0;
-      this.running = {
+      this.setAside = 0;
+      const limits = { maxPacketSize: resolved.maxPacketSize, maxDepth: resolved.maxDepth };
+      const directory = gameLogic === undefined ? undefined : PeerDirectory.create(maxPeers);
+      const running: Running = {
         link,
         host: created.host,
         stats: created.stats,
         port: created.port,
         maxChannels,
         options: resolved,
-        limits: { maxPacketSize: resolved.maxPacketSize, maxDepth: resolved.maxDepth },
+        limits,
+        actors: undefined,
+        directory,
       };
+      if (gameLogic !== undefined && directory) {
+        running.actors = new GameActors({
+          gameLogic,
+          count: gameActors,
+          link,
+          host: created.host,
+          stats: created.stats.buffer as SharedArrayBuffer,
+          directory: directory.buffer,
+          limits,
+          restartPolicy: resolved.restartPolicy,
+          restartOnHandlerError: resolved.restartOnHandlerError,
+          resourceLimits: resolved.actorResourceLimits,
+          peersOf: (id) => this.attachViewsOf(id),
+          onMessage: this.onActorMessage,
+          onRestart: (id, reason) => {
+            this.actorRestarts++;
+            this.safeEmit('actorRestarted', 'game', id, reason);
+          },
+          onGiveUp: (error) => this.giveUp(error),
+          onSetAside: (id, record, peerId) => this.onSetAside(id, record, peerId),
+        });
+        try {
+          await running.actors.start();
+        } catch (error) {
+          throw new ENetError(Err.ERR_CANT_CREATE, `the game actors could not start (${gameLogic}): ${(error as Error).message}`, { cause: error });
+        }
+      }
+      this.running = running;
+      this.startUsageSampler();
     } catch (error) {
       await link?.close();
       throw error;
     } finally {
       this.starting = false;
     }
-    this.emit('serverStarted', this.running.port);
+    this.safeEmit('serverStarted', this.running.port);
   }
 
   async stopServer(): Promise<void> {
@@ -174,12 +241,16 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
       }
       // Peers that did not acknowledge in time are told at once (unacknowledged) and dropped.
       for (const peer of [...this.peers.values()]) {
-        running.link.out.disconnect(running.host, peer.slot, peer.peerId, DISCONNECT_NOW, DISCONNECT_DATA_BY_SERVER);
+        running.link.out.disconnect(running.host, peer.slot, peer.peerId, DISCONNECT_NOW, DISCONNECT_DATA_BY_SERVER, REASON_SERVER_STOPPED);
         this.removePeer(peer, peer.pendingReason ?? REASON_SERVER_STOPPED);
       }
+      // The actors drain their rings and run onPeerDisconnected for every peer they still have.
+      running.link.out.flush();
+      await running.actors?.stop();
       await running.link.close();
       this.running = undefined;
-      this.emit('serverStopped');
+      this.stopUsageSampler();
+      this.safeEmit('serverStopped');
     })();
     try {
       await this.stopping;
@@ -350,20 +421,37 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
    * drills: the supervisor restarts it per the restart policy and emits 'actorRestarted'.
    */
   injectFault(kind: 'net' | 'game' = 'net', id = 0): void {
-    if (!this.running) throw new ENetError(Err.ERR_UNCONFIGURED, 'the server is not running');
-    if (kind === 'game') throw new ENetError(Err.ERR_UNAVAILABLE, 'there are no game actors (game-logic actors are not available yet)');
+    const running = this.running;
+    if (!running) throw new ENetError(Err.ERR_UNCONFIGURED, 'the server is not running');
+    if (kind === 'game') {
+      const actors = running.actors;
+      if (!actors) throw new ENetError(Err.ERR_UNAVAILABLE, 'this server has no game actors (options.gameLogic)');
+      if (!isInt(id, 0, actors.count - 1)) throw new ENetError(Err.ERR_INVALID_PARAMETER, `no game actor #${id} (there are ${actors.count}: 0–${actors.count - 1})`);
+      actors.injectFault(id);
+      return;
+    }
     if (kind !== 'net' || id !== 0) throw new ENetError(Err.ERR_INVALID_PARAMETER, `no actor ${String(kind)} #${id} (the net actor is 'net', 0)`);
-    this.running.link.injectFault();
+    running.link.injectFault();
   }
 
   // ---- metrics ------------------------------------------------------------------------------
 
   getMetrics(): ServerMetrics {
-    const counters = this.running?.link.counters;
-    const now = performance.now();
-    const usage = process.cpuUsage(this.cpuMark.usage);
-    const elapsedMs = now - this.cpuMark.at;
-    this.cpuMark = { at: now, usage: process.cpuUsage() };
+    const running = this.running;
+    const counters = running?.link.counters;
+    const actors: ActorMetrics[] = [];
+    if (running) {
+      actors.push({
+        kind: 'net',
+        id: 0,
+        restarts: running.link.restarts,
+        handled: counters?.[C_PACKETS_IN] ?? 0,
+        inboundDepth: running.link.inbound.depth,
+        outboundDepth: running.link.out.ring.capacity - running.link.out.ring.freeBytes,
+        peers: this.peers.size,
+      });
+      for (const row of running.actors?.rows() ?? []) actors.push({ ...row, peers: this.countPeersOf(row.id) });
+    }
     return {
       peers: this.peers.size,
       authenticatedPeers: this.getAuthenticatedPeerCount(),
@@ -376,10 +464,11 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
       malformedPackets: this.malformed,
       droppedUnauthenticated: this.droppedUnauthenticated,
       actorRestarts: this.actorRestarts,
-      setAside: 0,
-      ringStalls: (counters?.[C_INBOUND_STALLS] ?? 0) + (this.running?.link.out.ring.stalls ?? 0),
-      cpuPercent: elapsedMs > 0 ? ((usage.user + usage.system) / 1000 / elapsedMs) * 100 : 0,
-      memoryRss: process.memoryUsage.rss(),
+      setAside: this.setAside,
+      ringStalls: (counters?.[C_INBOUND_STALLS] ?? 0) + (running?.link.out.ring.stalls ?? 0),
+      cpuPercent: this.usage.cpuPercent,
+      memoryRss: this.usage.memoryRss,
+      actors,
     };
   }
 
@@ -390,7 +479,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     if (!running) return Err.ERR_UNCONFIGURED;
     let bytes: Uint8Array;
     try {
-      bytes = encodePacket(packet, peer.format, running.limits);
+      bytes = encodePacket(packet, this.formatOf(peer), running.limits);
     } catch {
       return Err.ERR_INVALID_DATA;
     }
@@ -417,6 +506,8 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     if (this.peers.get(peer.peerId) !== peer) return;
     clearTimeout(peer.authTimer);
     peer.authTimer = undefined;
+    const running = this.running;
+    if (running?.actors && !this.routeToActor(peer, running)) return;
     peer.state = ConnectionState.STATE_AUTHENTICATED;
     peer.authState = AuthState.AUTH_APPROVED;
     this.safeEmit('peerAuthenticated', peer);
@@ -434,10 +525,28 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
         case IN_RECEIVE: {
           const peer = this.peers.get(peerId);
           if (!peer) return;
+          const flags = view.getUint16(offset + R_FLAGS, true);
+          if (peer.routing && !(flags & FLAG_RELAYED)) {
+            // It reached us before its route took effect: it goes on to its actor, in order.
+            running.link.out.forward(running.host, peer.slot, peerId, bytes[offset + R_CHANNEL], flags, bytes.subarray(offset + R_BODY, offset + length));
+            return;
+          }
           // Each packet gets its own copy: the ring's bytes are reused as soon as the batch ends.
           const data = Buffer.allocUnsafe(length - R_BODY);
           data.set(bytes.subarray(offset + R_BODY, offset + length));
+          if (flags & FLAG_RELAYED) {
+            // Its actor did not handle it: the signals, as in main-thread mode.
+            if (peer.state === ConnectionState.STATE_AUTHENTICATED) this.onGamePacket(peer, data, bytes[offset + R_CHANNEL]);
+            return;
+          }
           this.onPacket(peer, data, bytes[offset + R_CHANNEL]);
+          return;
+        }
+        case IN_ROUTED: {
+          // Everything of this peer that reached us first is forwarded: its held records may follow.
+          running.link.out.routeDone(running.host, view.getUint32(offset + R_SLOT, true), peerId);
+          const peer = this.peers.get(peerId);
+          if (peer) peer.routing = false;
           return;
         }
         case IN_CONNECT: {
@@ -451,8 +560,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
         case IN_DISCONNECT: {
           const peer = this.peers.get(peerId);
           if (!peer) return;
-          const cause = view.getUint32(offset + R_BODY + 4, true);
-          this.removePeer(peer, peer.pendingReason ?? (cause === CAUSE_LOCAL ? '' : REASON_CONNECTION_LOST));
+          this.removePeer(peer, this.disconnectReason(peer, bytes, offset, length));
           return;
         }
         case IN_ERROR:
@@ -575,6 +683,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     peer.authTimer = undefined;
     peer.state = ConnectionState.STATE_DISCONNECTING;
     this.peers.delete(peer.peerId);
+    if (peer.actor >= 0) this.running?.directory?.clear(peer.slot, peer.peerId);
     this.safeEmit('peerDisconnected', peer, reason);
     if (this.peers.size === 0) this.whenPeersGone?.();
   }
@@ -591,13 +700,13 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     if (reason !== '') {
       // ENet carries only a number with a disconnect: the reason travels just before it, as an event.
       try {
-        const notice = encodePacket(makeEvent(DISCONNECT_REASON_EVENT, { reason }), peer.format, running.limits);
+        const notice = encodePacket(makeEvent(DISCONNECT_REASON_EVENT, { reason }), this.formatOf(peer), running.limits);
         running.link.out.sendControlPacket(running.host, peer.slot, peer.peerId, 0, notice);
       } catch (error) {
         this.reportError(error);
       }
     }
-    running.link.out.disconnect(running.host, peer.slot, peer.peerId, mode, DISCONNECT_DATA_BY_SERVER);
+    running.link.out.disconnect(running.host, peer.slot, peer.peerId, mode, DISCONNECT_DATA_BY_SERVER, reason);
   }
 
   private sendBytes(peer: ENetServerPeer, bytes: Uint8Array, channel: number, reliable: boolean): Err {
@@ -617,7 +726,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     // Encoded once per format present among the targets, and queued once to all of them.
     let result = Err.OK;
     for (const format of [PacketFormat.MSGPACK, PacketFormat.GODOT]) {
-      const group = targets.filter((peer) => peer.format === format);
+      const group = targets.filter((peer) => this.formatOf(peer) === format);
       if (group.length === 0) continue;
       let bytes: Uint8Array;
       try {
@@ -671,6 +780,122 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
   private eventOrNull(name: string, payload: Record<string, unknown>): Record<string, unknown> | undefined {
     if (typeof name !== 'string' || name === '' || !isPlainObject(payload ?? {})) return undefined;
     return makeEvent(name, payload ?? {});
+  }
+
+  // ---- game actors -------------------------------------------------------------------------
+
+  /** Places the peer on an actor and routes its records there. False: it was rejected instead. */
+  private routeToActor(peer: ENetServerPeer, running: Running): boolean {
+    const actors = running.actors!;
+    let actor: number;
+    try {
+      actor = running.options.placePeer ? running.options.placePeer(peer) : peer.peerId % actors.count;
+      if (!isInt(actor, 0, actors.count - 1)) throw new Error(`returned ${String(actor)}, not an actor index 0–${actors.count - 1}`);
+    } catch (error) {
+      this.reportError(new PlacementError(peer.peerId, (error as Error)?.message ?? String(error), { cause: error }));
+      this[kReject](peer, REASON_SERVER_ERROR);
+      return false;
+    }
+    const view = {
+      peerId: peer.peerId,
+      slot: peer.slot,
+      channels: peer.channels,
+      format: peer.format,
+      remoteAddress: peer.getRemoteAddress(),
+      remotePort: peer.getRemotePort(),
+      customData: peer.getCustomData(),
+    };
+    let attach: Uint8Array;
+    try {
+      attach = encodeAttach(view);
+    } catch (error) {
+      this.reportError(new PlacementError(peer.peerId, `its custom data cannot be cloned to game actor ${actor} (${(error as Error).message}); the actor sees customData null`, { cause: error }));
+      attach = encodeAttach({ ...view, customData: null });
+    }
+    peer.actor = actor;
+    peer.routing = true;
+    peer.attach = attach;
+    running.directory!.set({ slot: peer.slot, peerId: peer.peerId, channels: peer.channels, format: peer.format, actor });
+    running.link.out.route(running.host, peer.slot, peer.peerId, actor + 1, attach);
+    return true;
+  }
+
+  /** What a replacement of actor `id` restores: the peers placed there. */
+  private attachViewsOf(id: number): Uint8Array[] {
+    const views: Uint8Array[] = [];
+    for (const peer of this.peers.values()) {
+      if (peer.actor === id && peer.attach && peer.state === ConnectionState.STATE_AUTHENTICATED) views.push(peer.attach);
+    }
+    return views;
+  }
+
+  private countPeersOf(id: number): number {
+    let count = 0;
+    for (const peer of this.peers.values()) if (peer.actor === id) count++;
+    return count;
+  }
+
+  private readonly onActorMessage = (id: number, message: ActorMessage): void => {
+    switch (message.type) {
+      case 'post':
+        this.safeEmit('actorMessage', id, message.message);
+        return;
+      case 'handlerError':
+        this.reportError(new GameHandlerError(id, message.handler, message.peerId, message.message, message.stack));
+        return;
+      case 'log': {
+        const logger = this.running?.options.logger ?? console;
+        if (message.level === 'warn') logger.warn(`enet-actor-server: ${message.message}`);
+        else logger.error(`enet-actor-server: ${message.message}`);
+        return;
+      }
+      case 'ready':
+        return;
+    }
+  };
+
+  private onSetAside(id: number, record: Uint8Array, peerId: number): void {
+    this.setAside++;
+    const kind = record[0];
+    const error = new SetAsideError(id, peerId, kind);
+    (this.running?.options.logger ?? console).error(`enet-actor-server: ${error.message}`);
+    this.reportError(error);
+    // A disconnect its actor never passed on: the supervisor learns of it here.
+    if (kind === IN_DISCONNECT) {
+      const peer = this.peers.get(peerId);
+      if (peer) this.removePeer(peer, this.disconnectReason(peer, record, 0, record.length));
+    }
+  }
+
+  private disconnectReason(peer: ENetServerPeer, bytes: Uint8Array, offset: number, length: number): string {
+    if (peer.pendingReason !== undefined) return peer.pendingReason;
+    if (length > R_BODY + 8) return utf8.decode(bytes.subarray(offset + R_BODY + 8, offset + length));
+    const cause = new DataView(bytes.buffer, bytes.byteOffset + offset).getUint32(R_BODY + 4, true);
+    return cause === CAUSE_LOCAL ? '' : REASON_CONNECTION_LOST;
+  }
+
+  /** A routed peer's format as its actor last saw it (Godot peers are learned there). */
+  private formatOf(peer: ENetServerPeer): PacketFormat {
+    const directory = this.running?.directory;
+    if (directory && peer.actor >= 0) peer.format = directory.format(peer.slot, peer.peerId, peer.format);
+    return peer.format;
+  }
+
+  private startUsageSampler(): void {
+    const sample = (): void => {
+      pidusage(process.pid, (error, stats) => {
+        if (error || !stats) return;
+        this.usage = { cpuPercent: stats.cpu, memoryRss: stats.memory };
+      });
+    };
+    sample();
+    this.usageTimer = setInterval(sample, USAGE_SAMPLE_MS);
+    this.usageTimer.unref();
+  }
+
+  private stopUsageSampler(): void {
+    clearInterval(this.usageTimer);
+    this.usageTimer = undefined;
   }
 
   private countMalformed(peer: ENetServerPeer, error: unknown): void {

@@ -1,0 +1,72 @@
+// What a game actor is started with and the shared memory it reports through; used by the actor
+// (worker.ts) and by the supervisor's side (supervisor/game-actors.ts).
+import { deserialize, serialize } from 'node:v8';
+import type { MessagePort } from 'node:worker_threads';
+import type { PacketFormat } from '../shared/enums.js';
+import type { CodecLimits } from '../shared/codec/index.js';
+
+/** The Piscina task of one actor incarnation. Everything shared is a SharedArrayBuffer. */
+export interface ActorTask {
+  actorId: number;
+  /** file: URL of the game-logic module. */
+  gameLogic: string;
+  reactorId: number;
+  host: number;
+  /** Net actor → this actor, this actor → net actor. */
+  inbound: SharedArrayBuffer;
+  outbound: SharedArrayBuffer;
+  /** Every inbound ring of the reactor (a pass run on this thread may ring any of their doorbells). */
+  allInbound: SharedArrayBuffer[];
+  control: SharedArrayBuffer;
+  directory: SharedArrayBuffer;
+  /** The host's stats table: a restored peer is kept only while its row still names it. */
+  stats: SharedArrayBuffer;
+  limits: CodecLimits;
+  restartOnHandlerError: boolean;
+  /** Attach views (encodeAttach) of the peers already placed on this actor: a replacement restores them. */
+  peers: Uint8Array[];
+  /** Messages to the supervisor (ActorMessage). */
+  port: MessagePort;
+}
+
+export type ActorMessage =
+  | { type: 'ready' }
+  | { type: 'post'; message: unknown }
+  | { type: 'handlerError'; handler: string; peerId: number; name: string; message: string; stack: string | undefined }
+  | { type: 'log'; level: 'warn' | 'error'; message: string };
+
+// Control block: Int32 flags, then Float64 counters.
+export const CONTROL_BYTES = 64;
+/** Int32 slots. */
+export const A_FAULT = 0; // 1: throw outside any handler (injectFault)
+export const A_STOP = 1; // 1: drain, say goodbye to the peers, end the task
+export const A_IN_HAND = 2; // 1 while a record (the one at the ring's READ) is being handled
+/** Float64 slots (from byte 32). */
+export const F_HANDLED = 0; // records handled
+export const F_HANDLER_ERRORS = 1;
+export const F_ACTIVE_MS = 2; // event-loop active time (eventLoopUtilization().active)
+export const F_MALFORMED = 3;
+
+export function controlViews(buffer: SharedArrayBuffer): { flags: Int32Array; counters: Float64Array } {
+  return { flags: new Int32Array(buffer, 0, 8), counters: new Float64Array(buffer, 32, 4) };
+}
+
+/** What an actor learns of a peer when it is placed there (IN_ATTACH's body). */
+export interface AttachView {
+  peerId: number;
+  slot: number;
+  channels: number;
+  format: PacketFormat;
+  remoteAddress: string;
+  remotePort: number;
+  customData: unknown;
+}
+
+/** Structured clone (v8 serialization), so customData keeps Maps, Dates, typed arrays… */
+export function encodeAttach(view: AttachView): Uint8Array {
+  return serialize(view);
+}
+
+export function decodeAttach(bytes: Uint8Array): AttachView {
+  return deserialize(bytes) as AttachView;
+}

@@ -1,0 +1,429 @@
+// Runs in a game actor: one thread of the Piscina pool, running one long task (runGameActor) until
+// the server stops. It consumes its own inbound ring (records the native layer routed to it), runs
+// the user's game-logic module, and writes straight into its own outbound ring: the main thread is
+// not on the path. A record is released only after it was handled and what its handler sent was
+// published, so a replacement handles again whatever this thread had not finished (at-least-once).
+import { performance } from 'node:perf_hooks';
+import { loadNative } from '../shared/native.js';
+import { RING_HEADER_BYTES, RingConsumer } from '../shared/ring.js';
+import { OutboundWriter } from '../shared/outbound.js';
+import { PeerDirectory } from '../shared/directory.js';
+import { Err, PacketFormat, PacketType } from '../shared/enums.js';
+import {
+  CAUSE_REMOTE,
+  DISCONNECT_LATER,
+  IN_ATTACH,
+  IN_DISCONNECT,
+  IN_RECEIVE,
+  R_BODY,
+  R_CHANNEL,
+  R_PEER_ID,
+  STATS_PEER_ID,
+  STATS_ROW,
+} from '../shared/protocol.js';
+import { decodePacket, encodePacket, makeEvent, splitEvent, type CodecLimits } from '../shared/codec/index.js';
+import { DISCONNECT_DATA_BY_SERVER, DISCONNECT_REASON_EVENT } from '../shared/wire.js';
+import {
+  A_FAULT,
+  A_IN_HAND,
+  A_STOP,
+  F_ACTIVE_MS,
+  F_HANDLED,
+  F_HANDLER_ERRORS,
+  F_MALFORMED,
+  controlViews,
+  decodeAttach,
+  type ActorMessage,
+  type ActorTask,
+  type AttachView,
+} from './control.js';
+import type { GameContext, GameLogic, GamePeer } from './define.js';
+
+const REASON_CONNECTION_LOST = 'Connection lost';
+const REASON_SERVER_STOPPED = 'Server stopped';
+/** Records handled before the actor looks at its flags, ticks and the event loop again. */
+const BATCH = 1024;
+const utf8 = new TextDecoder();
+
+interface LocalPeer {
+  view: GamePeer;
+  slot: number;
+  channels: number;
+  format: PacketFormat;
+}
+
+interface Target {
+  slot: number;
+  peerId: number;
+  channels: number;
+  format: PacketFormat;
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value) && !(value instanceof Map);
+
+class GameActor {
+  private readonly inbound: RingConsumer;
+  private readonly out: OutboundWriter;
+  private readonly directory: PeerDirectory;
+  private readonly stats: Uint32Array;
+  private readonly flags: Int32Array;
+  private readonly counters: Float64Array;
+  private readonly peers = new Map<number, LocalPeer>();
+  private readonly limits: CodecLimits;
+  private readonly ctx: GameContext;
+  private logic: GameLogic = {};
+
+  private readonly native = loadNative();
+
+  constructor(private readonly task: ActorTask) {
+    const native = this.native;
+    this.inbound = new RingConsumer(task.inbound);
+    const headers = task.allInbound.map((buffer) => new Int32Array(buffer, 0, RING_HEADER_BYTES / 4));
+    this.out = new OutboundWriter(native, task.reactorId, task.outbound, headers);
+    this.directory = new PeerDirectory(task.directory);
+    this.stats = new Uint32Array(task.stats);
+    ({ flags: this.flags, counters: this.counters } = controlViews(task.control));
+    this.limits = task.limits;
+    this.ctx = this.makeContext();
+  }
+
+  async run(): Promise<void> {
+    const module = (await import(this.task.gameLogic)) as { default?: unknown };
+    const logic = module.default ?? module;
+    if (logic === null || typeof logic !== 'object') {
+      throw new TypeError(`the game-logic module ${this.task.gameLogic} must export default defineGameLogic({...})`);
+    }
+    this.logic = logic as GameLogic;
+    await this.call('onStart', 0, () => this.logic.onStart?.(this.ctx));
+    this.post({ type: 'ready' });
+    await this.restorePeers();
+    this.out.flush();
+
+    const tickRate = Number(this.logic.tickRate ?? 0);
+    const period = tickRate > 0 && typeof this.logic.onTick === 'function' ? 1000 / tickRate : 0;
+    let lastTick = performance.now();
+    let nextTick = period > 0 ? lastTick + period : Infinity;
+
+    for (;;) {
+      if (Atomics.exchange(this.flags, A_FAULT, 0) !== 0) this.fail();
+      if (Atomics.load(this.flags, A_STOP) !== 0) return this.stop();
+      const busy = await this.drain(BATCH);
+      if (period > 0 && performance.now() >= nextTick) {
+        const now = performance.now();
+        const dt = (now - lastTick) / 1000;
+        lastTick = now;
+        await this.call('onTick', 0, () => this.logic.onTick!(dt, this.ctx));
+        this.out.flush();
+        // Drift-free while on time; a slow tick delays the next one instead of piling ticks up.
+        nextTick += period;
+        if (nextTick < performance.now()) nextTick = performance.now();
+      }
+      this.counters[F_ACTIVE_MS] = performance.eventLoopUtilization().active;
+      if (busy === 'full') {
+        await new Promise((resolve) => setTimeout(resolve, 1)); // our outbound ring is full: let the net actor drain it
+      } else if (!this.inbound.hasData) {
+        const wait = nextTick === Infinity ? Infinity : Math.max(0, nextTick - performance.now());
+        await this.inbound.wait(wait);
+      } else {
+        await new Promise<void>((resolve) => setImmediate(resolve)); // timers and messages get a turn
+      }
+    }
+  }
+
+  // ---- records --------------------------------------------------------------------------------
+
+  /** Handles up to `limit` records; 'full' when a record had to wait for room in the outbound ring. */
+  private async drain(limit: number): Promise<'done' | 'full'> {
+    let result: 'done' | 'full' = 'done';
+    for (let n = 0; n < limit; n++) {
+      const offset = this.inbound.peek();
+      if (offset < 0) break;
+      Atomics.store(this.flags, A_IN_HAND, 1);
+      const handled = await this.handle(offset, this.inbound.peekedLength);
+      if (!handled) {
+        Atomics.store(this.flags, A_IN_HAND, 0);
+        result = 'full';
+        break;
+      }
+      this.out.publish(); // what the handler sent is visible before the record is released
+      this.inbound.release();
+      Atomics.store(this.flags, A_IN_HAND, 0);
+      this.counters[F_HANDLED]++;
+    }
+    this.out.flush();
+    if (this.inbound.takeProducerWaiting()) this.wakeNetActor(); // it stopped reading for want of room here
+    return result;
+  }
+
+  /** False when the record must be tried again (no room to relay it). */
+  private async handle(offset: number, length: number): Promise<boolean> {
+    const bytes = this.inbound.bytes;
+    const view = this.inbound.view;
+    const peerId = view.getUint32(offset + R_PEER_ID, true);
+    switch (bytes[offset]) {
+      case IN_ATTACH: {
+        if (this.peers.has(peerId)) return true; // a replacement restored it already
+        const attach = decodeAttach(bytes.slice(offset + R_BODY, offset + length));
+        const peer = this.adopt(attach);
+        await this.call('onPeerAuthenticated', peerId, () => this.logic.onPeerAuthenticated?.(peer.view, this.ctx));
+        return true;
+      }
+      case IN_RECEIVE:
+        return this.onReceive(peerId, offset, length);
+      case IN_DISCONNECT: {
+        if (!this.relay(offset, length)) return false;
+        const peer = this.peers.get(peerId);
+        if (!peer) return true;
+        this.peers.delete(peerId);
+        const cause = view.getUint32(offset + R_BODY + 4, true);
+        const given = length > R_BODY + 8 ? utf8.decode(bytes.subarray(offset + R_BODY + 8, offset + length)) : '';
+        const reason = given !== '' ? given : cause === CAUSE_REMOTE ? REASON_CONNECTION_LOST : '';
+        await this.call('onPeerDisconnected', peerId, () => this.logic.onPeerDisconnected?.(peer.view, reason, this.ctx));
+        return true;
+      }
+      default:
+        return this.relay(offset, length);
+    }
+  }
+
+  private async onReceive(peerId: number, offset: number, length: number): Promise<boolean> {
+    const peer = this.peers.get(peerId);
+    if (!peer) return this.relay(offset, length);
+    const bytes = this.inbound.bytes;
+    const data = bytes.subarray(offset + R_BODY, offset + length);
+    let value: unknown;
+    try {
+      value = decodePacket(data, this.limits);
+    } catch {
+      this.counters[F_MALFORMED]++;
+      return this.relay(offset, length); // the supervisor counts it, reports it once, emits rawPacketReceived
+    }
+    if ((data[0] === PacketType.VARIANT || data[0] === PacketType.DICTIONARY) && peer.format !== PacketFormat.GODOT) {
+      peer.format = PacketFormat.GODOT;
+      this.directory.setFormat(peer.slot, peerId, PacketFormat.GODOT);
+    }
+    const channel = bytes[offset + R_CHANNEL];
+    const event = splitEvent(value);
+    if (event) {
+      const handler = this.logic.events?.[event.name];
+      if (typeof handler !== 'function') return this.relay(offset, length);
+      await this.call(`events.${event.name}`, peerId, () => handler(peer.view, event.payload, channel, this.ctx));
+      return true;
+    }
+    const onPacket = this.logic.onPacket;
+    if (typeof onPacket !== 'function') return this.relay(offset, length);
+    await this.call('onPacket', peerId, () => onPacket(peer.view, value, channel, this.ctx));
+    return true;
+  }
+
+  /** Passes the record on to the supervisor's signals. */
+  private relay(offset: number, length: number): boolean {
+    return this.out.relay(this.inbound.bytes.subarray(offset, offset + length));
+  }
+
+  private adopt(attach: AttachView): LocalPeer {
+    const view: GamePeer = Object.freeze({
+      peerId: attach.peerId,
+      remoteAddress: attach.remoteAddress,
+      remotePort: attach.remotePort,
+      customData: attach.customData,
+    });
+    const peer: LocalPeer = { view, slot: attach.slot, channels: attach.channels, format: attach.format };
+    this.peers.set(attach.peerId, peer);
+    return peer;
+  }
+
+  /** A replacement takes over the peers already placed here (those still connected). */
+  private async restorePeers(): Promise<void> {
+    for (const bytes of this.task.peers) {
+      const attach = decodeAttach(bytes);
+      if (this.stats[attach.slot * STATS_ROW + STATS_PEER_ID] !== attach.peerId) continue; // gone meanwhile
+      if (this.peers.has(attach.peerId)) continue;
+      const peer = this.adopt(attach);
+      await this.call('onPeerAuthenticated', attach.peerId, () => this.logic.onPeerAuthenticated?.(peer.view, this.ctx));
+    }
+  }
+
+  // ---- handlers -------------------------------------------------------------------------------
+
+  /** Runs a handler of the module: its failure is reported (and the actor keeps its state). */
+  private async call(handler: string, peerId: number, run: () => unknown): Promise<void> {
+    try {
+      const result = run();
+      if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') await result;
+    } catch (error) {
+      this.counters[F_HANDLER_ERRORS]++;
+      const e = error instanceof Error ? error : new Error(String(error));
+      this.post({ type: 'handlerError', handler, peerId, name: e.name, message: e.message, stack: e.stack });
+      if (this.task.restartOnHandlerError) {
+        // Erlang-style: the thread ends; the record in hand is not released, so the replacement
+        // sees it again (and the supervisor sets it aside after 3 deaths).
+        this.out.flush();
+        process.exit(1);
+      }
+    }
+  }
+
+  private post(message: ActorMessage): void {
+    try {
+      this.task.port.postMessage(message);
+    } catch (error) {
+      // A message that cannot be cloned (ctx.post of a function…): said once, as a log line.
+      this.task.port.postMessage({ type: 'log', level: 'warn', message: `game actor ${this.task.actorId}: could not post a message: ${(error as Error).message}` });
+    }
+  }
+
+  /** injectFault('game'): an uncaught exception outside any handler ends this thread. */
+  private fail(): never {
+    this.out.flush();
+    setImmediate(() => {
+      throw new Error(`fault injected into game actor ${this.task.actorId}`);
+    });
+    // Nothing after this point runs: the thread dies on the next turn of its event loop.
+    throw new FaultInjected();
+  }
+
+  private async stop(): Promise<void> {
+    while (this.inbound.hasData) {
+      if ((await this.drain(BATCH)) === 'full') await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    for (const [peerId, peer] of [...this.peers]) {
+      this.peers.delete(peerId);
+      await this.call('onPeerDisconnected', peerId, () => this.logic.onPeerDisconnected?.(peer.view, REASON_SERVER_STOPPED, this.ctx));
+    }
+    this.out.flush();
+    this.out.close();
+  }
+
+  private wakeNetActor(): void {
+    this.native.wake(this.task.reactorId);
+  }
+
+  // ---- ctx ------------------------------------------------------------------------------------
+
+  private target(peerId: number): Target | undefined {
+    const local = this.peers.get(peerId);
+    if (local) return { slot: local.slot, peerId, channels: local.channels, format: local.format };
+    if (!Number.isInteger(peerId) || peerId <= 0) return undefined;
+    return this.directory.find(peerId);
+  }
+
+  private sendBytes(target: Target, bytes: Uint8Array, channel: number, reliable: boolean): Err {
+    if (!Number.isInteger(channel) || channel < 0 || channel >= target.channels) return Err.ERR_INVALID_PARAMETER;
+    if (bytes.length > this.limits.maxPacketSize!) return Err.ERR_INVALID_DATA;
+    return this.out.send(this.task.host, target.slot, target.peerId, channel, reliable !== false, bytes) ? Err.OK : Err.ERR_BUSY;
+  }
+
+  private sendTo(peerId: number, packet: unknown, channel: number, reliable: boolean): Err {
+    const target = this.target(peerId);
+    if (!target) return Err.ERR_INVALID_PARAMETER;
+    let bytes: Uint8Array;
+    try {
+      bytes = encodePacket(packet, target.format, this.limits);
+    } catch {
+      return Err.ERR_INVALID_DATA;
+    }
+    return this.sendBytes(target, bytes, channel, reliable);
+  }
+
+  /** Encoded once per format present, queued once to all targets of that format. */
+  private sendToTargets(targets: Target[], packet: unknown, channel: number, reliable: boolean): Err {
+    if (!Number.isInteger(channel) || channel < 0 || channel > 254) return Err.ERR_INVALID_PARAMETER;
+    let result = Err.OK;
+    for (const format of [PacketFormat.MSGPACK, PacketFormat.GODOT]) {
+      const group = targets.filter((t) => t.format === format && channel < t.channels);
+      if (group.length === 0) continue;
+      let bytes: Uint8Array;
+      try {
+        bytes = encodePacket(packet, format, this.limits);
+      } catch {
+        return Err.ERR_INVALID_DATA;
+      }
+      if (bytes.length > this.limits.maxPacketSize!) return Err.ERR_INVALID_DATA;
+      const list = new Uint32Array(group.length * 2);
+      group.forEach((t, i) => {
+        list[2 * i] = t.slot;
+        list[2 * i + 1] = t.peerId;
+      });
+      if (!this.out.sendMulti(this.task.host, channel, reliable !== false, list, bytes)) result = Err.ERR_BUSY;
+    }
+    return result;
+  }
+
+  private everyone(exclude: readonly number[]): Target[] {
+    if (!Array.isArray(exclude)) return [];
+    const excluded = new Set(exclude);
+    const targets: Target[] = [];
+    for (const entry of this.directory.entries()) {
+      if (excluded.has(entry.peerId)) continue;
+      const local = this.peers.get(entry.peerId);
+      targets.push(local ? { ...entry, format: local.format } : entry);
+    }
+    return targets;
+  }
+
+  private makeContext(): GameContext {
+    const eventOf = (name: string, payload: Record<string, unknown> | undefined) =>
+      typeof name === 'string' && name !== '' && (payload == null || isPlainObject(payload)) ? makeEvent(name, payload ?? {}) : undefined;
+    return Object.freeze({
+      actorId: this.task.actorId,
+      send: (peerId: number, packet: unknown, channel = 0, reliable = true) => this.sendTo(peerId, packet, channel, reliable),
+      sendRaw: (peerId: number, bytes: Uint8Array, channel = 0, reliable = true) => {
+        const target = this.target(peerId);
+        if (!target) return Err.ERR_INVALID_PARAMETER;
+        if (!(bytes instanceof Uint8Array)) return Err.ERR_INVALID_PARAMETER;
+        return this.sendBytes(target, bytes, channel, reliable);
+      },
+      sendToAll: (packet: unknown, channel = 0, reliable = true, exclude: readonly number[] = []) => {
+        if (!Array.isArray(exclude)) return Err.ERR_INVALID_PARAMETER;
+        return this.sendToTargets(this.everyone(exclude), packet, channel, reliable);
+      },
+      sendToMultiple: (peerIds: readonly number[], packet: unknown, channel = 0, reliable = true) => {
+        if (!Array.isArray(peerIds)) return Err.ERR_INVALID_PARAMETER;
+        const targets: Target[] = [];
+        for (const id of new Set(peerIds)) {
+          const target = this.target(id);
+          if (target) targets.push(target);
+        }
+        return this.sendToTargets(targets, packet, channel, reliable);
+      },
+      triggerEvent: (peerId: number, name: string, payload?: Record<string, unknown>, channel = 0, reliable = true) => {
+        const event = eventOf(name, payload);
+        return event ? this.sendTo(peerId, event, channel, reliable) : Err.ERR_INVALID_PARAMETER;
+      },
+      triggerEventToAll: (name: string, payload?: Record<string, unknown>, channel = 0, reliable = true, exclude: readonly number[] = []) => {
+        const event = eventOf(name, payload);
+        if (!event || !Array.isArray(exclude)) return Err.ERR_INVALID_PARAMETER;
+        return this.sendToTargets(this.everyone(exclude), event, channel, reliable);
+      },
+      kick: (peerId: number, reason = '') => {
+        const target = this.target(peerId);
+        if (!target) return Err.ERR_INVALID_PARAMETER;
+        const text = String(reason ?? '');
+        if (text !== '') {
+          // As the supervisor does: the reason travels just before the disconnect, as an event.
+          const notice = encodePacket(makeEvent(DISCONNECT_REASON_EVENT, { reason: text }), target.format, this.limits);
+          this.out.sendControlPacket(this.task.host, target.slot, peerId, 0, notice);
+        }
+        this.out.disconnect(this.task.host, target.slot, peerId, DISCONNECT_LATER, DISCONNECT_DATA_BY_SERVER, text);
+        return Err.OK;
+      },
+      post: (message: unknown) => this.post({ type: 'post', message }),
+      peers: () => [...this.peers.keys()],
+    });
+  }
+}
+
+class FaultInjected extends Error {}
+
+/** The Piscina task: one actor incarnation, until the supervisor asks it to stop. */
+export default async function runGameActor(task: ActorTask): Promise<void> {
+  const actor = new GameActor(task);
+  try {
+    await actor.run();
+  } catch (error) {
+    if (error instanceof FaultInjected) await new Promise(() => {}); // the thread is about to die
+    throw error;
+  }
+}

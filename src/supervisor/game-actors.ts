@@ -1,0 +1,271 @@
+// Runs on the main thread: the game actors as children of the supervisor. A Piscina pool of N
+// threads runs one long task per thread (one actor incarnation); each actor is a ChildSupervisor
+// child, restarted on the same rings when its thread dies. A record an actor had in hand at three
+// deaths is set aside here (the dead actor's ring has no consumer, so this thread may release it).
+import { MessageChannel, type ResourceLimits } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { H_DOORBELL, H_READ, RING_HEADER_BYTES, RingConsumer } from '../shared/ring.js';
+import { R_PEER_ID } from '../shared/protocol.js';
+import type { RestartPolicy } from '../shared/restart-policy.js';
+import type { CodecLimits } from '../shared/codec/index.js';
+import { ChildSupervisor } from './child.js';
+import type { NetActorLink } from '../net-actor/link.js';
+import {
+  A_FAULT,
+  A_IN_HAND,
+  A_STOP,
+  CONTROL_BYTES,
+  F_ACTIVE_MS,
+  F_HANDLED,
+  F_HANDLER_ERRORS,
+  F_MALFORMED,
+  controlViews,
+  type ActorMessage,
+  type ActorTask,
+} from '../game-actor/control.js';
+
+const WORKER_URL = new URL('../game-actor/worker.js', import.meta.url).href;
+/** A record in hand at this many deaths of its actor is set aside. */
+export const POISON_DEATHS = 3;
+/** How long stopServer() waits for an actor to finish its goodbyes before its thread is ended. */
+const STOP_TIMEOUT_MS = 5000;
+/** How long createServer() waits for every actor's onStart. */
+const START_TIMEOUT_MS = 30_000;
+
+export interface GameActorsOptions {
+  /** file: URL of the module. */
+  gameLogic: string;
+  count: number;
+  link: NetActorLink;
+  host: number;
+  stats: SharedArrayBuffer;
+  directory: SharedArrayBuffer;
+  limits: CodecLimits;
+  restartPolicy: RestartPolicy;
+  restartOnHandlerError: boolean;
+  resourceLimits?: ResourceLimits;
+  /** Attach views of the peers placed on actor `id` (a replacement restores them). */
+  peersOf(id: number): Uint8Array[];
+  onMessage(id: number, message: ActorMessage): void;
+  onRestart(id: number, reason: string): void;
+  onGiveUp(error: Error): void;
+  /** A record was set aside; `record` is a copy of its bytes (header included). */
+  onSetAside(id: number, record: Uint8Array, peerId: number): void;
+}
+
+export interface ActorRow {
+  kind: 'game';
+  id: number;
+  restarts: number;
+  handled: number;
+  handlerErrors: number;
+  malformed: number;
+  inboundDepth: number;
+  outboundDepth: number;
+  /** Share of the last interval its event loop was busy (handlers, decoding), % of one core. */
+  cpuPercent: number;
+}
+
+class Actor {
+  readonly child: ChildSupervisor;
+  readonly control = new SharedArrayBuffer(CONTROL_BYTES);
+  readonly flags: Int32Array;
+  readonly counters: Float64Array;
+  readonly inboundHeader: Int32Array;
+  readonly outboundHeader: Int32Array;
+  ready = false;
+  private poison = { at: -1, deaths: 0 };
+  private cpuMark = { at: performance.now(), activeMs: 0 };
+  private startWaiters: { resolve(): void; reject(error: Error): void } | undefined;
+
+  constructor(
+    readonly id: number,
+    private readonly pool: Piscina,
+    private readonly options: GameActorsOptions,
+  ) {
+    ({ flags: this.flags, counters: this.counters } = controlViews(this.control));
+    const rings = options.link.actorRings[id];
+    this.inboundHeader = new Int32Array(rings.inbound, 0, RING_HEADER_BYTES / 4);
+    this.outboundHeader = new Int32Array(rings.outbound, 0, RING_HEADER_BYTES / 4);
+    this.child = new ChildSupervisor({
+      kind: 'game',
+      id,
+      policy: options.restartPolicy,
+      start: () => this.runOnce(),
+      onDeath: (reason) => this.onDeath(reason),
+      onRestart: (reason) => {
+        options.link.wake(); // it may have stalled on this actor's full ring
+        options.onRestart(id, reason);
+      },
+      onGiveUp: (error) => options.onGiveUp(error),
+    });
+  }
+
+  /** Resolves once the first incarnation's onStart is done; rejects if it dies before. */
+  start(): Promise<void> {
+    const started = new Promise<void>((resolve, reject) => {
+      this.startWaiters = { resolve, reject };
+    });
+    this.child.start();
+    return started;
+  }
+
+  injectFault(): void {
+    Atomics.store(this.flags, A_FAULT, 1);
+    this.ringDoorbell();
+  }
+
+  async stop(): Promise<void> {
+    Atomics.store(this.flags, A_STOP, 1);
+    this.ringDoorbell();
+    await this.child.close();
+  }
+
+  row(): ActorRow {
+    const now = performance.now();
+    const activeMs = this.counters[F_ACTIVE_MS];
+    const elapsed = now - this.cpuMark.at;
+    const cpuPercent = elapsed > 0 ? Math.max(0, Math.min(100, ((activeMs - this.cpuMark.activeMs) / elapsed) * 100)) : 0;
+    this.cpuMark = { at: now, activeMs };
+    return {
+      kind: 'game',
+      id: this.id,
+      restarts: this.child.restarts,
+      handled: this.counters[F_HANDLED],
+      handlerErrors: this.counters[F_HANDLER_ERRORS],
+      malformed: this.counters[F_MALFORMED],
+      inboundDepth: depth(this.inboundHeader),
+      outboundDepth: depth(this.outboundHeader),
+      cpuPercent,
+    };
+  }
+
+  private ringDoorbell(): void {
+    Atomics.add(this.inboundHeader, H_DOORBELL, 1);
+    Atomics.notify(this.inboundHeader, H_DOORBELL);
+  }
+
+  private runOnce(): Promise<void> {
+    const { port1, port2 } = new MessageChannel();
+    port1.on('message', (message: ActorMessage) => {
+      if (message.type === 'ready' && !this.ready) {
+        this.ready = true;
+        this.startWaiters?.resolve();
+        this.startWaiters = undefined;
+      }
+      this.options.onMessage(this.id, message);
+    });
+    const rings = this.options.link.actorRings[this.id];
+    const task: ActorTask = {
+      actorId: this.id,
+      gameLogic: this.options.gameLogic,
+      reactorId: this.options.link.reactorId,
+      host: this.options.host,
+      inbound: rings.inbound,
+      outbound: rings.outbound,
+      allInbound: this.options.link.inboundBuffers,
+      control: this.control,
+      directory: this.options.directory,
+      stats: this.options.stats,
+      limits: this.options.limits,
+      restartOnHandlerError: this.options.restartOnHandlerError,
+      peers: this.options.peersOf(this.id),
+      port: port2,
+    };
+    return this.pool.run(task, { transferList: [port2] }).finally(() => {
+      // Messages already sent still arrive before the port closes.
+      setImmediate(() => port1.close());
+    });
+  }
+
+  private onDeath(reason: string): void {
+    if (!this.ready) {
+      this.startWaiters?.reject(new Error(reason));
+      this.startWaiters = undefined;
+      return;
+    }
+    if (Atomics.exchange(this.flags, A_IN_HAND, 0) !== 1) return;
+    const at = Atomics.load(this.inboundHeader, H_READ) >>> 0;
+    this.poison = this.poison.at === at ? { at, deaths: this.poison.deaths + 1 } : { at, deaths: 1 };
+    if (this.poison.deaths < POISON_DEATHS) return;
+    this.poison = { at: -1, deaths: 0 };
+    // The actor is dead: nobody else consumes its ring until the replacement starts.
+    const ring = new RingConsumer(this.options.link.actorRings[this.id].inbound);
+    ring.drain((bytes, offset, length) => {
+      const record = bytes.slice(offset, offset + length);
+      this.options.onSetAside(this.id, record, new DataView(record.buffer).getUint32(R_PEER_ID, true));
+    }, 1);
+  }
+}
+
+const depth = (header: Int32Array): number => ((Atomics.load(header, 0) >>> 0) - (Atomics.load(header, H_READ) >>> 0)) >>> 0;
+
+export class GameActors {
+  private readonly pool: Piscina;
+  private readonly actors: Actor[];
+
+  constructor(options: GameActorsOptions) {
+    this.pool = new Piscina({
+      filename: WORKER_URL,
+      minThreads: options.count,
+      maxThreads: options.count,
+      idleTimeout: Infinity,
+      concurrentTasksPerWorker: 1,
+      // Actors sleep in Atomics.waitAsync and use timers: a thread must never be frozen between tasks.
+      atomics: 'disabled',
+      resourceLimits: options.resourceLimits,
+    });
+    // A replacement thread that fails at once is reported here rather than crashing the process.
+    this.pool.on('error', (error: Error) => options.onMessage(-1, { type: 'log', level: 'error', message: `game actor pool: ${error.message}` }));
+    this.actors = Array.from({ length: options.count }, (_, id) => new Actor(id, this.pool, options));
+  }
+
+  get count(): number {
+    return this.actors.length;
+  }
+
+  /** Starts every actor; resolves when all have run onStart. Rejects (and stops them) otherwise. */
+  async start(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`game actors did not finish onStart within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([Promise.all(this.actors.map((actor) => actor.start())), timeout]);
+    } catch (error) {
+      await this.destroy();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  injectFault(id: number): void {
+    this.actors[id].injectFault();
+  }
+
+  restarts(id: number): number {
+    return this.actors[id].child.restarts;
+  }
+
+  rows(): ActorRow[] {
+    return this.actors.map((actor) => actor.row());
+  }
+
+  /** Asks every actor to drain its ring and say goodbye to its peers, then ends the pool. */
+  async stop(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, STOP_TIMEOUT_MS);
+    });
+    await Promise.race([Promise.all(this.actors.map((actor) => actor.stop())), late]);
+    clearTimeout(timer);
+    await this.destroy();
+  }
+
+  private async destroy(): Promise<void> {
+    const closed = Promise.all(this.actors.map((actor) => actor.child.close())); // no more restarts
+    await this.pool.destroy().catch(() => undefined); // ends tasks still running
+    await closed;
+  }
+}
