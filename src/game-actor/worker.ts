@@ -294,6 +294,7 @@ class GameActor {
     }
     this.out.flush();
     this.out.close();
+    this.task.port.close(); // after the goodbyes above were posted: they are delivered first
   }
 
   private wakeNetActor(): void {

@@ -172,10 +172,10 @@ class Actor {
       peers: this.options.peersOf(this.id),
       port: port2,
     };
-    return this.pool.run(task, { transferList: [port2] }).finally(() => {
-      // Messages already sent still arrive before the port closes.
-      setImmediate(() => port1.close());
-    });
+    // The actor closes its end when it stops (its last messages still arrive); a dead thread's end
+    // closes with it. Either way this end never keeps the process alive.
+    port1.unref();
+    return this.pool.run(task, { transferList: [port2] });
   }
 
   private onDeath(reason: string): void {
