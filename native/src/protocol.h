@@ -31,7 +31,7 @@ constexpr uint32_t SUPERVISOR_RING = 0;
 constexpr uint32_t MAX_RINGS = 256;
 
 // ---- inbound (native -> JS) ----
-constexpr uint8_t IN_CONNECT = 1;     // body: u32 data, u8[4] ipv4, u16 port, u16 reserved
+constexpr uint8_t IN_CONNECT = 1;     // body: u32 data, u8[4] ipv4, u16 port, u16 channels
 constexpr uint8_t IN_DISCONNECT = 2;  // body: u32 data, u32 cause, then the reason (UTF-8) if any
 constexpr uint8_t IN_RECEIVE = 3;     // body: packet bytes
 constexpr uint8_t IN_ERROR = 4;       // body: i32 code
