@@ -54,8 +54,13 @@ test('several actors: each peer\'s packets are handled in the order sent, by the
     t.true(list.every((p) => p.actor === peer.peerId % 2), `peer ${peer.peerId} handled by actor ${peer.peerId % 2}`);
   }
   t.deepEqual(disorder, []);
-  const rows = server.getMetrics().actors.filter((r) => r.kind === 'game');
+  const metrics = server.getMetrics();
+  const rows = metrics.actors.filter((r) => r.kind === 'game');
   t.true(rows.every((r) => r.handled >= (N * 4) / 2), JSON.stringify(rows));
+  t.deepEqual(rows.map((r) => r.peers), [2, 2]);
+  t.is(metrics.actors[0].peers, 4);
+  t.true(metrics.actors[0].handled >= N * 4);
+  t.true(metrics.memoryRss > 10e6 && Number.isFinite(metrics.cpuPercent), `${metrics.memoryRss} ${metrics.cpuPercent}`);
 });
 
 test('packets sent right after authentication are not lost or overtaken (prelogin, async approval)', async (t) => {

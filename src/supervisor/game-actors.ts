@@ -4,7 +4,7 @@
 // deaths is set aside here (the dead actor's ring has no consumer, so this thread may release it).
 import { MessageChannel, type ResourceLimits } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { H_DOORBELL, H_READ, RING_HEADER_BYTES, RingConsumer } from '../shared/ring.js';
+import { H_DOORBELL, H_READ, H_STALLS, RING_HEADER_BYTES, RingConsumer } from '../shared/ring.js';
 import { R_PEER_ID } from '../shared/protocol.js';
 import type { RestartPolicy } from '../shared/restart-policy.js';
 import type { CodecLimits } from '../shared/codec/index.js';
@@ -62,6 +62,8 @@ export interface ActorRow {
   malformed: number;
   inboundDepth: number;
   outboundDepth: number;
+  /** Times the actor found its outbound ring full. */
+  outboundStalls: number;
   /** Share of the last interval its event loop was busy (handlers, decoding), % of one core. */
   cpuPercent: number;
 }
@@ -136,6 +138,7 @@ class Actor {
       malformed: this.counters[F_MALFORMED],
       inboundDepth: depth(this.inboundHeader),
       outboundDepth: depth(this.outboundHeader),
+      outboundStalls: Atomics.load(this.outboundHeader, H_STALLS),
       cpuPercent,
     };
   }

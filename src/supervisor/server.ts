@@ -440,6 +440,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     const running = this.running;
     const counters = running?.link.counters;
     const actors: ActorMetrics[] = [];
+    let actorStalls = 0;
     if (running) {
       actors.push({
         kind: 'net',
@@ -450,7 +451,10 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
         outboundDepth: running.link.out.ring.capacity - running.link.out.ring.freeBytes,
         peers: this.peers.size,
       });
-      for (const row of running.actors?.rows() ?? []) actors.push({ ...row, peers: this.countPeersOf(row.id) });
+      for (const { outboundStalls, ...row } of running.actors?.rows() ?? []) {
+        actors.push({ ...row, peers: this.countPeersOf(row.id) });
+        actorStalls += outboundStalls;
+      }
     }
     return {
       peers: this.peers.size,
@@ -465,7 +469,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
       droppedUnauthenticated: this.droppedUnauthenticated,
       actorRestarts: this.actorRestarts,
       setAside: this.setAside,
-      ringStalls: (counters?.[C_INBOUND_STALLS] ?? 0) + (running?.link.out.ring.stalls ?? 0),
+      ringStalls: (counters?.[C_INBOUND_STALLS] ?? 0) + (running?.link.out.ring.stalls ?? 0) + actorStalls,
       cpuPercent: this.usage.cpuPercent,
       memoryRss: this.usage.memoryRss,
       actors,
