@@ -310,7 +310,7 @@ test('onTick runs at tickRate with dt in seconds; a slow tick delays the next on
   t.true(after >= 0.06, `the 5 ticks after the slow one took ${after} s: ${JSON.stringify(report.dts)}`);
 });
 
-test('stopServer runs onPeerDisconnected in the actors for every peer ("Server stopped"), then the clients hear it', async (t) => {
+test('stopServer runs onPeerDisconnected in the actors for every peer ("Server stopped") while they can still be sent to, then disconnects them', async (t) => {
   const server = new ENetServerSupervisor();
   await server.createServer(0, 8, 2, { bindAddress: '127.0.0.1', gameLogic: BEHAVIOUR, gameActors: 2 });
   t.teardown(() => server.stopServer());
@@ -318,9 +318,14 @@ test('stopServer runs onPeerDisconnected in the actors for every peer ("Server s
   for (let i = 0; i < 3; i++) clients.push(await connectClient(t, server));
   const left = [];
   server.on('actorMessage', (id, m) => m.t === 'left' && left.push(m));
-  const heard = clients.map(({ client }) => waitFor(client, 'disconnectedFromServer'));
+  const heard = clients.map(({ client }) => {
+    const order = [];
+    client.on('packetReceived', (p) => p?.bye !== undefined && order.push('bye'));
+    return waitFor(client, 'disconnectedFromServer').then(([reason]) => [...order, reason]);
+  });
   await server.stopServer();
-  for (const [reason] of await Promise.all(heard)) t.is(reason, 'Server stopped');
+  // Each actor's goodbye reached its peer before the disconnect did.
+  for (const events of await Promise.all(heard)) t.deepEqual(events, ['bye', 'Server stopped']);
   await until(() => left.length === 3, undefined, 'three goodbyes');
   t.deepEqual(left.map((m) => m.peerId).sort(), clients.map(({ peer }) => peer.peerId).sort());
   t.true(left.every((m) => m.reason === 'Server stopped'));

@@ -31,6 +31,7 @@ export interface ActorTask {
 
 export type ActorMessage =
   | { type: 'ready' }
+  | { type: 'drained' }
   | { type: 'post'; message: unknown }
   | { type: 'handlerError'; handler: string; peerId: number; name: string; message: string; stack: string | undefined }
   | { type: 'log'; level: 'warn' | 'error'; message: string };
@@ -39,7 +40,11 @@ export type ActorMessage =
 export const CONTROL_BYTES = 64;
 /** Int32 slots. */
 export const A_FAULT = 0; // 1: throw outside any handler (injectFault)
-export const A_STOP = 1; // 1: drain, say goodbye to the peers, end the task
+export const A_STOP = 1; // STOP_GOODBYE, then STOP_END
+/** Drain the ring, run onPeerDisconnected("Server stopped") for every peer (they can still be sent to), post 'drained'. */
+export const STOP_GOODBYE = 1;
+/** Drain what is left and end the task. */
+export const STOP_END = 2;
 export const A_IN_HAND = 2; // 1 while a record (the one at the ring's READ) is being handled
 /** Float64 slots (from byte 32). */
 export const F_HANDLED = 0; // records handled

@@ -27,6 +27,8 @@ import {
   A_FAULT,
   A_IN_HAND,
   A_STOP,
+  STOP_END,
+  STOP_GOODBYE,
   F_ACTIVE_MS,
   F_HANDLED,
   F_HANDLER_ERRORS,
@@ -73,6 +75,7 @@ class GameActor {
   private readonly limits: CodecLimits;
   private readonly ctx: GameContext;
   private logic: GameLogic = {};
+  private saidGoodbye = false;
 
   private readonly native = loadNative();
 
@@ -107,7 +110,9 @@ class GameActor {
 
     for (;;) {
       if (Atomics.exchange(this.flags, A_FAULT, 0) !== 0) this.fail();
-      if (Atomics.load(this.flags, A_STOP) !== 0) return this.stop();
+      const stop = Atomics.load(this.flags, A_STOP);
+      if (stop === STOP_END) return this.stop();
+      if (stop === STOP_GOODBYE && !this.saidGoodbye) await this.sayGoodbye();
       const busy = await this.drain(BATCH);
       if (period > 0 && performance.now() >= nextTick) {
         const now = performance.now();
@@ -189,7 +194,7 @@ class GameActor {
 
   private async onReceive(peerId: number, offset: number, length: number): Promise<boolean> {
     const peer = this.peers.get(peerId);
-    if (!peer) return this.relay(offset, length);
+    if (!peer) return true; // gone (or said goodbye to, as the server stops): nobody to handle it for
     const bytes = this.inbound.bytes;
     const data = bytes.subarray(offset + R_BODY, offset + length);
     let value: unknown;
@@ -284,17 +289,30 @@ class GameActor {
     throw new FaultInjected();
   }
 
-  private async stop(): Promise<void> {
-    while (this.inbound.hasData) {
-      if ((await this.drain(BATCH)) === 'full') await new Promise((resolve) => setTimeout(resolve, 1));
-    }
+  /** The server stops: every peer hears onPeerDisconnected while it can still be sent to. */
+  private async sayGoodbye(): Promise<void> {
+    this.saidGoodbye = true;
+    await this.drainAll();
     for (const [peerId, peer] of [...this.peers]) {
       this.peers.delete(peerId);
       await this.call('onPeerDisconnected', peerId, () => this.logic.onPeerDisconnected?.(peer.view, REASON_SERVER_STOPPED, this.ctx));
     }
     this.out.flush();
+    this.post({ type: 'drained' });
+  }
+
+  private async stop(): Promise<void> {
+    await this.drainAll();
+    if (!this.saidGoodbye) await this.sayGoodbye();
+    this.out.flush();
     this.out.close();
-    this.task.port.close(); // after the goodbyes above were posted: they are delivered first
+    this.task.port.close(); // after the messages above were posted: they are delivered first
+  }
+
+  private async drainAll(): Promise<void> {
+    while (this.inbound.hasData) {
+      if ((await this.drain(BATCH)) === 'full') await new Promise((resolve) => setTimeout(resolve, 1));
+    }
   }
 
   private wakeNetActor(): void {

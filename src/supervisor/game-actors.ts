@@ -15,6 +15,8 @@ import {
   A_IN_HAND,
   A_STOP,
   CONTROL_BYTES,
+  STOP_END,
+  STOP_GOODBYE,
   F_ACTIVE_MS,
   F_HANDLED,
   F_HANDLER_ERRORS,
@@ -79,6 +81,7 @@ class Actor {
   private poison = { at: -1, deaths: 0 };
   private cpuMark = { at: performance.now(), activeMs: 0 };
   private startWaiters: { resolve(): void; reject(error: Error): void } | undefined;
+  private whenDrained: (() => void) | undefined;
 
   constructor(
     readonly id: number,
@@ -117,8 +120,18 @@ class Actor {
     this.ringDoorbell();
   }
 
+  /** Resolves once the actor ran onPeerDisconnected for all its peers (or is not running). */
+  sayGoodbye(): Promise<void> {
+    const drained = new Promise<void>((resolve) => {
+      this.whenDrained = resolve;
+    });
+    Atomics.store(this.flags, A_STOP, STOP_GOODBYE);
+    this.ringDoorbell();
+    return drained;
+  }
+
   async stop(): Promise<void> {
-    Atomics.store(this.flags, A_STOP, 1);
+    Atomics.store(this.flags, A_STOP, STOP_END);
     this.ringDoorbell();
     await this.child.close();
   }
@@ -151,6 +164,7 @@ class Actor {
   private runOnce(): Promise<void> {
     const { port1, port2 } = new MessageChannel();
     port1.on('message', (message: ActorMessage) => {
+      if (message.type === 'drained') this.whenDrained?.();
       if (message.type === 'ready' && !this.ready) {
         this.ready = true;
         this.startWaiters?.resolve();
@@ -255,7 +269,20 @@ export class GameActors {
     return this.actors.map((actor) => actor.row());
   }
 
-  /** Asks every actor to drain its ring and say goodbye to its peers, then ends the pool. */
+  /**
+   * Asks every actor to drain its ring and run onPeerDisconnected for each of its peers, while they
+   * are still connected (a dead actor's goodbye is not waited for past STOP_TIMEOUT_MS).
+   */
+  async sayGoodbye(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, STOP_TIMEOUT_MS);
+    });
+    await Promise.race([Promise.all(this.actors.map((actor) => actor.sayGoodbye())), late]);
+    clearTimeout(timer);
+  }
+
+  /** Drains what is left, ends every actor, then the pool. */
   async stop(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<void>((resolve) => {

@@ -228,6 +228,9 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     const running = this.running;
     if (!running) return;
     this.stopping = (async () => {
+      // Game actors first drain their rings and say goodbye (onPeerDisconnected) while the peers can
+      // still be sent to; then the peers are disconnected.
+      await running.actors?.sayGoodbye();
       for (const peer of this.peers.values()) this.disconnect(peer, REASON_SERVER_STOPPED, DISCONNECT_LATER);
       if (this.peers.size > 0) {
         await new Promise<void>((resolve) => {
@@ -244,7 +247,6 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
         running.link.out.disconnect(running.host, peer.slot, peer.peerId, DISCONNECT_NOW, DISCONNECT_DATA_BY_SERVER, REASON_SERVER_STOPPED);
         this.removePeer(peer, peer.pendingReason ?? REASON_SERVER_STOPPED);
       }
-      // The actors drain their rings and run onPeerDisconnected for every peer they still have.
       running.link.out.flush();
       await running.actors?.stop();
       await running.link.close();
