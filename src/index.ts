@@ -23,6 +23,7 @@ export {
   PeerStatistic,
 } from './shared/enums.js';
 export { ENetError, GameHandlerError, ActorGaveUpError, PlacementError, SetAsideError } from './shared/errors.js';
+export { InvalidOptionError, SERVER_DEFAULTS, LIMITS } from './shared/options.js';
 export type { ActorKind } from './shared/errors.js';
 export {
   ENetPacketUtils,

@@ -97,3 +97,49 @@ test('a game-logic module that cannot be loaded fails createServer with ERR_CANT
   t.true(server.isServerActive());
   await server.stopServer();
 });
+
+test('every option is checked in one place: bad values are ERR_INVALID_PARAMETER naming the option, and nothing is bound', async (t) => {
+  const server = new ENetServerSupervisor();
+  for (const [options, option] of [
+    [{ bindAddress: 'not-an-address' }, 'bindAddress'],
+    [{ bindAddress: '999.1.1.1' }, 'bindAddress'],
+    [{ ringBytes: -5 }, 'ringBytes'],
+    [{ ringBytes: 1.5 }, 'ringBytes'],
+    [{ maxPacketSize: 8 }, 'maxPacketSize'],
+    [{ maxDepth: 0 }, 'maxDepth'],
+    [{ packetFormat: 7 }, 'packetFormat'],
+    [{ restartPolicy: { intensity: -1 } }, 'restartPolicy'],
+    [{ logger: {} }, 'logger'],
+    [{ netActors: 2 }, 'netActors'],
+    [{ restartOnHandlerError: 'yes' }, 'restartOnHandlerError'],
+  ]) {
+    const error = await t.throwsAsync(server.createServer(0, 4, 2, options), undefined, JSON.stringify(options));
+    t.is(error.code, Err.ERR_INVALID_PARAMETER, JSON.stringify(options));
+    t.is(error.option, option);
+    t.false(server.isServerActive());
+  }
+  for (const [args, option] of [[[70000, 4, 2], 'port'], [[0, 0, 2], 'maxPeers'], [[0, 4096, 2], 'maxPeers'], [[0, 4, 256], 'maxChannels']]) {
+    const error = await t.throwsAsync(server.createServer(...args));
+    t.is(error.code, Err.ERR_INVALID_PARAMETER);
+    t.is(error.option, option);
+  }
+});
+
+test('setters are range-checked: an auth timeout past Node\'s timer range, NaN poll rates and unknown modes throw; poll rates clamp', (t) => {
+  const server = new ENetServerSupervisor();
+  for (const bad of [Infinity, 30 * 24 * 3600, Number.NaN, '10']) {
+    const error = t.throws(() => server.setAuthenticationTimeout(bad));
+    t.is(error.code, Err.ERR_INVALID_PARAMETER, String(bad));
+  }
+  server.setAuthenticationTimeout(2_000_000);
+  t.is(server.getAuthenticationTimeout(), 2_000_000);
+  server.setAuthenticationTimeout(0);
+  t.is(server.getAuthenticationTimeout(), 0);
+  t.throws(() => server.setPollRate(Number.NaN), { code: Err.ERR_INVALID_PARAMETER });
+  server.setPollRate(0);
+  t.is(server.getPollRate(), 1);
+  server.setPollRate(5000);
+  t.is(server.getPollRate(), 1000);
+  t.throws(() => server.setAuthenticationMode(3), { code: Err.ERR_INVALID_PARAMETER });
+  t.throws(() => server.setCompressionMode('zstd'), { code: Err.ERR_INVALID_PARAMETER });
+});

@@ -3,8 +3,6 @@
 // inbound ring; everything sent goes out through the outbound ring, published once per turn.
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
-import { isAbsolute } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import pidusage from 'pidusage';
 import { NetActorLink } from '../net-actor/link.js';
 import { GameActors } from './game-actors.js';
@@ -25,8 +23,6 @@ import {
   DEFAULT_MAX_CHANNELS,
   DEFAULT_MAX_PEERS,
   DEFAULT_POLL_RATE_MS,
-  ENET_MAX_CHANNELS,
-  ENET_MAX_PEERS,
   STOP_GRACE_MS,
 } from '../shared/defaults.js';
 import {
@@ -46,7 +42,6 @@ import {
   IN_ERROR,
   IN_RECEIVE,
   IN_ROUTED,
-  MAX_RINGS,
   R_BODY,
   R_CHANNEL,
   R_FLAGS,
@@ -63,10 +58,19 @@ import {
   type CodecLimits,
   type NetworkNode,
 } from '../shared/codec/index.js';
-import { DISCONNECT_DATA_BY_SERVER, DISCONNECT_REASON_EVENT, invalidCompressionMessage, isSupportedCompression } from '../shared/wire.js';
+import { DISCONNECT_DATA_BY_SERVER, DISCONNECT_REASON_EVENT } from '../shared/wire.js';
 import { ENetServerPeer } from './peer.js';
 import { kAuthenticate, kDisconnect, kReject, kSend, kSendRaw, type PeerOwner } from './symbols.js';
-import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
+import type { ResolvedServerOptions, ServerOptions } from './options.js';
+import {
+  checkAuthMode,
+  checkAuthTimeout,
+  checkCompression,
+  checkPollRate,
+  checkServerArgs,
+  isInt,
+  resolveServerOptions,
+} from '../shared/options.js';
 import type { ServerEvents, CustomAuthenticator, EventCallback, ServerMetrics, ActorMetrics } from './events.js';
 
 const REASON_CONNECTION_LOST = 'Connection lost';
@@ -92,16 +96,6 @@ interface Running {
   directory: PeerDirectory | undefined;
 }
 
-const isInt = (n: unknown, min: number, max: number): n is number =>
-  Number.isInteger(n) && (n as number) >= min && (n as number) <= max;
-
-/** An absolute path or a file: URL, as a file: URL string. */
-function gameLogicUrl(value: string | URL): string {
-  const text = value instanceof URL ? value.href : value;
-  if (typeof text === 'string' && text.startsWith('file:')) return text;
-  if (typeof text === 'string' && isAbsolute(text)) return pathToFileURL(text).href;
-  throw new ENetError(Err.ERR_INVALID_PARAMETER, `gameLogic must be an absolute path or a file: URL, got ${String(value)}`);
-}
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value) && !(value instanceof Map);
@@ -129,20 +123,9 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
 
   async createServer(port: number, maxPeers = DEFAULT_MAX_PEERS, maxChannels = DEFAULT_MAX_CHANNELS, options: ServerOptions = {}): Promise<void> {
     if (this.running || this.starting || this.stopping) throw new ENetError(Err.ERR_ALREADY_IN_USE, 'the server is already active');
-    if (!isInt(port, 0, 65535)) throw new ENetError(Err.ERR_INVALID_PARAMETER, `port must be an integer 0–65535, got ${port}`);
-    if (!isInt(maxPeers, 1, ENET_MAX_PEERS)) throw new ENetError(Err.ERR_INVALID_PARAMETER, `maxPeers must be an integer 1–${ENET_MAX_PEERS}, got ${maxPeers}`);
-    if (!isInt(maxChannels, 1, ENET_MAX_CHANNELS)) throw new ENetError(Err.ERR_INVALID_PARAMETER, `maxChannels must be an integer 1–${ENET_MAX_CHANNELS}, got ${maxChannels}`);
-    const resolved = resolveServerOptions(options);
-    const gameLogic = resolved.gameLogic === undefined ? undefined : gameLogicUrl(resolved.gameLogic);
-    const gameActors = gameLogic === undefined ? 0 : (resolved.gameActors ?? availableParallelism());
-    if (gameLogic !== undefined && !isInt(gameActors, 1, MAX_RINGS - 1)) throw new ENetError(Err.ERR_INVALID_PARAMETER, `gameActors must be an integer 1–${MAX_RINGS - 1}, got ${resolved.gameActors}`);
-    if (resolved.placePeer !== undefined && typeof resolved.placePeer !== 'function') throw new ENetError(Err.ERR_INVALID_PARAMETER, 'placePeer must be a function');
-    if (!isInt(resolved.maxPacketSize, 16, 32 * 1024 * 1024)) throw new ENetError(Err.ERR_INVALID_PARAMETER, `maxPacketSize must be an integer 16–33554432, got ${resolved.maxPacketSize}`);
-    const policy = resolved.restartPolicy;
-    if (policy.strategy !== 'one_for_one' || ![policy.intensity, policy.periodMs, policy.backoffMs, policy.maxBackoffMs].every((n) => Number.isFinite(n) && n >= 0)) {
-      throw new ENetError(Err.ERR_INVALID_PARAMETER, `restartPolicy needs strategy 'one_for_one' and non-negative numbers, got ${JSON.stringify(policy)}`);
-    }
-    if (resolved.packetFormat !== PacketFormat.MSGPACK && resolved.packetFormat !== PacketFormat.GODOT) throw new ENetError(Err.ERR_INVALID_PARAMETER, `unknown packetFormat ${resolved.packetFormat}`);
+    checkServerArgs(port, maxPeers, maxChannels);
+    const resolved = resolveServerOptions(options, availableParallelism());
+    const { gameLogic, gameActors } = resolved;
 
     this.starting = true;
     let link: NetActorLink | undefined;
@@ -166,7 +149,9 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
       try {
         created = link.createHost({ address: resolved.bindAddress, port, peers: maxPeers, channels: maxChannels, compression: this.compression });
       } catch (error) {
-        throw new ENetError(Err.ERR_CANT_CREATE, `cannot create the server on ${resolved.bindAddress}:${port}: ${(error as Error).message}`, { cause: error });
+        // Native's reason is kept: a bad argument stays ERR_INVALID_PARAMETER; binding fails as ERR_CANT_CREATE.
+        const code = (error as { code?: string }).code === 'ERR_INVALID_PARAMETER' ? Err.ERR_INVALID_PARAMETER : Err.ERR_CANT_CREATE;
+        throw new ENetError(code, `cannot create the server on ${resolved.bindAddress}:${port}: ${(error as Error).message}`, { cause: error });
       }
       link.start();
       this.malformed = 0;
@@ -270,8 +255,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
   }
 
   setPollRate(ms: number): void {
-    if (typeof ms !== 'number' || Number.isNaN(ms)) throw new ENetError(Err.ERR_INVALID_PARAMETER, `poll rate must be a number of ms, got ${ms}`);
-    this.pollRate = Math.max(1, Math.min(1000, Math.round(ms)));
+    this.pollRate = checkPollRate(ms);
     this.running?.link.setPollRate(this.pollRate);
   }
 
@@ -285,8 +269,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
    * completes. Anything else throws `ENetError` `ERR_INVALID_PARAMETER`.
    */
   setCompressionMode(mode: CompressionMode): void {
-    if (!isSupportedCompression(mode)) throw new ENetError(Err.ERR_INVALID_PARAMETER, invalidCompressionMessage(mode));
-    this.compression = mode;
+    this.compression = checkCompression(mode);
     if (this.running) this.running.link.out.setCompression(this.running.host, mode);
   }
 
@@ -363,20 +346,16 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
   // ---- authentication -----------------------------------------------------------------------
 
   setAuthenticationMode(mode: AuthMode): void {
-    if (mode !== AuthMode.AUTH_NONE && mode !== AuthMode.AUTH_PRELOGIN_ONLY && mode !== AuthMode.AUTH_CUSTOM) {
-      throw new ENetError(Err.ERR_INVALID_PARAMETER, `unknown authentication mode ${mode}`);
-    }
-    this.authMode = mode;
+    this.authMode = checkAuthMode(mode);
   }
 
   getAuthenticationMode(): AuthMode {
     return this.authMode;
   }
 
-  /** Seconds a peer may take to be approved; 0 or less disables the limit. */
+  /** Seconds a peer may take to be approved; 0 or less disables the limit; at most LIMITS.authTimeout. */
   setAuthenticationTimeout(seconds: number): void {
-    if (typeof seconds !== 'number' || Number.isNaN(seconds)) throw new ENetError(Err.ERR_INVALID_PARAMETER, `timeout must be a number of seconds, got ${seconds}`);
-    this.authTimeout = seconds;
+    this.authTimeout = checkAuthTimeout(seconds);
   }
 
   getAuthenticationTimeout(): number {

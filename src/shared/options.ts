@@ -1,0 +1,229 @@
+// The one options schema: every createServer() argument and option, every setter's range, and every
+// enet-server flag and environment variable, checked in one place against one typed defaults
+// object. The API, the setters and the CLI all call these; a bad value is an ENetError with
+// ERR_INVALID_PARAMETER whose `option` names what was wrong (the CLI turns it into its flag).
+import { isIPv4 } from 'node:net';
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ResourceLimits } from 'node:worker_threads';
+import { AuthMode, CompressionMode, Err, PacketFormat } from './enums.js';
+import { ENetError } from './errors.js';
+import {
+  DEFAULT_AUTH_TIMEOUT_S,
+  DEFAULT_MAX_CHANNELS,
+  DEFAULT_MAX_DEPTH,
+  DEFAULT_MAX_PACKET_SIZE,
+  DEFAULT_MAX_PEERS,
+  DEFAULT_POLL_RATE_MS,
+  DEFAULT_RESTART_POLICY,
+  DEFAULT_RING_BYTES,
+  ENET_MAX_CHANNELS,
+  ENET_MAX_PEERS,
+} from './defaults.js';
+import type { RestartPolicy } from './restart-policy.js';
+import { invalidCompressionMessage, isSupportedCompression } from './wire.js';
+import { MAX_RINGS } from './protocol.js';
+
+export interface Logger {
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** What a game actor's placement function gets (the supervisor's ENetServerPeer). */
+export interface PlaceablePeer {
+  readonly peerId: number;
+  getCustomData(): unknown;
+}
+
+export interface ServerOptions<Peer extends PlaceablePeer = PlaceablePeer> {
+  /** Address to bind; default all IPv4 interfaces. */
+  bindAddress?: string;
+  /** Game-logic module (absolute path or file: URL) loaded in every game actor. */
+  gameLogic?: string | URL;
+  /** Game actors (threads of the pool); default `os.availableParallelism()`. */
+  gameActors?: number;
+  /** Which actor handles an authenticated peer (main thread, at authentication); default `peerId % gameActors`. */
+  placePeer?: (peer: Peer) => number;
+  /** Each game actor's worker `resourceLimits` (e.g. `{ maxOldGenerationSizeMb: 256 }`). */
+  actorResourceLimits?: ResourceLimits;
+  /** Restart a game actor whose handler threw, instead of reporting it and keeping its state. */
+  restartOnHandlerError?: boolean;
+  /** Shards (net actors). Only 1 until shards exist. */
+  netActors?: number;
+  /** How structured values are encoded for peers that have not shown their own format. */
+  packetFormat?: PacketFormat;
+  /** Largest packet, type byte included, in either direction. */
+  maxPacketSize?: number;
+  /** Deepest nesting a decoded or encoded value may have. */
+  maxDepth?: number;
+  /** Bytes of each ring between the net actor and its consumers (rounded up to a power of two). */
+  ringBytes?: number;
+  /** How actors are restarted when their thread dies; unset fields take the defaults. */
+  restartPolicy?: Partial<RestartPolicy>;
+  /** Where malformed packets and handler errors are reported; default `console`. */
+  logger?: Logger;
+}
+
+/** Every default of a server, typed, in one place (the ENet and seed values live in defaults.ts). */
+export const SERVER_DEFAULTS = Object.freeze({
+  maxPeers: DEFAULT_MAX_PEERS,
+  maxChannels: DEFAULT_MAX_CHANNELS,
+  pollRate: DEFAULT_POLL_RATE_MS,
+  authTimeout: DEFAULT_AUTH_TIMEOUT_S,
+  authMode: AuthMode.AUTH_NONE,
+  compression: CompressionMode.COMPRESS_NONE,
+  bindAddress: '0.0.0.0',
+  packetFormat: PacketFormat.MSGPACK,
+  maxPacketSize: DEFAULT_MAX_PACKET_SIZE,
+  maxDepth: DEFAULT_MAX_DEPTH,
+  ringBytes: DEFAULT_RING_BYTES,
+  restartPolicy: DEFAULT_RESTART_POLICY,
+  restartOnHandlerError: false,
+  netActors: 1,
+});
+
+/** Ranges, for messages and the CLI's --help. */
+export const LIMITS = Object.freeze({
+  port: [0, 65535],
+  maxPeers: [1, ENET_MAX_PEERS],
+  maxChannels: [1, ENET_MAX_CHANNELS],
+  pollRate: [1, 1000],
+  maxPacketSize: [16, 32 * 1024 * 1024],
+  maxDepth: [1, 1024],
+  ringBytes: [64 * 1024, 1024 * 1024 * 1024],
+  gameActors: [1, MAX_RINGS - 1],
+  /** Node's timers hold at most 2^31-1 ms: a longer timeout would fire at once. */
+  authTimeout: [0, Math.floor((2 ** 31 - 1) / 1000)],
+} as const);
+
+/** An ENetError with ERR_INVALID_PARAMETER that names the option at fault. */
+export class InvalidOptionError extends ENetError {
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
+    super(Err.ERR_INVALID_PARAMETER, message);
+  }
+}
+
+const invalid = (option: string, message: string): never => {
+  throw new InvalidOptionError(option, message);
+};
+
+export const isInt = (n: unknown, min: number, max: number): n is number =>
+  Number.isInteger(n) && (n as number) >= min && (n as number) <= max;
+
+function intIn(option: string, value: unknown, [min, max]: readonly [number, number]): number {
+  if (!isInt(value, min, max)) invalid(option, `${option} must be an integer ${min}–${max}, got ${String(value)}`);
+  return value as number;
+}
+
+/** createServer(port, maxPeers, maxChannels). */
+export function checkServerArgs(port: unknown, maxPeers: unknown, maxChannels: unknown): void {
+  intIn('port', port, LIMITS.port);
+  intIn('maxPeers', maxPeers, LIMITS.maxPeers);
+  intIn('maxChannels', maxChannels, LIMITS.maxChannels);
+}
+
+/** setPollRate: a number of ms, rounded and clamped to 1–1000 (the seed clamps too). */
+export function checkPollRate(ms: unknown): number {
+  if (typeof ms !== 'number' || Number.isNaN(ms)) invalid('pollRate', `poll rate must be a number of ms, got ${String(ms)}`);
+  const [min, max] = LIMITS.pollRate;
+  return Math.max(min, Math.min(max, Math.round(ms as number)));
+}
+
+export function checkCompression(mode: unknown): CompressionMode {
+  if (!isSupportedCompression(mode)) invalid('compression', invalidCompressionMessage(mode));
+  return mode as CompressionMode;
+}
+
+export function checkAuthMode(mode: unknown): AuthMode {
+  if (mode !== AuthMode.AUTH_NONE && mode !== AuthMode.AUTH_PRELOGIN_ONLY && mode !== AuthMode.AUTH_CUSTOM) {
+    invalid('authMode', `unknown authentication mode ${String(mode)} (0 AUTH_NONE, 1 AUTH_PRELOGIN_ONLY, 2 AUTH_CUSTOM)`);
+  }
+  return mode as AuthMode;
+}
+
+/** Seconds; 0 or less disables the limit; at most LIMITS.authTimeout[1] (Node's timer range). */
+export function checkAuthTimeout(seconds: unknown): number {
+  const max = LIMITS.authTimeout[1];
+  if (typeof seconds !== 'number' || Number.isNaN(seconds)) invalid('authTimeout', `authentication timeout must be a number of seconds, got ${String(seconds)}`);
+  if ((seconds as number) > max) invalid('authTimeout', `authentication timeout must be at most ${max} s (about 24.8 days), got ${String(seconds)}; 0 disables it`);
+  return seconds as number;
+}
+
+export function checkPacketFormat(format: unknown): PacketFormat {
+  if (format !== PacketFormat.MSGPACK && format !== PacketFormat.GODOT) invalid('packetFormat', `unknown packetFormat ${String(format)} (0 MSGPACK, 1 GODOT)`);
+  return format as PacketFormat;
+}
+
+/** An absolute path or a file: URL, as a file: URL string. */
+export function checkGameLogic(value: unknown): string {
+  const text = value instanceof URL ? value.href : value;
+  if (typeof text === 'string' && text.startsWith('file:')) return text;
+  if (typeof text === 'string' && isAbsolute(text)) return pathToFileURL(text).href;
+  return invalid('gameLogic', `gameLogic must be an absolute path or a file: URL, got ${String(value)}`);
+}
+
+function checkRestartPolicy(policy: RestartPolicy): RestartPolicy {
+  const numbers = [policy.intensity, policy.periodMs, policy.backoffMs, policy.maxBackoffMs];
+  if (policy.strategy !== 'one_for_one' || !numbers.every((n) => typeof n === 'number' && Number.isFinite(n) && n >= 0)) {
+    invalid('restartPolicy', `restartPolicy needs strategy 'one_for_one' and non-negative numbers, got ${JSON.stringify(policy)}`);
+  }
+  return policy;
+}
+
+export type ResolvedServerOptions<Peer extends PlaceablePeer = PlaceablePeer> = {
+  bindAddress: string;
+  packetFormat: PacketFormat;
+  maxPacketSize: number;
+  maxDepth: number;
+  ringBytes: number;
+  restartPolicy: RestartPolicy;
+  logger: Logger;
+  restartOnHandlerError: boolean;
+  netActors: number;
+  /** file: URL, or undefined: no game actors. */
+  gameLogic: string | undefined;
+  /** 0 without gameLogic. */
+  gameActors: number;
+  placePeer: ((peer: Peer) => number) | undefined;
+  actorResourceLimits: ResourceLimits | undefined;
+};
+
+/** Checks every option and fills in the defaults. Throws InvalidOptionError. */
+export function resolveServerOptions<Peer extends PlaceablePeer>(options: ServerOptions<Peer> = {}, parallelism = 1): ResolvedServerOptions<Peer> {
+  if (options === null || typeof options !== 'object') invalid('options', 'options must be an object');
+  const d = SERVER_DEFAULTS;
+  const bindAddress = options.bindAddress ?? d.bindAddress;
+  if (typeof bindAddress !== 'string' || !isIPv4(bindAddress)) invalid('bindAddress', `bindAddress must be a dotted IPv4 address, got ${String(bindAddress)}`);
+  const gameLogic = options.gameLogic === undefined ? undefined : checkGameLogic(options.gameLogic);
+  const gameActors = gameLogic === undefined ? 0 : intIn('gameActors', options.gameActors ?? parallelism, LIMITS.gameActors);
+  if (options.placePeer !== undefined && typeof options.placePeer !== 'function') invalid('placePeer', 'placePeer must be a function');
+  if (options.actorResourceLimits !== undefined && (options.actorResourceLimits === null || typeof options.actorResourceLimits !== 'object')) {
+    invalid('actorResourceLimits', 'actorResourceLimits must be an object of worker resourceLimits');
+  }
+  const restartOnHandlerError = options.restartOnHandlerError ?? d.restartOnHandlerError;
+  if (typeof restartOnHandlerError !== 'boolean') invalid('restartOnHandlerError', 'restartOnHandlerError must be a boolean');
+  const netActors = options.netActors ?? d.netActors;
+  if (netActors !== 1) invalid('netActors', `netActors must be 1: several net actors (shards) are not available yet, got ${String(netActors)}`);
+  const logger = options.logger ?? console;
+  if (logger === null || typeof logger.warn !== 'function' || typeof logger.error !== 'function') invalid('logger', 'logger must have warn() and error() methods');
+  const policy = options.restartPolicy;
+  if (policy !== undefined && (policy === null || typeof policy !== 'object')) invalid('restartPolicy', 'restartPolicy must be an object');
+  return {
+    bindAddress,
+    packetFormat: checkPacketFormat(options.packetFormat ?? d.packetFormat),
+    maxPacketSize: intIn('maxPacketSize', options.maxPacketSize ?? d.maxPacketSize, LIMITS.maxPacketSize),
+    maxDepth: intIn('maxDepth', options.maxDepth ?? d.maxDepth, LIMITS.maxDepth),
+    ringBytes: intIn('ringBytes', options.ringBytes ?? d.ringBytes, LIMITS.ringBytes),
+    restartPolicy: checkRestartPolicy({ ...d.restartPolicy, ...policy }),
+    logger,
+    restartOnHandlerError,
+    netActors,
+    gameLogic,
+    gameActors,
+    placePeer: options.placePeer,
+    actorResourceLimits: options.actorResourceLimits,
+  };
+}
