@@ -91,7 +91,10 @@ enum Counter : uint32_t {
   C_MALFORMED = 9,         // outbound records native could not parse
   C_WIRE_BYTES_IN = 10,    // UDP payload bytes received by the hosts (ENet's totalReceivedData)
   C_WIRE_BYTES_OUT = 11,   // UDP payload bytes sent by the hosts (ENet's totalSentData)
-  C_COUNT = 12,
+  C_PASSES = 12,           // passes over the hosts (service() passes, inline passes excluded)
+  C_HOST_VISITS = 13,      // hosts walked by passes and stats passes (live hosts only)
+  C_HOSTS = 14,            // live hosts now
+  C_COUNT = 15,
 };
 
 // ---- service() result bits ----

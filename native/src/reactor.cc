@@ -3,6 +3,8 @@
 #include "compress.h"
 
 #include <errno.h>
+#include <enet/time.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -46,6 +48,11 @@ inline void writeHeader(uint8_t* p, uint8_t kind, uint8_t channel, uint16_t flag
 }
 
 inline void storeRelaxed(uint32_t* p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
+
+// epoll data of the eventfd (host ids are u32).
+constexpr uint64_t EVENTFD_TAG = ~uint64_t{0};
+// The longest a client host goes unserviced (a safety net over nextDueMs).
+constexpr uint32_t MAX_IDLE_SERVICE_MS = 1000;
 
 std::string errnoText(int e) {
   char buf[128];
@@ -91,9 +98,16 @@ Reactor::Reactor(const std::vector<SharedMemory>& inbound, const std::vector<Sha
       reinterpret_cast<uintptr_t>(counters.data) % 8 != 0) {
     throw ReactorError("ERR_INVALID_PARAMETER", "counters table must be >= 128 bytes, 8-aligned");
   }
-  eventFd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (eventFd_ < 0) {
-    throw ReactorError("ERR_CANT_CREATE", "eventfd failed: " + errnoText(errno));
+  eventFd_ = Fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  if (!eventFd_) throw ReactorError("ERR_CANT_CREATE", "eventfd failed: " + errnoText(errno));
+  epollFd_ = Fd(::epoll_create1(EPOLL_CLOEXEC));
+  inlineEpollFd_ = Fd(::epoll_create1(EPOLL_CLOEXEC));
+  if (!epollFd_ || !inlineEpollFd_) throw ReactorError("ERR_CANT_CREATE", "epoll_create1 failed: " + errnoText(errno));
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = EVENTFD_TAG;
+  if (::epoll_ctl(epollFd_.get(), EPOLL_CTL_ADD, eventFd_.get(), &ev) != 0) {
+    throw ReactorError("ERR_CANT_CREATE", "epoll_ctl failed: " + errnoText(errno));
   }
   inCapacity_ = in[0].capacity();
   for (const ring::View& v : in) {
@@ -112,10 +126,34 @@ Reactor::Reactor(const std::vector<SharedMemory>& inbound, const std::vector<Sha
 
 Reactor::~Reactor() {
   for (auto& h : hosts_) {
-    if (h && h->enet) enet_host_destroy(h->enet);
+    if (h->enet) enet_host_destroy(h->enet);
   }
   hosts_.clear();
-  if (eventFd_ >= 0) ::close(eventFd_);
+  byId_.clear();
+}
+
+Reactor::Host* Reactor::findHost(uint32_t id) const {
+  auto it = byId_.find(id);
+  return it == byId_.end() ? nullptr : it->second;
+}
+
+void Reactor::markDirty(Host& h) {
+  if (h.dirty) return;
+  h.dirty = true;
+  dirty_.push_back(h.id);
+}
+
+void Reactor::epollAdd(int epollFd, const Host& h) {
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = h.id;
+  // Cannot fail for a fresh socket short of ENOMEM; then the host is still serviced on its timers.
+  (void)::epoll_ctl(epollFd, EPOLL_CTL_ADD, h.enet->socket, &ev);
+}
+
+void Reactor::epollDel(int epollFd, const Host& h) {
+  epoll_event ev{};
+  (void)::epoll_ctl(epollFd, EPOLL_CTL_DEL, h.enet->socket, &ev);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -177,6 +215,8 @@ HostCreated Reactor::createHost(const HostOptions& o) {
     }
     auto h = std::make_unique<Host>();
     h->enet = enet;
+    h->id = nextHostId_++;
+    h->pos = static_cast<uint32_t>(hosts_.size());
     h->server = o.server;
     h->maxPacketSize = o.maxPacketSize;
     h->stats = reinterpret_cast<uint32_t*>(o.stats.data);
@@ -185,47 +225,55 @@ HostCreated Reactor::createHost(const HostOptions& o) {
     h->route.assign(enet->peerCount, SUPERVISOR_RING);
     h->reason.assign(enet->peerCount, std::string());
     for (uint32_t s = 0; s < enet->peerCount; ++s) zeroStatsRow(*h, s);
-    result.host = static_cast<uint32_t>(hosts_.size());
+    result.host = h->id;
+    epollAdd(epollFd_.get(), *h);
+    byId_.emplace(h->id, h.get());
     hosts_.push_back(std::move(h));
     hostsChangedLocked();
   }
-  wake();  // the servicing thread must put the new socket in its poll set
+  wake();  // the servicing thread may be in its quiet sleep
   return result;
 }
 
 void Reactor::hostsChangedLocked() {
-  liveHosts_ = 0;
   inlineHosts_ = 0;
   maxRecord_ = REC_HEADER_BYTES;
-  pollSet_.clear();
-  pollSet_.push_back(pollfd{eventFd_, POLLIN, 0});
   for (auto& h : hosts_) {
-    if (!h) continue;
-    ++liveHosts_;
     if (REC_HEADER_BYTES + h->maxPacketSize > maxRecord_) maxRecord_ = REC_HEADER_BYTES + h->maxPacketSize;
-    if (!h->inlined) pollSet_.push_back(pollfd{h->enet->socket, POLLIN, 0});
+    if (h->inlined) ++inlineHosts_;
   }
-  ownPolls_ = static_cast<uint32_t>(pollSet_.size());
-  for (auto& h : hosts_) {
-    if (!h || !h->inlined) continue;
-    ++inlineHosts_;
-    pollSet_.push_back(pollfd{h->enet->socket, POLLIN, 0});
-  }
+  counters_[C_HOSTS] = static_cast<double>(hosts_.size());
 }
 
-void Reactor::destroyHostLocked(uint32_t index) {
-  Host* h = hosts_[index].get();
+void Reactor::destroyHostLocked(Host* h) {
+  const uint32_t id = h->id;
   enet_host_flush(h->enet);
   accountWireLocked(*h);
+  epollDel(h->inlined ? inlineEpollFd_.get() : epollFd_.get(), *h);
   enet_host_destroy(h->enet);
   h->enet = nullptr;
   for (auto it = pending_.begin(); it != pending_.end();) {
-    it = it->host == index ? pending_.erase(it) : it + 1;
+    it = it->host == id ? pending_.erase(it) : it + 1;
   }
   for (auto it = holds_.begin(); it != holds_.end();) {
-    it = (it->first >> 32) == index ? holds_.erase(it) : std::next(it);
+    it = (it->first >> 32) == id ? holds_.erase(it) : std::next(it);
   }
-  hosts_[index].reset();
+  if (h->dirty) {
+    for (auto it = dirty_.begin(); it != dirty_.end(); ++it) {
+      if (*it == id) {
+        dirty_.erase(it);
+        break;
+      }
+    }
+  }
+  // Swap-remove: the list stays compact.
+  const uint32_t pos = h->pos;
+  byId_.erase(id);
+  if (pos + 1 != hosts_.size()) {
+    hosts_[pos] = std::move(hosts_.back());
+    hosts_[pos]->pos = pos;
+  }
+  hosts_.pop_back();
   hostsChangedLocked();
 }
 
@@ -233,13 +281,15 @@ void Reactor::destroy() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (destroyed_) return;
-    for (uint32_t i = 0; i < hosts_.size(); ++i) {
-      if (hosts_[i]) {
-        enet_host_flush(hosts_[i]->enet);
-        enet_host_destroy(hosts_[i]->enet);
-        hosts_[i].reset();
-      }
+    for (auto& h : hosts_) {
+      enet_host_flush(h->enet);
+      epollDel(h->inlined ? inlineEpollFd_.get() : epollFd_.get(), *h);
+      enet_host_destroy(h->enet);
+      h->enet = nullptr;
     }
+    hosts_.clear();
+    byId_.clear();
+    dirty_.clear();
     pending_.clear();
     holds_.clear();
     hostsChangedLocked();
@@ -250,13 +300,13 @@ void Reactor::destroy() {
 
 void Reactor::wake() {
   const uint64_t one = 1;
-  const ssize_t n = ::write(eventFd_, &one, sizeof one);  // EAGAIN: the counter is already huge
+  const ssize_t n = ::write(eventFd_.get(), &one, sizeof one);  // EAGAIN: the counter is already huge
   (void)n;
 }
 
 void Reactor::drainEventFd() {
   uint64_t v;
-  const ssize_t n = ::read(eventFd_, &v, sizeof v);
+  const ssize_t n = ::read(eventFd_.get(), &v, sizeof v);
   (void)n;
 }
 
@@ -264,7 +314,8 @@ void Reactor::drainEventFd() {
 // service
 
 int Reactor::service(int timeoutMs) {
-  thread_local std::vector<pollfd> fds;
+  pollfd fds[2];
+  nfds_t nfds = 0;
   int sleepMs = timeoutMs;
   bool work = false;
   bool stalled = false;
@@ -292,32 +343,63 @@ int Reactor::service(int timeoutMs) {
     // datagram or a producer can give work, and both wake the poll. Idle then costs ~nothing.
     quiet_ = !stalled && !anyPeerLocked();
     if (quiet_) sleepMs = QUIET_SLEEP_MS;
-    fds.clear();
     if (!skip) {
       if (stalled) {
-        fds.push_back(pollSet_[0]);  // the eventfd only: the sockets are not to be read
-      } else if (inlineHosts_ > 0 && consumerWaiting_.load(std::memory_order_relaxed)) {
-        // The consumer's thread watches the inline sockets; ours are the rest (and pollRate).
-        fds.assign(pollSet_.begin(), pollSet_.begin() + ownPolls_);
+        fds[nfds++] = pollfd{eventFd_.get(), POLLIN, 0};  // the eventfd only: the sockets are not to be read
       } else {
-        fds.assign(pollSet_.begin(), pollSet_.end());
+        // The epoll set (eventfd + own sockets) is readable when any of them is; the inline sockets
+        // join only while the consumer's thread is busy (while it waits, it watches them itself).
+        fds[nfds++] = pollfd{epollFd_.get(), POLLIN, 0};
+        if (inlineHosts_ > 0 && !consumerWaiting_.load(std::memory_order_relaxed)) {
+          fds[nfds++] = pollfd{inlineEpollFd_.get(), POLLIN, 0};
+        }
       }
     }
   }
-  bool rung = false;
-  if (!fds.empty()) {
-    // EINTR: treat as a wake. fds[0] is the eventfd.
-    if (::poll(fds.data(), static_cast<nfds_t>(fds.size()), sleepMs) > 0) rung = (fds[0].revents & POLLIN) != 0;
-  }
+  // EINTR: treat as a wake. The pass collects what is readable (and drains the eventfd).
+  if (nfds > 0) (void)::poll(fds, nfds, sleepMs);
   std::lock_guard<std::mutex> lock(mu_);
   if (destroyed_) return SERVICE_DESTROYED;
   for (auto& out : outbound_) out.view().store(ring::CONSUMER_SLEEPING, 0);
   quiet_ = false;
-  if (rung) drainEventFd();
   return flags | passLocked(&work, &stalled);
 }
 
-int Reactor::passLocked(bool* work, bool* stalled, int onlyHost, bool ringDoorbell) {
+void Reactor::collectReadyLocked() {
+  epoll_event events[256];
+  const int n = ::epoll_wait(epollFd_.get(), events, 256, 0);
+  for (int i = 0; i < n; ++i) {
+    if (events[i].data.u64 == EVENTFD_TAG) {
+      drainEventFd();
+      continue;
+    }
+    Host* h = findHost(static_cast<uint32_t>(events[i].data.u64));
+    if (h != nullptr) h->ready = true;
+  }
+  // More than 256 ready: level-triggered, the rest are reported by the next pass.
+}
+
+bool Reactor::clientHostDueLocked(const Host& h, uint32_t now) const {
+  return h.ready || h.dirty || ENET_TIME_GREATER_EQUAL(now, h.dueMs) || !enet_list_empty(&h.enet->dispatchQueue);
+}
+
+// When ENet next has something to do for this host without a datagram arriving: at once for
+// queued acknowledgements or commands, else the earliest retransmission check (nextTimeout, while
+// reliable commands are in flight) or ping (pingInterval after the last datagram received). These
+// are the conditions of enet_protocol_send_outgoing_commands in ENet 1.3.
+uint32_t Reactor::nextDueMs(const ENetHost* host, uint32_t now) {
+  uint32_t due = now + MAX_IDLE_SERVICE_MS;
+  for (size_t i = 0; i < host->peerCount; ++i) {
+    const ENetPeer& p = host->peers[i];
+    if (p.state == ENET_PEER_STATE_DISCONNECTED) continue;
+    if (!enet_list_empty(&p.acknowledgements) || !enet_list_empty(&p.outgoingCommands)) return now;
+    const uint32_t t = !enet_list_empty(&p.sentReliableCommands) ? p.nextTimeout : p.lastReceiveTime + p.pingInterval;
+    if (ENET_TIME_LESS(t, due)) due = t;
+  }
+  return due;
+}
+
+int Reactor::passLocked(bool* work, bool* stalled, Host* onlyHost, bool ringDoorbell) {
   emitted_ = 0;
   *stalled = false;
   uint32_t corrupt = 0;
@@ -331,16 +413,21 @@ int Reactor::passLocked(bool* work, bool* stalled, int onlyHost, bool ringDoorbe
   bool events = false;
   uint32_t budget = EVENTS_PER_PASS;
   const uint32_t n = static_cast<uint32_t>(hosts_.size());
-  if (onlyHost >= 0) {
-    Host* h = static_cast<uint32_t>(onlyHost) < n ? hosts_[onlyHost].get() : nullptr;
-    if (h && serviceHostLocked(static_cast<uint32_t>(onlyHost), *h, &budget, stalled)) events = true;
-  } else if (n > 0) {
-    const uint32_t start = passCount_++ % n;  // rotate so no host starves another
+  if (onlyHost != nullptr) {
+    if (serviceHostLocked(onlyHost->id, *onlyHost, &budget, stalled)) events = true;
+  } else {
+    collectReadyLocked();
+    counters_[C_PASSES] += 1;
+    counters_[C_HOST_VISITS] += n;
+    // Server hosts every pass; client hosts when they have something to do (Host::ready).
+    const uint32_t now = enet_time_get();
+    const uint32_t start = n > 0 ? passCount_++ % n : 0;  // rotate so no host starves another
     for (uint32_t k = 0; k < n; ++k) {
-      const uint32_t i = (start + k) % n;
-      Host* h = hosts_[i].get();
-      if (h && serviceHostLocked(i, *h, &budget, stalled)) events = true;
+      Host& h = *hosts_[(start + k) % n];
+      if (!h.server && !clientHostDueLocked(h, now)) continue;
+      if (serviceHostLocked(h.id, h, &budget, stalled)) events = true;
     }
+    dirty_.clear();  // every dirty host was serviced (flushed)
   }
   const uint64_t now = nowMs();
   if (now - lastStatsMs_ >= STATS_INTERVAL_MS) {
@@ -368,11 +455,12 @@ int Reactor::passLocked(bool* work, bool* stalled, int onlyHost, bool ringDoorbe
 
 int Reactor::serviceInline(uint32_t host) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (destroyed_ || host >= hosts_.size() || !hosts_[host]) return SERVICE_DESTROYED;
+  Host* h = destroyed_ ? nullptr : findHost(host);
+  if (h == nullptr) return SERVICE_DESTROYED;
   const bool wasSettled = settled_;
   bool work = false;
   bool stalled = false;
-  const int flags = passLocked(&work, &stalled, static_cast<int>(host), false);
+  const int flags = passLocked(&work, &stalled, h, false);
   // Work left (budget spent, ring full), or the first peer while the net actor sleeps the quiet
   // sleep: it must come and keep ENet's timers.
   if (!settled_ || (quiet_ && anyPeerLocked())) wake();
@@ -384,9 +472,14 @@ int Reactor::setInline(uint32_t host, bool on) {
   int fd = -1;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (destroyed_ || host >= hosts_.size() || !hosts_[host]) return -1;
-    Host& h = *hosts_[host];
-    h.inlined = on;
+    Host* found = destroyed_ ? nullptr : findHost(host);
+    if (found == nullptr) return -1;
+    Host& h = *found;
+    if (h.inlined != on) {
+      epollDel(h.inlined ? inlineEpollFd_.get() : epollFd_.get(), h);
+      h.inlined = on;
+      epollAdd(h.inlined ? inlineEpollFd_.get() : epollFd_.get(), h);
+    }
     fd = static_cast<int>(h.enet->socket);
     hostsChangedLocked();
   }
@@ -404,13 +497,17 @@ int Reactor::flushOutbound() {
   }
   counters_[C_MALFORMED] += corrupt;
   flushPendingLocked();
-  for (auto& h : hosts_) {
-    if (h && h->dirty) {
-      h->dirty = false;
-      enet_host_flush(h->enet);
-      accountWireLocked(*h);
-    }
+  const uint32_t now = enet_time_get();
+  for (const uint32_t id : dirty_) {
+    Host* h = findHost(id);
+    if (h == nullptr || !h->dirty) continue;
+    h->dirty = false;
+    enet_host_flush(h->enet);
+    accountWireLocked(*h);
+    // What was just sent may be in flight (a retransmission to check) before any answer comes.
+    if (!h->server) h->dueMs = nextDueMs(h->enet, now);
   }
+  dirty_.clear();
   writeCountersLocked();
   int flags = 0;
   for (auto& in : inbound_) {
@@ -422,6 +519,7 @@ int Reactor::flushOutbound() {
 bool Reactor::serviceHostLocked(uint32_t index, Host& h, uint32_t* budget, bool* stalled) {
   const uint32_t maxRecord = REC_HEADER_BYTES + h.maxPacketSize;
   h.dirty = false;  // whatever the pass does, it sends what is queued
+  h.statsDirty = true;
   bool serviced = false;
   bool any = false;
   bool unsent = false;
@@ -436,6 +534,7 @@ bool Reactor::serviceHostLocked(uint32_t index, Host& h, uint32_t* budget, bool*
       serviced = true;
       errno = 0;
       r = enet_host_service(h.enet, &ev, 0);
+      h.ready = false;  // what is left past ENet's 256 datagrams is reported again
       // A connect or disconnect returns from enet_host_service before its second send: the acks
       // of that datagram (a handshake's last step) would wait for the next pass, inflating the
       // first round trip by up to pollRate.
@@ -462,6 +561,7 @@ bool Reactor::serviceHostLocked(uint32_t index, Host& h, uint32_t* budget, bool*
   }
   if (!serviced || unsent) enet_host_flush(h.enet);  // pings, acks and queued sends still go out
   accountWireLocked(h);
+  if (!h.server) h.dueMs = nextDueMs(h.enet, enet_time_get());
   return any;
 }
 
@@ -537,7 +637,6 @@ void Reactor::handleEventLocked(uint32_t index, Host& h, ENetEvent& ev) {
 
 bool Reactor::anyPeerLocked() const {
   for (const auto& h : hosts_) {
-    if (!h) continue;
     if (h->liveIds > 0) return true;
     // Handshakes in progress have no id yet but need ENet's retransmit timer.
     for (size_t s = 0; s < h->enet->peerCount; ++s) {
@@ -561,8 +660,8 @@ void Reactor::handleOutboundLocked(const uint8_t* rec, uint32_t len) {
     return;
   }
   const uint32_t index = rd32(rec + REC_HOST);
-  Host* h = index < hosts_.size() ? hosts_[index].get() : nullptr;
-  if (h != nullptr) h->dirty = true;
+  Host* h = findHost(index);
+  if (h != nullptr) markDirty(*h);
   switch (rec[REC_KIND]) {
     case OUT_SEND:
       outSendLocked(h, rec, len);
@@ -599,7 +698,7 @@ void Reactor::handleOutboundLocked(const uint8_t* rec, uint32_t len) {
         counters_[C_DROPPED_STALE] += 1;
         return;
       }
-      destroyHostLocked(index);
+      destroyHostLocked(h);
       return;
     case OUT_ROUTE:
       outRouteLocked(index, h, rec, len);
@@ -820,7 +919,7 @@ void Reactor::outRouteDoneLocked(uint32_t index, const uint8_t* rec) {
     emitControl(ring, index, held.data(), static_cast<uint32_t>(held.size()));
   }
   holds_.erase(it);
-  Host* h = index < hosts_.size() ? hosts_[index].get() : nullptr;
+  Host* h = findHost(index);
   if (h != nullptr && slot < h->peerId.size() && h->peerId[slot] == peerId) h->route[slot] = ring;
 }
 
@@ -965,9 +1064,13 @@ void Reactor::zeroStatsRow(Host& h, uint32_t slot) {
 }
 
 void Reactor::statsPassLocked() {
-  for (uint32_t i = 0; i < hosts_.size(); ++i) {
-    Host* h = hosts_[i].get();
-    if (h == nullptr) continue;
+  counters_[C_HOST_VISITS] += static_cast<double>(hosts_.size());
+  for (auto& owned : hosts_) {
+    Host* h = owned.get();
+    // ENet changes a peer's statistics and state only while its host is serviced.
+    if (!h->statsDirty) continue;
+    h->statsDirty = false;
+    const uint32_t i = h->id;
     const uint32_t n = static_cast<uint32_t>(h->peerId.size());
     for (uint32_t s = 0; s < n; ++s) {
       if (h->peerId[s] == 0) continue;

@@ -5,6 +5,7 @@
 
 #include <enet/enet.h>
 #include <poll.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <atomic>
@@ -30,6 +31,34 @@ class ReactorError : public std::runtime_error {
 
  private:
   const char* code_;
+};
+
+// An owned file descriptor (eventfd, epoll): closed with its owner.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() { reset(); }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  Fd& operator=(Fd&& o) noexcept {
+    if (this != &o) {
+      reset();
+      fd_ = o.fd_;
+      o.fd_ = -1;
+    }
+    return *this;
+  }
+  int get() const { return fd_; }
+  explicit operator bool() const { return fd_ >= 0; }
+  void reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
 };
 
 // Raw memory of a SharedArrayBuffer (or of a view over one). Owned by JS.
@@ -90,6 +119,8 @@ class Reactor {
  private:
   struct Host {
     ENetHost* enet = nullptr;
+    uint32_t id = 0;                     // the host id records carry; never reused in a reactor
+    uint32_t pos = 0;                    // its index in hosts_
     bool server = false;
     uint32_t maxPacketSize = 0;
     uint32_t* stats = nullptr;           // peerCount rows of 16 u32
@@ -99,7 +130,13 @@ class Reactor {
     std::vector<std::string> reason;     // per slot: the reason of a disconnect we requested
     uint32_t liveIds = 0;                // slots with a peerId
     uint32_t nextPeerId = 1;             // server hosts
-    bool dirty = false;                  // outbound records queued something not sent yet
+    bool dirty = false;                  // outbound records queued something not sent yet (in dirty_)
+    // Client hosts are serviced only when there is something to do: their socket is readable
+    // (ready, from epoll), outbound records touched them (dirty), ENet has events queued, or one of
+    // ENet's timers is due (dueMs, ENet time: a retransmission, a ping, an acknowledgement).
+    bool ready = false;
+    uint32_t dueMs = 0;
+    bool statsDirty = false;             // serviced since the last stats pass
     bool inlined = false;                // its socket is polled by the consumer's thread (setInline)
     bool errorReported = false;
     uint64_t lastErrorMs = 0;
@@ -122,8 +159,15 @@ class Reactor {
   static constexpr uint8_t SLOT_REQUESTED = 1;  // we asked for the disconnect
   static constexpr uint8_t SLOT_CONNECTED = 2;  // the slot reached CONNECTED
 
-  int passLocked(bool* work, bool* stalled, int onlyHost = -1, bool ringDoorbell = true);
+  int passLocked(bool* work, bool* stalled, Host* onlyHost = nullptr, bool ringDoorbell = true);
   bool serviceHostLocked(uint32_t index, Host& h, uint32_t* budget, bool* stalled);
+  bool clientHostDueLocked(const Host& h, uint32_t now) const;
+  static uint32_t nextDueMs(const ENetHost* host, uint32_t now);
+  void collectReadyLocked();  // epoll_wait(0): marks client hosts whose socket is readable
+  Host* findHost(uint32_t id) const;
+  void markDirty(Host& h);
+  void epollAdd(int epollFd, const Host& h);
+  void epollDel(int epollFd, const Host& h);
   void handleEventLocked(uint32_t index, Host& h, ENetEvent& ev);
   void handleOutboundLocked(const uint8_t* rec, uint32_t len);
   void outSendLocked(Host* h, const uint8_t* rec, uint32_t len);
@@ -134,7 +178,7 @@ class Reactor {
   void outRouteDoneLocked(uint32_t index, const uint8_t* rec);
   void outForwardLocked(uint32_t index, const uint8_t* rec, uint32_t len);
   void outRelayLocked(const uint8_t* rec, uint32_t len);
-  void destroyHostLocked(uint32_t index);
+  void destroyHostLocked(Host* h);
   ENetPeer* livePeer(Host* h, uint32_t slot, uint32_t peerId) const;
 
   // Inbound records.
@@ -157,28 +201,34 @@ class Reactor {
   void writeCountersLocked();
   void accountWireLocked(Host& h);  // adds the host's new wire bytes to the counters
   void drainEventFd();
-  void hostsChangedLocked();  // recomputes maxRecord_ and pollSet_
+  void hostsChangedLocked();  // recomputes maxRecord_ and inlineHosts_
 
   std::mutex mu_;
   bool destroyed_ = false;
-  int eventFd_ = -1;
+  Fd eventFd_;
+  // Level-triggered epoll sets: the eventfd and every host socket not inline; the inline sockets
+  // (watched by the consumer's thread while it waits, added to the sleep while it is busy).
+  Fd epollFd_;
+  Fd inlineEpollFd_;
   std::vector<ring::Producer> inbound_;
   std::vector<ring::Consumer> outbound_;
   std::unordered_map<uint64_t, Hold> holds_;  // holdKey(host, peerId)
   uint32_t inCapacity_ = 0;
   double* countersMem_ = nullptr;
   double counters_[proto::COUNTERS_SLOTS] = {};
-  std::vector<std::unique_ptr<Host>> hosts_;  // index = host id; nullptr once destroyed
-  uint32_t liveHosts_ = 0;
+  // Live hosts only, in no particular order (Host::pos): a destroyed host leaves nothing behind,
+  // so passes, stats passes and sleeps cost what the live hosts cost.
+  std::vector<std::unique_ptr<Host>> hosts_;
+  std::unordered_map<uint32_t, Host*> byId_;
+  uint32_t nextHostId_ = 0;
+  std::vector<uint32_t> dirty_;  // ids of hosts with dirty set
   uint32_t maxRecord_ = proto::REC_HEADER_BYTES;  // largest inbound record any live host makes
   std::deque<Pending> pending_;
   uint32_t emitted_ = 0;     // records appended during the current pass
   uint64_t lastStatsMs_ = 0;
   uint32_t passCount_ = 0;
   bool settled_ = false;  // the last pass left nothing queued (ENet events, pending records)
-  std::vector<struct pollfd> pollSet_;  // eventfd first, then every live host's socket not inline
   uint32_t inlineHosts_ = 0;
-  uint32_t ownPolls_ = 1;  // pollSet_'s leading entries not inline (eventfd included)
   std::atomic<bool> consumerWaiting_{false};
   bool quiet_ = false;  // the net actor sleeps the quiet sleep (no peer at all)
 };

@@ -73,6 +73,12 @@ export const C_MALFORMED_RECORDS = 9;
 /** UDP bytes as they went over the wire (after compression, ENet headers included). */
 export const C_WIRE_BYTES_IN = 10;
 export const C_WIRE_BYTES_OUT = 11;
+/** Passes over the hosts (the net actor's service() passes). */
+export const C_PASSES = 12;
+/** Hosts walked by passes and stats passes: live hosts only, so flat after hosts are destroyed. */
+export const C_HOST_VISITS = 13;
+/** Live hosts of the reactor. */
+export const C_HOSTS = 14;
 
 /** service() result bits. */
 export const SERVICE_NOTIFY_INBOUND = 1;
