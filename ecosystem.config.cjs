@@ -1,21 +1,36 @@
-// PM2: `pm2 start ecosystem.config.cjs`. The server tells PM2 it is ready only once its UDP port is
-// bound (wait_ready + process.send('ready')), and stops gracefully on SIGINT (peers are told
-// "Server stopped"). One process per port: ENet is UDP, so PM2 cluster mode cannot share a port.
+// PM2: `pm2 start ecosystem.config.cjs` (or `ENET_PORT=7800 pm2 start ecosystem.config.cjs` — every
+// ENET_* variable enet-server reads is passed through; see `node dist/cli/server.js --help`).
+// The server tells PM2 it is ready only once its UDP port is bound and its actors are up
+// (wait_ready + process.send('ready')); on SIGINT (pm2 stop/restart/reload) it stops gracefully —
+// peers are told "Server stopped" — within 4 s, under kill_timeout. A crash of the whole process is
+// PM2's to restart; a crashed actor thread is the supervisor's. One process per UDP port: PM2's
+// cluster mode cannot share a UDP socket, so run several apps (ports) for several processes.
+const env = (name, fallback) => process.env[name] ?? fallback;
+
 module.exports = {
   apps: [
     {
-      name: 'enet-server',
-      script: 'examples/demo-server.js',
+      name: env('ENET_APP_NAME', 'enet-server'),
+      script: 'dist/cli/server.js',
+      cwd: __dirname,
       exec_mode: 'fork',
       instances: 1,
       wait_ready: true,
-      listen_timeout: 10000,
-      kill_timeout: 5000,
-      max_memory_restart: '1G',
+      listen_timeout: 15000, // createServer() resolves once bound and every game actor ran onStart
+      kill_timeout: 5000, // the graceful stop gives up after 4 s (src/cli/process.ts)
+      max_memory_restart: env('ENET_MAX_MEMORY', '1G'),
+      restart_delay: 100,
+      exp_backoff_restart_delay: 100,
+      out_file: env('ENET_LOG_OUT', 'logs/enet-server.out.log'),
+      error_file: env('ENET_LOG_ERR', 'logs/enet-server.err.log'),
+      merge_logs: true,
+      time: true,
       env: {
         NODE_ENV: 'production',
-        ENET_PORT: 7777,
-        ENET_MAX_PEERS: 256,
+        ENET_PORT: env('ENET_PORT', 7777),
+        ENET_BIND: env('ENET_BIND', '0.0.0.0'),
+        ENET_MAX_PEERS: env('ENET_MAX_PEERS', 256),
+        ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('ENET_'))),
       },
     },
   ],

@@ -1,9 +1,10 @@
-// The demo server (`npm start`): chat, echo, and one registered event.
+// A demo server written with the API (`npm run demo:server`; `npm start` runs the same demo as
+// enet-server): chat, echo, and one registered event.
 //   - a packet {type: 'chat', msg} is relayed to every other peer as {type: 'chat', from, msg};
 //   - any other packet is echoed back to its sender on the same channel;
 //   - the event 'ping' is answered with the event 'pong' (payload + serverTime).
 // ENET_PORT (default 7777) and ENET_MAX_PEERS (default 256) configure it.
-import { ENetServer } from '../dist/index.js';
+import { ENetServer, serveUntilSignal } from '../dist/index.js';
 
 const port = Number(process.env.ENET_PORT ?? 7777);
 const maxPeers = Number(process.env.ENET_MAX_PEERS ?? 256);
@@ -31,13 +32,5 @@ ENetServer.registerEvent('ping', (peer, payload, channel) => {
 
 await ENetServer.createServer(port, maxPeers, 2);
 console.log(`demo server listening on 0.0.0.0:${ENetServer.getLocalPort()} (Ctrl+C to stop)`);
-// Under PM2 (wait_ready), report ready only now that the port is bound.
-process.send?.('ready');
-
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, async () => {
-    console.log('stopping…');
-    await ENetServer.stopServer();
-    process.exit(0);
-  });
-}
+// Tells PM2 it is ready (the port is bound) and stops gracefully on SIGINT/SIGTERM.
+await serveUntilSignal(ENetServer);

@@ -58,5 +58,7 @@ export {
 } from './shared/codec/index.js';
 export type { NetworkNode, NodeState, CodecLimits } from './shared/codec/index.js';
 
+export { serveUntilSignal, type ServeOptions } from './cli/process.js';
+
 /** The process-wide server, as the seed's `ENetServer` singleton. */
 export const ENetServer = new ENetServerSupervisor();

@@ -1,0 +1,126 @@
+// Runs on the main thread of enet-server: Prometheus text at http://<host>:<port>/metrics, with
+// prom-client — its default process metrics plus the server's, read from getMetrics() at each
+// scrape (nothing is counted twice, nothing runs between scrapes).
+import { createServer, type Server } from 'node:http';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ENetServerSupervisor } from '../supervisor/server.js';
+import type { ServerMetrics } from '../supervisor/events.js';
+
+type CounterName = 'packetsIn' | 'packetsOut' | 'bytesIn' | 'bytesOut' | 'wireBytesIn' | 'wireBytesOut' | 'malformedPackets' | 'droppedUnauthenticated' | 'ringStalls' | 'actorRestarts' | 'setAside';
+
+const COUNTERS: [name: string, help: string, field: CounterName][] = [
+  ['enet_packets_received_total', 'Packets received from peers.', 'packetsIn'],
+  ['enet_packets_sent_total', 'Packets queued to peers (one per target of a group send).', 'packetsOut'],
+  ['enet_received_bytes_total', 'Packet payload bytes received from peers.', 'bytesIn'],
+  ['enet_sent_bytes_total', 'Packet payload bytes queued to peers.', 'bytesOut'],
+  ['enet_wire_received_bytes_total', 'UDP payload bytes received (after compression, ENet headers included).', 'wireBytesIn'],
+  ['enet_wire_sent_bytes_total', 'UDP payload bytes sent (after compression, ENet headers included).', 'wireBytesOut'],
+  ['enet_malformed_packets_total', 'Packets that did not decode, dropped.', 'malformedPackets'],
+  ['enet_dropped_unauthenticated_total', 'Packets of peers not authenticated (after their login), dropped.', 'droppedUnauthenticated'],
+  ['enet_ring_stalls_total', 'Times a ring between actors was full (backpressure).', 'ringStalls'],
+  ['enet_actor_restarts_total', 'Actor restarts (net and game).', 'actorRestarts'],
+  ['enet_set_aside_total', 'Records set aside after crashing their game actor 3 times.', 'setAside'],
+];
+
+/** A registry whose every scrape reads the server's metrics once. */
+export function createMetricsRegistry(server: ENetServerSupervisor): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  // One getMetrics() per scrape, shared by every metric's collect().
+  let snapshot: { at: number; metrics: ServerMetrics } | undefined;
+  const current = (): ServerMetrics => {
+    const now = performance.now();
+    if (!snapshot || now - snapshot.at > 100) snapshot = { at: now, metrics: server.getMetrics() };
+    return snapshot.metrics;
+  };
+  new Gauge({
+    name: 'enet_peers',
+    help: 'Connected peers (authenticated or not).',
+    registers: [registry],
+    collect() {
+      this.set(current().peers);
+    },
+  });
+  new Gauge({
+    name: 'enet_authenticated_peers',
+    help: 'Authenticated peers.',
+    registers: [registry],
+    collect() {
+      this.set(current().authenticatedPeers);
+    },
+  });
+  for (const [name, help, field] of COUNTERS) {
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(current()[field]);
+      },
+    });
+  }
+  const byActor = ['kind', 'id'] as const;
+  const actorGauge = (name: string, help: string, read: (row: ServerMetrics['actors'][number]) => number | undefined) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: byActor,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const row of current().actors) {
+          const value = read(row);
+          if (value !== undefined) this.set({ kind: row.kind, id: String(row.id) }, value);
+        }
+      },
+    });
+  actorGauge('enet_actor_inbound_depth_bytes', 'Bytes waiting in the actor\'s inbound ring.', (r) => r.inboundDepth);
+  actorGauge('enet_actor_outbound_depth_bytes', 'Bytes waiting in the actor\'s outbound ring.', (r) => r.outboundDepth);
+  actorGauge('enet_actor_peers', 'Peers the actor handles.', (r) => r.peers);
+  actorGauge('enet_actor_busy_ratio', 'Share of the last scrape interval a game actor\'s event loop was busy.', (r) => (r.cpuPercent === undefined ? undefined : r.cpuPercent / 100));
+  new Counter({
+    name: 'enet_actor_handled_total',
+    help: 'Records an actor handled (the net actor: packets received).',
+    labelNames: byActor,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const row of current().actors) this.inc({ kind: row.kind, id: String(row.id) }, row.handled);
+    },
+  });
+  new Counter({
+    name: 'enet_actor_restarts_by_actor_total',
+    help: 'Restarts of each actor.',
+    labelNames: byActor,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const row of current().actors) this.inc({ kind: row.kind, id: String(row.id) }, row.restarts);
+    },
+  });
+  return registry;
+}
+
+/** Serves the registry at GET /metrics. Resolves once listening, with the bound port. */
+export async function serveMetrics(registry: Registry, port: number, host: string): Promise<{ server: Server; port: number }> {
+  const http = createServer((request, response) => {
+    if (request.method !== 'GET' || (request.url ?? '').split('?')[0] !== '/metrics') {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: the metrics are at /metrics\n');
+      return;
+    }
+    registry.metrics().then(
+      (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      (error: Error) => response.writeHead(500, { 'content-type': 'text/plain' }).end(`${error.message}\n`),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(port, host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const address = http.address();
+  return { server: http, port: typeof address === 'object' && address ? address.port : port };
+}

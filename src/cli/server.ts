@@ -1,0 +1,208 @@
+#!/usr/bin/env node
+// enet-server: runs one server from flags or environment variables (a flag wins over its variable).
+// Without --game-logic it runs the demo (chat + echo, src/cli/demo.ts). Once bound it prints
+// "enet-server listening on <address>:<port>" and tells PM2 it is ready; SIGINT/SIGTERM stop it
+// gracefully. A bad value exits with status 2 and one line naming the flag.
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ENetServerSupervisor } from '../supervisor/server.js';
+import { AuthMode, CompressionMode, PacketFormat } from '../shared/enums.js';
+import { ENetError } from '../shared/errors.js';
+import { InvalidOptionError, LIMITS, SERVER_DEFAULTS, checkAuthTimeout, checkPollRate, isInt, type ServerOptions } from '../shared/options.js';
+import { installDemo } from './demo.js';
+import { serveUntilSignal } from './process.js';
+
+/** Where the CLI's own defaults differ from the API's (a public server wants more than 32 slots). */
+const CLI_DEFAULTS = { port: 7777, maxPeers: 256 };
+
+const AUTH_MODES: Record<string, AuthMode> = { none: AuthMode.AUTH_NONE, prelogin: AuthMode.AUTH_PRELOGIN_ONLY, custom: AuthMode.AUTH_CUSTOM };
+const COMPRESSIONS: Record<string, CompressionMode> = {
+  none: CompressionMode.COMPRESS_NONE,
+  'range-coder': CompressionMode.COMPRESS_RANGE_CODER,
+  fastlz: CompressionMode.COMPRESS_FASTLZ,
+  zlib: CompressionMode.COMPRESS_ZLIB,
+  zstd: CompressionMode.COMPRESS_ZSTD,
+};
+const FORMATS: Record<string, PacketFormat> = { msgpack: PacketFormat.MSGPACK, godot: PacketFormat.GODOT };
+
+interface Flag {
+  env: string;
+  /** For --help. */
+  value: string;
+  help: string;
+}
+
+/** Every flag, its variable and its meaning: the one table --help, parsing and errors come from. */
+const FLAGS: Record<string, Flag> = {
+  port: { env: 'ENET_PORT', value: 'N', help: `UDP port, 0 = any free one (default ${CLI_DEFAULTS.port})` },
+  bind: { env: 'ENET_BIND', value: 'IPV4', help: `address to bind (default ${SERVER_DEFAULTS.bindAddress})` },
+  'max-peers': { env: 'ENET_MAX_PEERS', value: 'N', help: `peer slots, ${LIMITS.maxPeers.join('–')} (default ${CLI_DEFAULTS.maxPeers})` },
+  channels: { env: 'ENET_CHANNELS', value: 'N', help: `channels, ${LIMITS.maxChannels.join('–')} (default ${SERVER_DEFAULTS.maxChannels})` },
+  auth: { env: 'ENET_AUTH', value: 'MODE', help: 'none | prelogin | custom (the demo approves any login dictionary; default none)' },
+  'auth-timeout': { env: 'ENET_AUTH_TIMEOUT', value: 'S', help: `seconds a peer has to log in, 0 = no limit (default ${SERVER_DEFAULTS.authTimeout})` },
+  compression: { env: 'ENET_COMPRESSION', value: 'MODE', help: 'none | range-coder | fastlz | zlib | zstd, or 0–4 (default none; clients must match)' },
+  format: { env: 'ENET_FORMAT', value: 'F', help: 'msgpack | godot: structured values for peers that have not shown theirs (default msgpack)' },
+  'poll-rate': { env: 'ENET_POLL_RATE', value: 'MS', help: `longest the net actor sleeps with peers connected, ${LIMITS.pollRate.join('–')} (default ${SERVER_DEFAULTS.pollRate})` },
+  'max-packet-size': { env: 'ENET_MAX_PACKET_SIZE', value: 'BYTES', help: `largest packet either way (default ${SERVER_DEFAULTS.maxPacketSize})` },
+  'game-logic': { env: 'ENET_GAME_LOGIC', value: 'FILE', help: 'a game-logic module (defineGameLogic) run in game actors, instead of the demo' },
+  actors: { env: 'ENET_ACTORS', value: 'N', help: 'game actors with --game-logic (default: one per core)' },
+  'net-actors': { env: 'ENET_NET_ACTORS', value: 'N', help: 'shards; only 1 until shards exist (default 1)' },
+  'metrics-port': { env: 'ENET_METRICS_PORT', value: 'N', help: 'serve Prometheus text at http://<metrics-host>:N/metrics (default: off)' },
+  'metrics-host': { env: 'ENET_METRICS_HOST', value: 'IPV4', help: 'address of the metrics endpoint (default: the --bind address)' },
+};
+
+const usage = (): string =>
+  [
+    'usage: enet-server [flags]        (each flag also reads its environment variable)',
+    '',
+    ...Object.entries(FLAGS).map(([name, f]) => `  --${`${name} ${f.value}`.padEnd(24)} ${f.env.padEnd(22)} ${f.help}`),
+    '  --help                                                  this text',
+    '',
+    'Prints "enet-server listening on <address>:<port>" once bound; SIGINT/SIGTERM stop it gracefully.',
+  ].join('\n');
+
+/** A bad flag: exits 2 with one line. */
+class FlagError extends Error {}
+
+function fail(flag: string, message: string): never {
+  throw new FlagError(`--${flag}: ${message}`);
+}
+
+function parseFlags(argv: string[], env: NodeJS.ProcessEnv) {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: { ...Object.fromEntries(Object.keys(FLAGS).map((name) => [name, { type: 'string' as const }])), help: { type: 'boolean' } },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (error) {
+    throw new FlagError((error as Error).message.split('\n')[0]);
+  }
+  if (parsed.values.help) return 'help' as const;
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const raw = (name: string): string | undefined => (values[name] as string | undefined) ?? (env[FLAGS[name].env] || undefined);
+  const int = (name: string, [min, max]: readonly [number, number], fallback: number | undefined): number | undefined => {
+    const text = raw(name);
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    if (text.trim() === '' || !isInt(n, min, max)) fail(name, `must be an integer ${min}–${max}, got '${text}'`);
+    return n;
+  };
+  const choice = <T>(name: string, table: Record<string, T>, numeric?: readonly [number, number]): T | undefined => {
+    const text = raw(name);
+    if (text === undefined) return undefined;
+    if (Object.hasOwn(table, text.toLowerCase())) return table[text.toLowerCase()];
+    const n = Number(text);
+    if (numeric && isInt(n, numeric[0], numeric[1])) return n as T;
+    return fail(name, `must be one of ${Object.keys(table).join(', ')}${numeric ? ` or ${numeric.join('–')}` : ''}, got '${text}'`);
+  };
+  const number = <T>(name: string, check: (n: number) => T): T | undefined => {
+    const text = raw(name);
+    if (text === undefined) return undefined;
+    try {
+      return check(Number(text.trim() === '' ? Number.NaN : text));
+    } catch (error) {
+      return fail(name, (error as Error).message);
+    }
+  };
+
+  const gameLogic = raw('game-logic');
+  const actors = int('actors', LIMITS.gameActors, undefined);
+  if (actors !== undefined && gameLogic === undefined) fail('actors', 'needs --game-logic (game actors run a game-logic module)');
+  const netActors = int('net-actors', [1, 16], 1);
+  if (netActors !== 1) fail('net-actors', 'several net actors (shards) are not available yet; only 1');
+  const options: ServerOptions = {
+    bindAddress: raw('bind') ?? SERVER_DEFAULTS.bindAddress,
+    packetFormat: choice('format', FORMATS),
+    maxPacketSize: int('max-packet-size', LIMITS.maxPacketSize, undefined),
+    gameLogic: gameLogic === undefined ? undefined : resolve(gameLogic),
+    gameActors: actors,
+    netActors,
+  };
+  return {
+    port: int('port', LIMITS.port, CLI_DEFAULTS.port)!,
+    maxPeers: int('max-peers', LIMITS.maxPeers, CLI_DEFAULTS.maxPeers)!,
+    channels: int('channels', LIMITS.maxChannels, SERVER_DEFAULTS.maxChannels)!,
+    auth: choice('auth', AUTH_MODES) ?? SERVER_DEFAULTS.authMode,
+    authTimeout: number('auth-timeout', checkAuthTimeout),
+    compression: choice('compression', COMPRESSIONS, [0, 4]) ?? SERVER_DEFAULTS.compression,
+    pollRate: number('poll-rate', checkPollRate),
+    metricsPort: int('metrics-port', LIMITS.port, undefined),
+    metricsHost: raw('metrics-host'),
+    options,
+  };
+}
+
+/** createServer's option names → the flags they come from, for one-line errors. */
+const FLAG_OF: Record<string, string> = {
+  bindAddress: 'bind',
+  packetFormat: 'format',
+  maxPacketSize: 'max-packet-size',
+  gameLogic: 'game-logic',
+  gameActors: 'actors',
+  netActors: 'net-actors',
+  port: 'port',
+  maxPeers: 'max-peers',
+  maxChannels: 'channels',
+};
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = parseFlags(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (!(error instanceof FlagError)) throw error;
+    process.stderr.write(`enet-server: ${error.message} (see --help)\n`);
+    process.exit(2);
+  }
+  if (config === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return;
+  }
+  const log = (line: string): void => {
+    process.stdout.write(`${line}\n`);
+  };
+  const server = new ENetServerSupervisor();
+  server.on('error', (error) => process.stderr.write(`enet-server: ${error.stack ?? error.message}\n`));
+  server.setAuthenticationMode(config.auth);
+  if (config.authTimeout !== undefined) server.setAuthenticationTimeout(config.authTimeout);
+  server.setCompressionMode(config.compression);
+  if (config.pollRate !== undefined) server.setPollRate(config.pollRate);
+  if (config.options.gameLogic === undefined) installDemo(server, { log });
+  else server.on('actorMessage', (id, message) => log(`game actor ${id}: ${JSON.stringify(message)}`));
+
+  try {
+    await server.createServer(config.port, config.maxPeers, config.channels, config.options);
+  } catch (error) {
+    if (error instanceof InvalidOptionError) {
+      process.stderr.write(`enet-server: --${FLAG_OF[error.option] ?? error.option}: ${error.message} (see --help)\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`enet-server: ${(error as Error).message}\n`);
+    process.exit(error instanceof ENetError ? 1 : 70);
+  }
+
+  let metrics: { close(): void } | undefined;
+  if (config.metricsPort !== undefined) {
+    // Loaded only when asked for: prom-client stays off a plain server's start-up.
+    const { createMetricsRegistry, serveMetrics } = await import('./metrics.js');
+    const host = config.metricsHost ?? config.options.bindAddress!;
+    try {
+      const served = await serveMetrics(createMetricsRegistry(server), config.metricsPort, host);
+      metrics = served.server;
+      log(`enet-server metrics on http://${host}:${served.port}/metrics`);
+    } catch (error) {
+      process.stderr.write(`enet-server: --metrics-port: cannot listen on ${host}:${config.metricsPort}: ${(error as Error).message}\n`);
+      await server.stopServer();
+      process.exit(1);
+    }
+  }
+  const serving = config.options.gameLogic === undefined ? 'the demo (chat + echo)' : `game logic ${config.options.gameLogic}`;
+  log(`enet-server: ${serving}, up to ${config.maxPeers} peers, ${config.channels} channels`);
+  log(`enet-server listening on ${config.options.bindAddress}:${server.getLocalPort()}`);
+  await serveUntilSignal(server, { onStop: () => metrics?.close(), log });
+}
+
+await main();
