@@ -5,6 +5,8 @@ export { ENetServerSupervisor } from './supervisor/server.js';
 export { ENetServerPeer } from './supervisor/peer.js';
 export { ENetClient } from './client/client.js';
 export type { ClientEvents, ClientOptions, ClientEventCallback } from './client/client.js';
+export { createClientNetwork, ClientNetwork } from './client/network.js';
+export type { ClientNetworkOptions, ClientNetworkMetrics } from './client/network.js';
 export type { ServerEvents, CustomAuthenticator, EventCallback, ServerMetrics, ActorMetrics } from './supervisor/events.js';
 export { defineGameLogic } from './game-actor/define.js';
 export type { GameLogic, GameContext, GamePeer } from './game-actor/define.js';

@@ -1,11 +1,13 @@
 // Runs on the thread that creates it (usually the main thread). A headless ENet client with the
-// server's packet conventions; all clients of a process share one net actor (./network.ts).
+// server's packet conventions; clients share a client network (one net actor, ./network.ts): the
+// process's shared one, or one made by createClientNetwork() and given as `network`.
 import { EventEmitter } from 'node:events';
 import { isIPv4 } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import { ClientStatus, CompressionMode, Err, PacketFormat, PacketType, PeerStatistic } from '../shared/enums.js';
 import { ENetError } from '../shared/errors.js';
-import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_PACKET_SIZE, DEFAULT_POLL_RATE_MS, ENET_MAX_CHANNELS } from '../shared/defaults.js';
+import { DEFAULT_MAX_DEPTH, ENET_MAX_CHANNELS } from '../shared/defaults.js';
+import { InvalidOptionError, LIMITS, checkPollRate, isInt, type Logger } from '../shared/options.js';
 import {
   CAUSE_CONNECT_FAILED,
   CAUSE_LOCAL,
@@ -23,7 +25,7 @@ import {
 } from '../shared/protocol.js';
 import { decodePacket, encodeNode, encodePacket, makeEvent, splitEvent, type CodecLimits, type NetworkNode } from '../shared/codec/index.js';
 import { DISCONNECT_DATA_BY_SERVER, DISCONNECT_REASON_EVENT, invalidCompressionMessage, isSupportedCompression } from '../shared/wire.js';
-import { clientNetwork } from './network.js';
+import { ClientNetwork, clientNetwork, type ClientEndpoint } from './network.js';
 import type { NetActorLink } from '../net-actor/link.js';
 
 export interface ClientEvents {
@@ -38,10 +40,21 @@ export interface ClientEvents {
 }
 
 export interface ClientOptions {
-  /** Give up connecting after this long (ENet's own limit is 5–30 s). */
+  /** Give up connecting after this long (ENet's own limit is 5–30 s). Default 10 s. */
   connectTimeoutMs?: number;
+  /**
+   * Largest packet (type byte included) this client sends or accepts; default its network's. More
+   * than the network holds makes connectToServer() return `ERR_INVALID_PARAMETER`.
+   */
   maxPacketSize?: number;
   maxDepth?: number;
+  /** The client network whose thread services this client (createClientNetwork()); default the shared one. */
+  network?: ClientNetwork;
+  /**
+   * Where a handler's exception is reported when the client has no 'error' listener (once per
+   * handler; later ones from the same handler are only counted); default `console`.
+   */
+  logger?: Logger;
 }
 
 export type ClientEventCallback = (payload: Record<string, unknown>, channel: number) => void;
@@ -49,7 +62,7 @@ export type ClientEventCallback = (payload: Record<string, unknown>, channel: nu
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 let nextClientId = 1;
 
-interface Connection {
+interface Connection extends ClientEndpoint {
   link: NetActorLink;
   host: number;
   stats: Uint32Array;
@@ -60,12 +73,23 @@ interface Connection {
   /** The reason the server sent before disconnecting us. */
   serverReason: string | undefined;
   connectTimer: NodeJS.Timeout | undefined;
+  pollRate: number | undefined;
+  /** Its host is destroyed (by us, or by the network's close()). */
+  closed: boolean;
+  /** Detached from the network and its hold released (once). */
+  released: boolean;
 }
 
 export class ENetClient extends EventEmitter<ClientEvents> {
   private readonly clientId = nextClientId++;
   private status = ClientStatus.STATUS_DISCONNECTED;
+  /** The connection in use (connecting or connected). */
   private connection: Connection | undefined;
+  /**
+   * The connection disconnectFromServer() let go of, until ENet confirms: its 'disconnectedFromServer'
+   * follows then, unless connectToServer() was called again first.
+   */
+  private closing: Connection | undefined;
   private address = '';
   private port = 0;
   private compression = CompressionMode.COMPRESS_NONE;
@@ -73,22 +97,53 @@ export class ENetClient extends EventEmitter<ClientEvents> {
   private readonly events = new Map<string, ClientEventCallback>();
   private readonly limits: CodecLimits;
   private readonly connectTimeoutMs: number;
-  pollRate = DEFAULT_POLL_RATE_MS;
+  private readonly network: ClientNetwork;
+  private readonly logger: Logger;
+  /** The poll rate set with setPollRate(); undefined: the network's. */
+  private ownPollRate: number | undefined;
+  /** Handler errors by cause (handler), for reporting each cause once when nobody listens. */
+  private readonly handlerErrors = new Map<string, number>();
 
   constructor(options: ClientOptions = {}) {
     super();
-    this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    this.limits = { maxPacketSize: options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE, maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH };
+    const network = options.network ?? clientNetwork;
+    if (!(network instanceof ClientNetwork)) throw new InvalidOptionError('network', 'network must come from createClientNetwork()');
+    const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    if (!isInt(connectTimeoutMs, 1, 2 ** 31 - 1)) throw new InvalidOptionError('connectTimeoutMs', `connectTimeoutMs must be an integer 1–${2 ** 31 - 1}, got ${String(connectTimeoutMs)}`);
+    const maxPacketSize = options.maxPacketSize ?? network.maxPacketSize;
+    if (!isInt(maxPacketSize, LIMITS.maxPacketSize[0], LIMITS.maxPacketSize[1])) {
+      throw new InvalidOptionError('maxPacketSize', `maxPacketSize must be an integer ${LIMITS.maxPacketSize[0]}–${LIMITS.maxPacketSize[1]}, got ${String(maxPacketSize)}`);
+    }
+    const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+    if (!isInt(maxDepth, LIMITS.maxDepth[0], LIMITS.maxDepth[1])) {
+      throw new InvalidOptionError('maxDepth', `maxDepth must be an integer ${LIMITS.maxDepth[0]}–${LIMITS.maxDepth[1]}, got ${String(maxDepth)}`);
+    }
+    this.network = network;
+    this.logger = options.logger ?? console;
+    this.connectTimeoutMs = connectTimeoutMs;
+    this.limits = { maxPacketSize, maxDepth };
+  }
+
+  /** The client network this client uses. */
+  getNetwork(): ClientNetwork {
+    return this.network;
   }
 
   // ---- connection ---------------------------------------------------------------------------
 
+  /**
+   * Starts connecting; 'connectedToServer' or 'connectionFailed' follows. `ERR_ALREADY_IN_USE` while
+   * connecting or connected; `ERR_INVALID_PARAMETER` for a bad address, port or channel count, or a
+   * `maxPacketSize` larger than the client's network holds; `ERR_CANT_CREATE` when no ENet host can
+   * be created. A connection still closing after disconnectFromServer() does not stand in the way.
+   */
   connectToServer(address: string, port: number, channels = 2): Err {
     if (this.status !== ClientStatus.STATUS_DISCONNECTED) return Err.ERR_ALREADY_IN_USE;
     if (typeof address !== 'string' || address === '') return Err.ERR_INVALID_PARAMETER;
     if (!Number.isInteger(port) || port < 1 || port > 65535) return Err.ERR_INVALID_PARAMETER;
     if (!Number.isInteger(channels) || channels < 1 || channels > ENET_MAX_CHANNELS) return Err.ERR_INVALID_PARAMETER;
-    const link = clientNetwork.get();
+    if (this.limits.maxPacketSize > this.network.maxPacketSize) return Err.ERR_INVALID_PARAMETER;
+    const link = this.network.get();
     let created: { host: number; stats: Uint32Array };
     try {
       created = link.createHost({ peers: 1, channels, compression: this.compression });
@@ -104,13 +159,19 @@ export class ENetClient extends EventEmitter<ClientEvents> {
       localReason: undefined,
       serverReason: undefined,
       connectTimer: undefined,
+      closed: false,
+      released: false,
+      pollRate: this.ownPollRate,
+      onRecord: (bytes, offset, length) => this.onRecord(connection, bytes, offset, length),
+      onNetworkClosed: () => this.onNetworkClosed(connection),
     };
     this.connection = connection;
+    this.closing = undefined; // superseded: its disconnect is not reported any more
     this.address = address;
     this.port = port;
     this.status = ClientStatus.STATUS_CONNECTING;
-    clientNetwork.attach(created.host, this);
-    clientNetwork.hold();
+    this.network.attach(created.host, connection);
+    this.network.hold();
     connection.connectTimer = setTimeout(() => this.failConnect(connection, `Connection to ${address}:${port} timed out`), this.connectTimeoutMs);
     const ip = address === 'localhost' ? '127.0.0.1' : address;
     if (isIPv4(ip)) {
@@ -126,6 +187,13 @@ export class ENetClient extends EventEmitter<ClientEvents> {
     return Err.OK;
   }
 
+  /**
+   * Disconnects after what is queued has gone out. From this call on the client is disconnected
+   * (isConnectedToServer() false, sends refused with ERR_UNCONFIGURED, connectToServer() allowed);
+   * 'disconnectedFromServer'(reason) follows once the server acknowledged (or ENet gave up on it),
+   * unless connectToServer() was called again first. While connecting, it cancels the attempt:
+   * 'connectionFailed'(reason or "Connection cancelled") at once.
+   */
   disconnectFromServer(reason = ''): void {
     const connection = this.connection;
     if (!connection || connection.localReason !== undefined) return;
@@ -134,6 +202,9 @@ export class ENetClient extends EventEmitter<ClientEvents> {
       this.failConnect(connection, connection.localReason || 'Connection cancelled');
       return;
     }
+    this.connection = undefined;
+    this.closing = connection;
+    this.status = ClientStatus.STATUS_DISCONNECTED;
     connection.link.out.disconnect(connection.host, connection.slot, this.clientId, DISCONNECT_LATER, 0);
   }
 
@@ -180,15 +251,21 @@ export class ENetClient extends EventEmitter<ClientEvents> {
     return this.compression;
   }
 
-  /** All clients share one net actor: it waits at most the smallest poll rate any client asked for. */
+  /**
+   * The clients of a network share its thread: it waits at most the smallest poll rate any attached
+   * client asked for (clients that did not ask count with the network's own, default 10 ms).
+   */
   setPollRate(ms: number): void {
-    if (typeof ms !== 'number' || Number.isNaN(ms)) throw new ENetError(Err.ERR_INVALID_PARAMETER, `poll rate must be a number of ms, got ${ms}`);
-    this.pollRate = Math.max(1, Math.min(1000, Math.round(ms)));
-    clientNetwork.refreshPollRate();
+    this.ownPollRate = checkPollRate(ms);
+    const connection = this.connection ?? this.closing;
+    if (connection) {
+      connection.pollRate = this.ownPollRate;
+      this.network.refreshPollRate(connection);
+    }
   }
 
   getPollRate(): number {
-    return this.pollRate;
+    return this.ownPollRate ?? this.network.pollRate;
   }
 
   setPacketFormat(format: PacketFormat): void {
@@ -251,43 +328,52 @@ export class ENetClient extends EventEmitter<ClientEvents> {
 
   // ---- records from the network (ClientEndpoint) --------------------------------------------
 
-  onRecord(bytes: Uint8Array, offset: number, length: number): void {
-    const connection = this.connection;
-    if (!connection) return;
+  private onRecord(connection: Connection, bytes: Uint8Array, offset: number, length: number): void {
     const view = connection.link.inbound.view;
-    try {
-      switch (bytes[offset]) {
-        case IN_RECEIVE: {
-          const data = Buffer.allocUnsafe(length - R_BODY);
-          data.set(bytes.subarray(offset + R_BODY, offset + length));
-          this.onPacket(connection, data, bytes[offset + R_CHANNEL]);
-          return;
-        }
-        case IN_CONNECT:
-          connection.slot = view.getUint32(offset + R_SLOT, true);
-          clearTimeout(connection.connectTimer);
-          this.status = ClientStatus.STATUS_CONNECTED;
-          this.emit('connectedToServer');
-          return;
-        case IN_DISCONNECT: {
-          const data = view.getUint32(offset + R_BODY, true);
-          const cause = view.getUint32(offset + R_BODY + 4, true);
-          if (this.status === ClientStatus.STATUS_CONNECTING || cause === CAUSE_CONNECT_FAILED) {
-            this.failConnect(connection, `Could not connect to ${this.address}:${this.port}`);
-            return;
-          }
-          let reason: string;
-          if (cause === CAUSE_LOCAL) reason = connection.localReason ?? '';
-          else if (data === DISCONNECT_DATA_BY_SERVER) reason = connection.serverReason ?? '';  // the server's reason, even an empty one
-          else reason = 'Connection lost';
-          this.close(connection);
-          this.emit('disconnectedFromServer', reason);
-          return;
-        }
+    const current = connection === this.connection;
+    switch (bytes[offset]) {
+      case IN_RECEIVE: {
+        if (!current) return; // we let go of this connection: nothing more is delivered
+        const data = Buffer.allocUnsafe(length - R_BODY);
+        data.set(bytes.subarray(offset + R_BODY, offset + length));
+        this.onPacket(connection, data, bytes[offset + R_CHANNEL]);
+        return;
       }
-    } catch (error) {
-      this.reportError(error);
+      case IN_CONNECT:
+        if (!current) return;
+        connection.slot = view.getUint32(offset + R_SLOT, true);
+        clearTimeout(connection.connectTimer);
+        this.status = ClientStatus.STATUS_CONNECTED;
+        this.safeEmit('connectedToServer');
+        return;
+      case IN_DISCONNECT: {
+        const data = view.getUint32(offset + R_BODY, true);
+        const cause = view.getUint32(offset + R_BODY + 4, true);
+        if (current && (this.status === ClientStatus.STATUS_CONNECTING || cause === CAUSE_CONNECT_FAILED)) {
+          this.failConnect(connection, `Could not connect to ${this.address}:${this.port}`);
+          return;
+        }
+        let reason: string;
+        if (cause === CAUSE_LOCAL) reason = connection.localReason ?? '';
+        else if (data === DISCONNECT_DATA_BY_SERVER) reason = connection.serverReason ?? '';  // the server's reason, even an empty one
+        else reason = 'Connection lost';
+        const report = current || connection === this.closing;
+        this.close(connection);
+        if (report) this.safeEmit('disconnectedFromServer', reason);
+        return;
+      }
     }
+  }
+
+  private onNetworkClosed(connection: Connection): void {
+    const current = connection === this.connection;
+    const report = current || connection === this.closing;
+    const connecting = current && this.status === ClientStatus.STATUS_CONNECTING;
+    connection.closed = true; // reactorDestroy took the host
+    this.close(connection);
+    if (!report) return;
+    if (connecting) this.safeEmit('connectionFailed', 'Network closed');
+    else this.safeEmit('disconnectedFromServer', 'Network closed');
   }
 
   // ---- internals ----------------------------------------------------------------------------
@@ -305,19 +391,23 @@ export class ENetClient extends EventEmitter<ClientEvents> {
       connection.serverReason = String(event.payload.reason ?? '');
       return;
     }
-    this.emit('rawPacketReceived', data, channel);
+    this.safeEmit('rawPacketReceived', data, channel);
     if (!decoded) return;
     if (data[0] === PacketType.VARIANT || data[0] === PacketType.DICTIONARY) this.format = PacketFormat.GODOT;
     if (event) {
       const handler = this.events.get(event.name);
       if (handler) {
-        handler(event.payload, channel);
-        this.emit('customEventReceived', event.name, event.payload, channel);
+        try {
+          handler(event.payload, channel);
+        } catch (error) {
+          this.reportError(error, `event '${event.name}' callback`);
+        }
+        this.safeEmit('customEventReceived', event.name, event.payload, channel);
         return;
       }
-      this.emit('unknownEventReceived', event.name, event.payload, channel);
+      this.safeEmit('unknownEventReceived', event.name, event.payload, channel);
     }
-    this.emit('packetReceived', value, channel);
+    this.safeEmit('packetReceived', value, channel);
   }
 
   private sendBytes(bytes: Uint8Array, channel: number, reliable: boolean): Err {
@@ -330,25 +420,55 @@ export class ENetClient extends EventEmitter<ClientEvents> {
 
   private failConnect(connection: Connection, reason: string): void {
     if (this.connection !== connection) return;
-    connection.link.out.disconnect(connection.host, connection.slot, this.clientId, DISCONNECT_RESET, 0);
+    if (!connection.closed) connection.link.out.disconnect(connection.host, connection.slot, this.clientId, DISCONNECT_RESET, 0);
     this.close(connection);
-    this.emit('connectionFailed', reason);
+    this.safeEmit('connectionFailed', reason);
   }
 
-  /** Forgets the connection and destroys its ENet host. */
+  /** Forgets the connection and destroys its ENet host (once). */
   private close(connection: Connection): void {
-    if (this.connection !== connection) return;
+    if (this.connection === connection) {
+      this.connection = undefined;
+      this.status = ClientStatus.STATUS_DISCONNECTED;
+    }
+    if (this.closing === connection) this.closing = undefined;
     clearTimeout(connection.connectTimer);
-    this.connection = undefined;
-    this.status = ClientStatus.STATUS_DISCONNECTED;
-    clientNetwork.detach(connection.host);
-    connection.link.destroyHost(connection.host);
-    clientNetwork.release();
+    if (connection.released) return;
+    connection.released = true;
+    this.network.detach(connection.host);
+    if (!connection.closed) connection.link.destroyHost(connection.host);
+    connection.closed = true;
+    this.network.release();
   }
 
-  private reportError(error: unknown): void {
-    if (this.listenerCount('error') > 0) this.emit('error', error instanceof Error ? error : new Error(String(error)));
-    else console.error(`enet-actor-server client: a handler threw: ${(error as Error)?.stack ?? error}`);
+  /** Emits without letting an application handler's exception reach the network loop. */
+  private safeEmit<K extends keyof ClientEvents>(event: K, ...args: ClientEvents[K]): void {
+    try {
+      (this.emit as (event: K, ...args: ClientEvents[K]) => boolean)(event, ...args);
+    } catch (error) {
+      this.reportError(error, `'${event}' listener`);
+    }
+  }
+
+  /**
+   * As the server does: an 'error' event when the client has listeners, else the logger — once per
+   * cause (the handler), so a handler that throws on every packet does not flood the log.
+   */
+  private reportError(error: unknown, cause: string): void {
+    const err = error instanceof Error ? error : new Error(String(error));
+    if (this.listenerCount('error') > 0) {
+      try {
+        this.emit('error', err);
+        return;
+      } catch (inner) {
+        error = inner;
+        cause = "'error' listener";
+      }
+    }
+    const count = (this.handlerErrors.get(cause) ?? 0) + 1;
+    this.handlerErrors.set(cause, count);
+    if (count > 1) return;
+    this.logger.error(`enet-actor-server client: a ${cause} threw: ${(error as Error)?.stack ?? error} (further errors of this ${cause} are not logged)`);
   }
 }
 
