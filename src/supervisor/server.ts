@@ -97,10 +97,27 @@ interface Running {
 }
 
 
+/** The same error from the same place is logged once per this many ms (the rest are counted). */
+const LOG_REPEAT_MS = 10_000;
+/** Causes remembered for that (oldest forgotten first). */
+const LOG_CAUSES = 256;
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
+
+/** NodeSyncFlags bits: 1, 2, 4, 8. */
+const isNodeFlags = (flags: unknown): flags is number => isInt(flags, 0, 15);
+
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value) && !(value instanceof Map);
 
 export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements PeerOwner {
+  constructor() {
+    // A rejected promise of an async listener comes to [Symbol.for('nodejs.rejection')] below
+    // instead of ending the process as an unhandled rejection.
+    super({ captureRejections: true });
+  }
+
   private running: Running | undefined;
   private starting = false;
   private stopping: Promise<void> | undefined;
@@ -115,6 +132,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
   private actorRestarts = 0;
   private droppedUnauthenticated = 0;
   private setAside = 0;
+  private readonly logged = new Map<string, { at: number; suppressed: number }>();
   private whenPeersGone: (() => void) | undefined;
   private usage = { cpuPercent: 0, memoryRss: process.memoryUsage.rss() };
   private usageTimer: NodeJS.Timeout | undefined;
@@ -311,6 +329,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
   }
 
   sendPacketToAll(packet: unknown, channel = 0, reliable = true, exclude: readonly number[] = []): Err {
+    if (!Array.isArray(exclude)) return Err.ERR_INVALID_PARAMETER;
     return this.sendToPeers(this.authenticatedPeers(exclude), packet, channel, reliable);
   }
 
@@ -330,7 +349,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
 
   sendNodeState(peerId: number, node: NetworkNode, flags: number, channel = 0): Err {
     const peer = this.peers.get(peerId);
-    if (!peer) return Err.ERR_INVALID_PARAMETER;
+    if (!peer || !isNodeFlags(flags)) return Err.ERR_INVALID_PARAMETER;
     const bytes = this.encodeNodeOrNull(node, flags);
     if (!bytes) return Err.ERR_INVALID_DATA;
     return this.sendBytes(peer, bytes, channel, true);
@@ -338,6 +357,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
 
   sendNodeToAll(node: NetworkNode, flags: number, channel = 0): Err {
     if (!this.running) return Err.ERR_UNCONFIGURED;
+    if (!isNodeFlags(flags)) return Err.ERR_INVALID_PARAMETER;
     const bytes = this.encodeNodeOrNull(node, flags);
     if (!bytes) return Err.ERR_INVALID_DATA;
     return this.sendBytesToPeers(this.authenticatedPeers([]), bytes, channel, true);
@@ -604,9 +624,10 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
       const handler = this.events.get(event.name);
       if (handler) {
         try {
-          handler(peer, event.payload, channel);
+          const result: unknown = handler(peer, event.payload, channel);
+          if (isThenable(result)) result.then(undefined, (error: unknown) => this.reportError(error, `event '${event.name}'`));
         } catch (error) {
-          this.reportError(error);
+          this.reportError(error, `event '${event.name}'`);
         }
         this.safeEmit('customEventReceived', peer, event.name, event.payload, channel);
         return;
@@ -638,13 +659,16 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     try {
       verdict = authenticator(peer, login);
     } catch (error) {
-      this.reportError(error);
+      this.reportError(error, 'the authenticator');
       verdict = false;
     }
     if (verdict !== null && typeof verdict === 'object' && typeof (verdict as PromiseLike<unknown>).then === 'function') {
       (verdict as PromiseLike<unknown>).then(
         (result) => this.applyVerdict(peer, result),
-        () => this.applyVerdict(peer, false),
+        (error: unknown) => {
+          this.reportError(error, 'the authenticator');
+          this.applyVerdict(peer, false);
+        },
       );
     } else {
       this.applyVerdict(peer, verdict);
@@ -897,13 +921,49 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     try {
       (this.emit as (event: K, ...args: ServerEvents[K]) => boolean)(event, ...args);
     } catch (error) {
-      this.reportError(error);
+      this.reportError(error, `'${event}' listener`);
     }
   }
 
-  private reportError(error: unknown): void {
-    if (this.listenerCount('error') > 0) this.emit('error', error instanceof Error ? error : new Error(String(error)));
-    else (this.running?.options.logger ?? console).error(`enet-actor-server: a handler threw: ${(error as Error)?.stack ?? error}`);
+  /** EventEmitter's captureRejections: an async listener's promise rejected. */
+  [Symbol.for('nodejs.rejection')](error: unknown, event: string | symbol): void {
+    if (event === 'error') this.logError(error, "an 'error' listener");
+    else this.reportError(error, `'${String(event)}' listener`);
+  }
+
+  /** Through 'error' if anyone listens (a listener that throws is logged), else the logger. */
+  private reportError(error: unknown, where = 'a handler'): void {
+    if (this.listenerCount('error') === 0) {
+      this.logError(error, where);
+      return;
+    }
+    try {
+      this.emit('error', error instanceof Error ? error : new Error(String(error)));
+    } catch (thrown) {
+      this.logError(thrown, "an 'error' listener");
+    }
+  }
+
+  /** Logged at most once per cause every LOG_REPEAT_MS, with how many were left out meanwhile. */
+  private logError(error: unknown, where: string): void {
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const key = `${where}|${text.slice(0, 200)}`;
+    const now = Date.now();
+    const seen = this.logged.get(key);
+    if (seen && now - seen.at < LOG_REPEAT_MS) {
+      seen.suppressed++;
+      return;
+    }
+    if (!seen && this.logged.size >= LOG_CAUSES) this.logged.delete(this.logged.keys().next().value!);
+    const suppressed = seen?.suppressed ?? 0;
+    this.logged.set(key, { at: now, suppressed: 0 });
+    const detail = seen ? text : ((error as Error)?.stack ?? text);
+    const more = suppressed > 0 ? ` (${suppressed} more like it in the last ${LOG_REPEAT_MS / 1000} s)` : '';
+    try {
+      (this.running?.options.logger ?? console).error(`enet-actor-server: ${where} failed: ${detail}${more}`);
+    } catch {
+      // A logger that throws has nowhere left to report to.
+    }
   }
 
   private giveUp(error: Error): void {
