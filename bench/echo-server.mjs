@@ -9,7 +9,7 @@
 //   --burn-us U  every packet's handler first burns U microseconds of CPU in a busy loop
 //                (bench/game/burn.mjs), then echoes; default 0. Passed to the actors as BENCH_BURN_US.
 // On stop it prints (stderr) how many packets were echoed and refused (ERR_BUSY); with actors, the
-// packets each actor handled.
+// packets each actor handled, and how long stopServer() took if over 1 s (it is given 10 s).
 import { fileURLToPath } from 'node:url';
 import { ENetServerSupervisor } from '../dist/index.js';
 import { burn } from './game/burn.mjs';
@@ -67,9 +67,9 @@ async function stop(signal) {
   if (stopping) return;
   stopping = true;
   const guard = setTimeout(() => {
-    process.stderr.write(`echo-server: stopServer() did not finish within 5 s after ${signal}\n`);
+    process.stderr.write(`echo-server: stopServer() did not finish within 10 s after ${signal}\n`);
     process.exit(1);
-  }, 5000);
+  }, 10000);
   guard.unref();
   let handled = '';
   if (actors > 0) {
@@ -77,8 +77,11 @@ async function stop(signal) {
       handled = ', handled by the game actors: ' + server.getMetrics().actors.filter((r) => r.kind === 'game').map((r) => `#${r.id} ${r.handled}`).join(', ');
     } catch { /* not running */ }
   }
+  const t0 = performance.now();
   try {
     await server.stopServer();
+    const ms = performance.now() - t0;
+    if (ms > 1000) process.stderr.write(`echo-server: stopServer() took ${ms.toFixed(0)} ms\n`);
   } catch (err) {
     process.stderr.write(`echo-server: stopServer failed: ${err?.stack ?? err}\n`);
   }

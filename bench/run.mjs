@@ -1,15 +1,32 @@
 #!/usr/bin/env node
 // Benchmark: our server vs a raw C ENet echo server, same machine, same load generator, same flags.
 //
-//   node bench/run.mjs [--only raw|ours] [--rates 10000,20000,...] [--step-ms 3000] [--grace-ms 1000]
-//                      [--clients 200] [--size 64] [--fixed-rate 20000] [--fixed-ms 5000] [--idle-ms 5000]
-//                      [--p99-budget-ms 50] [--raw-sockbuf BYTES] [--out bench/results/latest.json] [--no-codec]
+//   node bench/run.mjs [--only raw|ours|actors|actors-fixed|actors-burn] [--rates 10000,20000,...] [--step-ms 3000]
+//                      [--grace-ms 1000] [--clients 200] [--size 64] [--fixed-rate 20000] [--fixed-ms 5000]
+//                      [--idle-ms 5000] [--p99-budget-ms 50] [--raw-sockbuf BYTES] [--out bench/results/latest.json]
+//                      [--no-codec] [--no-actors] [--actor-counts 1,2] [--burn-us 500] [--burn-actors 2]
+//                      [--burn-clients 50] [--burn-rates 250,500,...] [--burn-step-ms 3000] [--burn-p99-budget-ms 50]
+//                      [--actor-rounds 1]
 //
 // For each server (raw C echo = bench/c/bin/echo_server, ours = bench/echo-server.mjs on dist/):
 //   start it, wait for "listening <port>", measure its idle CPU with no peers (idle-ms),
 //   run the rising-rate loadgen (stops after the first failing step), then a fixed-rate step
 //   (clients x 100 msg/s by default) while sampling the server's CPU time from /proc/<pid>/stat,
 //   then stop it. Progress goes to stderr, the comparison table to stdout, everything to the JSON file.
+// Then, unless --no-actors, two game-actor sections (bench/echo-server.mjs --actors N: the echo runs in
+// N game actors, bench/game/echo.mjs, sending with ctx.send from the actor):
+//   fixed:  the same fixed-rate step (clients, fixed-rate, fixed-ms) plus idle-ms idle, one fresh server each:
+//           raw C echo, ours in main-thread mode (--actors 0), ours with each of --actor-counts game actors;
+//           delivery, RTT p50/p99, server CPU and CPU per message, ratios actors/main-thread for p99 and CPU
+//           per message. Targets: >= 99% delivered, p99 <= 2x main-thread's, CPU/msg <= 1.5x main-thread's.
+//   burn:   every packet's handler burns --burn-us us of CPU first (--burn-us of bench/echo-server.mjs),
+//           burn-clients clients, rising burn-rates (total msg/s, burn-step-ms steps), main-thread mode vs
+//           --burn-actors game actors: the highest rate each sustains (delivery >= 99%, p99 <= burn-p99-budget-ms),
+//           and the ratio actors/main-thread (target >= 1.5 on 2 cores).
+//   --actor-rounds N repeats both sections N times (servers interleaved) and prints the median of each figure.
+//   --only actors runs only these two sections (actors-fixed / actors-burn: only one of them), without the codec
+//   benchmark, into bench/results/actors.json unless --out; --only raw|ours runs only that server's rising/fixed
+//   section (and the codec benchmark).
 // Then, unless --no-codec, the codec benchmark (bench/codec.mjs, in its own process: VARIANT vs MSGPACK
 // vs JSON encode/decode speed and size, < 60 s, its table on stdout, bench/results/codec.json).
 // Every wait is bounded and every child is killed on exit.
@@ -45,7 +62,18 @@ const opts = {
   rawSockbuf: 0, // 0: ENet's default socket buffers (256 KiB), as our server uses
   out: join(here, 'results', 'latest.json'),
   codec: true, // run bench/codec.mjs after the network benchmark
+  actors: true, // run the game-actor sections
+  actorCounts: [1, 2], // game-actor counts of the fixed-rate section
+  burnUs: 500,
+  burnActors: 2,
+  burnClients: 50,
+  burnRates: Array.from({ length: 16 }, (_, i) => 250 * (i + 1)), // 250 .. 4000 msg/s
+  burnStepMs: 3000,
+  burnP99BudgetMs: 50,
+  actorRounds: 1, // repeat both game-actor sections, report the median of each figure
 };
+const ONLY = ['raw', 'ours', 'actors', 'actors-fixed', 'actors-burn'];
+let outGiven = false;
 {
   const a = process.argv.slice(2);
   const num = (k, v) => {
@@ -62,7 +90,7 @@ const opts = {
       return v;
     };
     switch (k) {
-      case '--only': opts.only = take(); if (!['raw', 'ours'].includes(opts.only)) fail('--only raw|ours'); break;
+      case '--only': opts.only = take(); if (!ONLY.includes(opts.only)) fail(`--only ${ONLY.join('|')}`); break;
       case '--clients': opts.clients = num(k, take()); break;
       case '--size': opts.size = num(k, take()); break;
       case '--rates': opts.rates = take().split(',').map((r) => num('rate', r)); break;
@@ -73,8 +101,17 @@ const opts = {
       case '--idle-ms': opts.idleMs = num(k, take()); break;
       case '--p99-budget-ms': opts.p99BudgetMs = num(k, take()); break;
       case '--raw-sockbuf': opts.rawSockbuf = Number(take()); break;
-      case '--out': opts.out = resolve(take()); break;
+      case '--out': opts.out = resolve(take()); outGiven = true; break;
       case '--no-codec': opts.codec = false; break;
+      case '--no-actors': opts.actors = false; break;
+      case '--actor-counts': opts.actorCounts = take().split(',').map((n) => num('actor count', n)); break;
+      case '--burn-us': opts.burnUs = num(k, take()); break;
+      case '--burn-actors': opts.burnActors = num(k, take()); break;
+      case '--burn-clients': opts.burnClients = num(k, take()); break;
+      case '--burn-rates': opts.burnRates = take().split(',').map((r) => num('rate', r)); break;
+      case '--burn-step-ms': opts.burnStepMs = num(k, take()); break;
+      case '--burn-p99-budget-ms': opts.burnP99BudgetMs = num(k, take()); break;
+      case '--actor-rounds': opts.actorRounds = num(k, take()); break;
       case '-h': case '--help':
         process.stdout.write(headerComment(import.meta.url));
         process.exit(0);
@@ -82,6 +119,12 @@ const opts = {
     }
   }
   opts.fixedRate ??= opts.clients * 100;
+  for (const n of [...opts.actorCounts, opts.burnActors, opts.actorRounds]) if (!Number.isInteger(n)) fail(`invalid actor count: ${n}`);
+  if (opts.only?.startsWith('actors')) {
+    if (!opts.actors) fail(`--only ${opts.only} and --no-actors exclude each other`);
+    opts.codec = false;
+    if (!outGiven) opts.out = join(here, 'results', 'actors.json');
+  }
 }
 
 function fail(msg) {
@@ -127,11 +170,11 @@ function waitExit(child, ms) {
     child.once('exit', () => { clearTimeout(t); res(true); });
   });
 }
-async function stopChild(child, name) {
+async function stopChild(child, name, ms = 5000) {
   if (exited(child)) return;
   child.kill('SIGTERM');
-  if (await waitExit(child, 5000)) return;
-  log(`${name} did not exit within 5 s of SIGTERM: SIGKILL`);
+  if (await waitExit(child, ms)) return;
+  log(`${name} did not exit within ${ms / 1000} s of SIGTERM: SIGKILL`);
   child.kill('SIGKILL');
   await waitExit(child, 2000);
 }
@@ -211,8 +254,8 @@ async function startServer(name, cmd, args, timeoutMs) {
 }
 
 // Run the loadgen with --json; sample the server's CPU between each stepStart and step line.
-function runLoadgen(server, extraArgs, expectedSteps, stepMs) {
-  const args = ['--host', '127.0.0.1', '--port', String(server.port), '--clients', String(opts.clients),
+function runLoadgen(server, extraArgs, expectedSteps, stepMs, clients = opts.clients) {
+  const args = ['--host', '127.0.0.1', '--port', String(server.port), '--clients', String(clients),
     '--size', String(opts.size), '--grace-ms', String(opts.graceMs), '--json', ...extraArgs];
   const timeoutMs = 10000 + 5000 + expectedSteps * (stepMs + opts.graceMs + 1500) + 5000;
   return new Promise((res) => {
@@ -273,11 +316,12 @@ function runLoadgen(server, extraArgs, expectedSteps, stepMs) {
   });
 }
 
-function sustained(steps) {
-  // Highest step with delivery >= 99 %, p99 <= 1000 ms and the target send rate reached (>= 90 %).
+function sustained(steps, p99MaxMs = 1000) {
+  // Highest step with delivery >= 99 %, p99 <= 1000 ms (or p99MaxMs) and the target send rate reached (>= 90 %),
+  // every step before it passing too.
   let best = null;
   for (const s of steps) {
-    if (s.delivery >= 0.99 && s.rtt.p99 !== null && s.rtt.p99 <= 1000 && s.sendRate >= 0.9 * s.target) best = s;
+    if (s.delivery >= 0.99 && s.rtt.p99 !== null && s.rtt.p99 <= p99MaxMs && s.sendRate >= 0.9 * s.target) best = s;
     else break;
   }
   return best;
@@ -343,14 +387,7 @@ async function benchServer(name, cmd, args, startTimeoutMs) {
     await sleep(1000);
     log(`${name}: fixed ${opts.fixedRate} msg/s for ${opts.fixedMs} ms`);
     const fixed = await runLoadgen(server, ['--fixed-rate', String(opts.fixedRate), '--duration-ms', String(opts.fixedMs)], 1, opts.fixedMs);
-    const fs = fixed.steps[0];
-    out.fixed = fs ? {
-      rate: opts.fixedRate, sendRate: fs.sendRate, received: fs.received, delivery: fs.delivery, throughput: fs.throughput,
-      rtt: fs.rtt, server: fs.server ?? null, loadgenCpuPercent: fs.loadgenCpuPercent, connect: fixed.connect?.connect ?? null,
-      // all UDP datagrams on the machine during the run (both directions) per echoed message; ENet's floor is ~4
-      // (data, its ack, the echo, its ack) when nothing is batched
-      udpDatagramsPerMessage: fixed.udpDatagramsSent && fs.received ? fixed.udpDatagramsSent / fs.received : null,
-    } : null;
+    out.fixed = fixedSummary(fixed);
     out.udpRcvbufErrors.fixed = fixed.udpRcvbufErrors;
     if (fixed.connect?.connectFailed) out.connectFailed = (out.connectFailed ?? 0) + fixed.connect.connectFailed;
     if (fixed.error) out.fixedError = fixed.error;
@@ -365,6 +402,205 @@ async function benchServer(name, cmd, args, startTimeoutMs) {
     log(`${name}: stopped`);
   }
   return out;
+}
+
+function fixedSummary(fixed) {
+  const fs = fixed.steps[0];
+  return fs ? {
+    rate: opts.fixedRate, sendRate: fs.sendRate, received: fs.received, delivery: fs.delivery, throughput: fs.throughput,
+    rtt: fs.rtt, server: fs.server ?? null, loadgenCpuPercent: fs.loadgenCpuPercent, connect: fixed.connect?.connect ?? null,
+    // all UDP datagrams on the machine during the run (both directions) per echoed message; ENet's floor is ~4
+    // (data, its ack, the echo, its ack) when nothing is batched
+    udpDatagramsPerMessage: fixed.udpDatagramsSent && fs.received ? fixed.udpDatagramsSent / fs.received : null,
+  } : null;
+}
+
+// ---------- game-actor sections ----------
+// The median of every number over a list of results of the same shape (booleans: all true; anything else: the first).
+function deepMedian(list) {
+  const present = list.filter((x) => x !== null && x !== undefined);
+  if (present.length === 0) return null;
+  const first = present[0];
+  if (typeof first === 'number') {
+    const nums = present.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+    if (nums.length === 0) return null;
+    const m = nums.length >> 1;
+    return nums.length % 2 ? nums[m] : (nums[m - 1] + nums[m]) / 2;
+  }
+  if (typeof first === 'boolean') return present.every(Boolean);
+  if (typeof first !== 'object' || Array.isArray(first)) return first;
+  const out = {};
+  for (const k of Object.keys(first)) out[k] = deepMedian(present.map((x) => x[k]));
+  return out;
+}
+
+const ourServer = (actors, burnUs = 0) =>
+  [process.execPath, [ECHO_OURS, '0', '256', '--actors', String(actors), ...(burnUs > 0 ? ['--burn-us', String(burnUs)] : [])]];
+
+// Start a fresh server, let `body(server, out)` measure it, stop it; errors land in out.error, the server's last
+// stderr lines (its "stopped, N echoed" summary) in out.serverLog.
+async function withServer(name, cmd, args, startTimeoutMs, body) {
+  const out = { name, command: [cmd, ...args].map((x) => x.replace(root + '/', '')).join(' ') };
+  out.backgroundCpuPercentAtStart = await waitForQuiet();
+  let server;
+  try {
+    server = await startServer(name, cmd, args, startTimeoutMs);
+  } catch (e) {
+    out.error = `${name} server did not start: ${e.message}`;
+    log(out.error);
+    return out;
+  }
+  try {
+    await sleep(1000);
+    await body(server, out);
+  } catch (e) {
+    out.error = e.message;
+    log(`${name}: ${e.message}`);
+  } finally {
+    // bench/echo-server.mjs gives stopServer() 10 s (game actors can take 5 s to stop, see its stderr)
+    await stopChild(server.child, name, 12000);
+    await sleep(50); // the last stderr lines
+    out.serverLog = server.stderrTail().trim().split('\n').slice(-5);
+    log(`${name}: stopped${out.serverLog.length ? ' (' + out.serverLog.at(-1) + ')' : ''}`);
+  }
+  return out;
+}
+
+// (a) idle CPU, then the fixed-rate plain echo.
+function benchActorFixed(name, cmd, args, startTimeoutMs) {
+  return withServer(name, cmd, args, startTimeoutMs, async (server, out) => {
+    const a = sampleCpu(server.pid);
+    await sleep(opts.idleMs);
+    const idle = cpuBetween(a, sampleCpu(server.pid));
+    out.idle = idle && { ...idle, rssMb: rssMb(server.pid) };
+    log(`${name}: idle CPU ${fmt(idle?.cpuPercent, 2)}% of one core; fixed ${opts.fixedRate} msg/s for ${opts.fixedMs} ms`);
+    const fixed = await runLoadgen(server, ['--fixed-rate', String(opts.fixedRate), '--duration-ms', String(opts.fixedMs)], 1, opts.fixedMs);
+    out.fixed = fixedSummary(fixed);
+    out.udpRcvbufErrors = fixed.udpRcvbufErrors;
+    out.otherCpuPercent = fixed.steps[0]?.otherCpuPercent ?? null;
+    if (fixed.connect?.connectFailed) out.connectFailed = fixed.connect.connectFailed;
+    if (fixed.error) out.fixedError = fixed.error;
+    if (exited(server.child)) throw new Error(`${name} server exited during the fixed-rate run:\n${server.stderrTail().trim()}`);
+  });
+}
+
+// (b) rising rate with a CPU burn in every handler.
+function benchActorBurn(name, cmd, args, startTimeoutMs) {
+  return withServer(name, cmd, args, startTimeoutMs, async (server, out) => {
+    log(`${name}: burn ${opts.burnUs} us/msg, rising ${opts.burnRates.join(',')} msg/s, ${opts.burnStepMs} ms steps, ${opts.burnClients} clients`);
+    const rising = await runLoadgen(server, ['--rates', opts.burnRates.join(','), '--step-ms', String(opts.burnStepMs)],
+      opts.burnRates.length, opts.burnStepMs, opts.burnClients);
+    out.rising = rising;
+    const pick = (st) => st && {
+      rate: st.target, throughput: st.throughput, delivery: st.delivery, rtt: st.rtt,
+      serverCpuPercent: st.server?.cpuPercent ?? null, serverCpuPerMessageUs: st.server?.cpuPerMessageUs ?? null,
+      loadgenCpuPercent: st.loadgenCpuPercent,
+      reachedTopRate: st === rising.steps.at(-1) && st.target === opts.burnRates.at(-1),
+    };
+    out.maxWithinBudget = pick(sustained(rising.steps, opts.burnP99BudgetMs));
+    out.maxSustained = pick(sustained(rising.steps));
+    // The first step that missed the budget (the one the rate above is limited by).
+    out.firstOverBudget = pick(rising.steps.find((st) => !(st.delivery >= 0.99 && st.rtt.p99 !== null && st.rtt.p99 <= opts.burnP99BudgetMs && st.sendRate >= 0.9 * st.target)));
+    out.stoppedAt = rising.summary?.stopReason ? { rate: rising.summary.stoppedAt, reason: rising.summary.stopReason } : null;
+    out.udpRcvbufErrors = rising.udpRcvbufErrors;
+    out.maxOtherCpuPercent = Math.max(0, ...rising.steps.map((st) => st.otherCpuPercent ?? 0));
+    if (rising.connect?.connectFailed) out.connectFailed = rising.connect.connectFailed;
+    if (rising.error) out.risingError = rising.error;
+    if (exited(server.child)) throw new Error(`${name} server exited during the burn run:\n${server.stderrTail().trim()}`);
+  });
+}
+
+async function actorFixedSection() {
+  const variants = [
+    { key: 'raw', label: 'raw C echo', cmd: ECHO_C, args: ['0', '256', '2', String(opts.rawSockbuf)], timeout: 5000 },
+    { key: 'main', label: 'main thread', cmd: ourServer(0)[0], args: ourServer(0)[1], timeout: 20000 },
+    ...opts.actorCounts.map((n) => ({ key: `actors${n}`, label: `${n} actor${n > 1 ? 's' : ''}`, cmd: ourServer(n)[0], args: ourServer(n)[1], timeout: 20000 })),
+  ];
+  const section = {
+    config: { clients: opts.clients, size: opts.size, rate: opts.fixedRate, durationMs: opts.fixedMs, idleMs: opts.idleMs, actorCounts: opts.actorCounts, rounds: opts.actorRounds },
+    rounds: [],
+    servers: {},
+  };
+  for (let r = 0; r < opts.actorRounds; r++) {
+    const round = {};
+    for (const v of variants) {
+      const name = opts.actorRounds > 1 ? `${v.key}#${r + 1}` : v.key;
+      log(`game actors, fixed rate: ${v.label}${opts.actorRounds > 1 ? `, round ${r + 1}/${opts.actorRounds}` : ''}`);
+      round[v.key] = { label: v.label, ...(await benchActorFixed(name, v.cmd, v.args, v.timeout)) };
+    }
+    section.rounds.push(round);
+  }
+  // One round: its figures; several: the median of each figure over the rounds.
+  for (const v of variants) {
+    const list = section.rounds.map((round) => round[v.key]);
+    section.servers[v.key] = list.length === 1 ? list[0] : {
+      label: v.label, name: v.key, medianOf: list.length,
+      fixed: deepMedian(list.map((x) => x.fixed)), idle: deepMedian(list.map((x) => x.idle)),
+    };
+  }
+  const main = section.servers.main?.fixed;
+  section.comparison = {};
+  for (const n of opts.actorCounts) {
+    const f = section.servers[`actors${n}`]?.fixed;
+    const c = {
+      delivery: f?.delivery ?? null,
+      p99Ratio: ratio(f?.rtt?.p99, main?.rtt?.p99),
+      p50Ratio: ratio(f?.rtt?.p50, main?.rtt?.p50),
+      cpuPerMessageRatio: ratio(f?.server?.cpuPerMessageUs, main?.server?.cpuPerMessageUs),
+    };
+    c.targets = {
+      delivery: c.delivery === null ? null : c.delivery >= 0.99,
+      p99: c.p99Ratio === null ? null : c.p99Ratio <= 2,
+      cpuPerMessage: c.cpuPerMessageRatio === null ? null : c.cpuPerMessageRatio <= 1.5,
+    };
+    section.comparison[`actors${n}`] = c;
+  }
+  section.comparison.mainVsRaw = {
+    p99Ratio: ratio(main?.rtt?.p99, section.servers.raw?.fixed?.rtt?.p99),
+    cpuPerMessageRatio: ratio(main?.server?.cpuPerMessageUs, section.servers.raw?.fixed?.server?.cpuPerMessageUs),
+  };
+  return section;
+}
+
+async function actorBurnSection() {
+  const section = {
+    config: { burnUs: opts.burnUs, actors: opts.burnActors, clients: opts.burnClients, size: opts.size, rates: opts.burnRates, stepMs: opts.burnStepMs, p99BudgetMs: opts.burnP99BudgetMs, rounds: opts.actorRounds },
+    rounds: [],
+    servers: {},
+  };
+  const variants = [['main', 'main thread', 0], ['actors', `${opts.burnActors} actors`, opts.burnActors]];
+  for (let r = 0; r < opts.actorRounds; r++) {
+    const round = {};
+    for (const [key, label, n] of variants) {
+      const name = `${key === 'main' ? 'main' : `actors${n}`}${opts.actorRounds > 1 ? `#${r + 1}` : ''}`;
+      log(`game actors, burn ${opts.burnUs} us: ${label}${opts.actorRounds > 1 ? `, round ${r + 1}/${opts.actorRounds}` : ''}`);
+      round[key] = await benchActorBurn(name, ...ourServer(n, opts.burnUs), 20000);
+    }
+    section.rounds.push(round);
+  }
+  for (const [key, label] of variants) {
+    const list = section.rounds.map((round) => round[key]);
+    // a round that sustained no step counts as rate 0
+    const orZero = (x) => x ?? { rate: 0 };
+    section.servers[key] = list.length === 1 ? list[0] : {
+      label, name: key, medianOf: list.length, rising: true,
+      maxWithinBudget: deepMedian(list.map((x) => orZero(x.maxWithinBudget))),
+      maxSustained: deepMedian(list.map((x) => orZero(x.maxSustained))),
+      firstOverBudget: deepMedian(list.map((x) => x.firstOverBudget)),
+      stoppedAt: deepMedian(list.map((x) => x.stoppedAt)),
+      ratesWithinBudget: list.map((x) => x.maxWithinBudget?.rate ?? 0),
+    };
+  }
+  const r = ratio(section.servers.actors.maxWithinBudget?.rate, section.servers.main.maxWithinBudget?.rate);
+  section.comparison = {
+    rateRatio: r,
+    rateRatioTarget: 1.5,
+    met: r === null ? null : r >= 1.5,
+    deliveryOnlyRateRatio: ratio(section.servers.actors.maxSustained?.rate, section.servers.main.maxSustained?.rate),
+    // one thread burning burnUs per message cannot exceed 1e6/burnUs msg/s
+    ceilingPerThread: 1e6 / opts.burnUs,
+  };
+  return section;
 }
 
 // ---------- report ----------
@@ -428,6 +664,101 @@ function table(raw, ours, comparison) {
   return rows.join('\n') + (notes.length ? '\n\n' + notes.map((n) => `* ${n}`).join('\n') : '') + '\n';
 }
 
+function grid(cols, rows) {
+  const line = (cells) => cells.map((c, i) => (i === 0 ? String(c).padEnd(cols[i][1]) : String(c ?? '').padStart(cols[i][1]))).join('');
+  return [line(cols.map((c) => c[0])), '-'.repeat(cols.reduce((n, c) => n + c[1], 0)), ...rows.map(line)].join('\n');
+}
+const verdict = (ok) => (ok === null || ok === undefined ? 'n/a' : ok ? 'met' : 'MISSED');
+
+function sectionNotes(servers) {
+  const notes = [];
+  for (const r of servers) {
+    if (!r) continue;
+    if (r.error) {
+      const lines = r.error.split('\n').map((l) => l.trim()).filter(Boolean);
+      notes.push(`${r.name}: ${lines[0]}${lines[1] ? ' ' + lines[1] : ''}`.slice(0, 400));
+    }
+    if (r.fixedError) notes.push(`${r.name}: ${r.fixedError}`.slice(0, 400));
+    if (r.risingError) notes.push(`${r.name}: ${r.risingError}`.slice(0, 400));
+    const other = r.otherCpuPercent ?? r.maxOtherCpuPercent;
+    if (other > 20) notes.push(`${r.name}: other processes on this machine used up to ${fmt(other, 0)}% of a core meanwhile: its figures are disturbed`);
+    if (r.connectFailed) notes.push(`${r.name}: ${r.connectFailed} client connections failed`);
+    if (r.udpRcvbufErrors) notes.push(`${r.name}: the kernel dropped ${r.udpRcvbufErrors} UDP datagrams (full socket buffers)`);
+    const said = /refused so far|restarted|error|took|did not finish/;
+    if (r.serverLog?.some((l) => said.test(l))) notes.push(`${r.name}: server said: ${r.serverLog.filter((l) => said.test(l)).join(' | ')}`.slice(0, 400));
+  }
+  return notes.length ? '\n' + notes.map((n) => `* ${n}`).join('\n') + '\n' : '';
+}
+
+function actorFixedTable(section) {
+  const keys = ['raw', 'main', ...opts.actorCounts.map((n) => `actors${n}`)];
+  const sv = keys.map((k) => section.servers[k]);
+  const cmp = opts.actorCounts.map((n) => section.comparison[`actors${n}`]);
+  const rounds = section.rounds.length > 1 ? `, median of ${section.rounds.length}` : '';
+  const cols = [[`game actors: fixed ${opts.fixedRate} msg/s (${opts.clients} clients), ${opts.fixedMs / 1000} s${rounds}`, 58],
+    ...sv.map((r) => [r?.label ?? '-', 13]), ...opts.actorCounts.map((n) => [`${n}act/main`, 11]), ['target', 9]];
+  const f = (r) => r?.fixed;
+  const per = (get, d) => sv.map((r) => fmt(get(r), d));
+  const rows = [
+    ['delivery', ...per((r) => f(r)?.delivery, 4), ...cmp.map(() => ''), '>= 0.99'],
+    ['RTT p50 (ms)', ...per((r) => f(r)?.rtt?.p50, 3), ...cmp.map((c) => fmt(c?.p50Ratio, 2)), ''],
+    ['RTT p99 (ms)', ...per((r) => f(r)?.rtt?.p99, 3), ...cmp.map((c) => fmt(c?.p99Ratio, 2)), '<= 2'],
+    ['RTT max (ms)', ...per((r) => f(r)?.rtt?.max, 1), ...cmp.map(() => ''), ''],
+    ['server CPU (% of one core)', ...per((r) => f(r)?.server?.cpuPercent, 1), ...cmp.map(() => ''), ''],
+    ['server CPU per message (us)', ...per((r) => f(r)?.server?.cpuPerMessageUs, 2), ...cmp.map((c) => fmt(c?.cpuPerMessageRatio, 2)), '<= 1.5'],
+    ['server RSS (MB)', ...per((r) => f(r)?.server?.rssMb, 1), ...cmp.map(() => ''), ''],
+    ['loadgen CPU (% of one core)', ...per((r) => f(r)?.loadgenCpuPercent, 1), ...cmp.map(() => ''), ''],
+    ['UDP datagrams per message', ...per((r) => f(r)?.udpDatagramsPerMessage, 2), ...cmp.map(() => ''), ''],
+    ['idle, no peers: server CPU (% of one core)', ...per((r) => r?.idle?.cpuPercent, 2), ...cmp.map(() => ''), ''],
+  ];
+  const targets = opts.actorCounts.map((n, i) => {
+    const t = cmp[i]?.targets ?? {};
+    return `${n} actor${n > 1 ? 's' : ''}: delivery >= 99% ${verdict(t.delivery)}, p99 <= 2x main ${verdict(t.p99)}, CPU/msg <= 1.5x main ${verdict(t.cpuPerMessage)}`;
+  });
+  return grid(cols, rows) + '\n' + targets.map((t) => `  targets, ${t}`).join('\n') + '\n' +
+    `  main thread / raw C echo: p99 ${fmt(section.comparison.mainVsRaw.p99Ratio, 2)}, CPU/msg ${fmt(section.comparison.mainVsRaw.cpuPerMessageRatio, 2)}\n` +
+    perRound(section) + sectionNotes(section.rounds.flatMap((round) => keys.map((k) => round[k])));
+}
+
+// With several rounds: each round's ratios actors/main-thread (the table shows medians).
+function perRound(section) {
+  if (section.rounds.length < 2) return '';
+  return opts.actorCounts.map((n) => {
+    const rs = section.rounds.map((round) => {
+      const m = round.main?.fixed;
+      const f = round[`actors${n}`]?.fixed;
+      return `${fmt(ratio(f?.rtt?.p99, m?.rtt?.p99), 2)}/${fmt(ratio(f?.server?.cpuPerMessageUs, m?.server?.cpuPerMessageUs), 2)}`;
+    });
+    return `  per round, ${n} actor${n > 1 ? 's' : ''}/main p99/CPU-per-msg: ${rs.join(', ')}\n`;
+  }).join('');
+}
+
+function actorBurnTable(section) {
+  const m = section.servers.main;
+  const a = section.servers.actors;
+  const c = section.comparison;
+  const rounds = section.rounds.length > 1 ? `, median of ${section.rounds.length}` : '';
+  const cols = [[`game actors: burn ${opts.burnUs} us/msg, ${opts.burnClients} clients, ${opts.burnRates[0]}..${opts.burnRates.at(-1)} msg/s${rounds}`, 60],
+    ['main thread', 18], [`${opts.burnActors} actors`, 18], ['actors/main', 12], ['target', 9]];
+  const label = (x) => (x ? `${x.reachedTopRate ? '>=' : ''}${x.rate}` : (m?.rising || a?.rising ? '0' : '-'));
+  const rows = [
+    [`highest sustained rate, p99 <= ${opts.burnP99BudgetMs} ms (msg/s)`, label(m?.maxWithinBudget), label(a?.maxWithinBudget), fmt(c.rateRatio, 2), '>= 1.5'],
+    ['  echo throughput there (msg/s)', fmt(m?.maxWithinBudget?.throughput, 0), fmt(a?.maxWithinBudget?.throughput, 0), '', ''],
+    ['  RTT p50 / p99 there (ms)', `${fmt(m?.maxWithinBudget?.rtt.p50, 2)}/${fmt(m?.maxWithinBudget?.rtt.p99, 1)}`, `${fmt(a?.maxWithinBudget?.rtt.p50, 2)}/${fmt(a?.maxWithinBudget?.rtt.p99, 1)}`, '', ''],
+    ['  server CPU there (% of one core)', fmt(m?.maxWithinBudget?.serverCpuPercent, 0), fmt(a?.maxWithinBudget?.serverCpuPercent, 0), '', ''],
+    ['  server CPU per message there (us)', fmt(m?.maxWithinBudget?.serverCpuPerMessageUs, 0), fmt(a?.maxWithinBudget?.serverCpuPerMessageUs, 0), '', ''],
+    ['  next step (msg/s): echo throughput, p99 (ms)', m?.firstOverBudget ? `${m.firstOverBudget.rate}: ${fmt(m.firstOverBudget.throughput, 0)}, ${fmt(m.firstOverBudget.rtt.p99, 0)}` : '-',
+      a?.firstOverBudget ? `${a.firstOverBudget.rate}: ${fmt(a.firstOverBudget.throughput, 0)}, ${fmt(a.firstOverBudget.rtt.p99, 0)}` : '-', '', ''],
+    ['highest rate with >= 99% delivered, p99 <= 1 s (msg/s)', label(m?.maxSustained), label(a?.maxSustained), fmt(c.deliveryOnlyRateRatio, 2), ''],
+    ['  loadgen stopped at (msg/s)', m?.stoppedAt?.rate ?? '-', a?.stoppedAt?.rate ?? '-', '', ''],
+  ];
+  return grid(cols, rows) + '\n' +
+    `  target, ${opts.burnActors} actors sustain >= 1.5x the main thread's rate: ${verdict(c.met)} ` +
+    `(one thread burning ${opts.burnUs} us/msg tops out at ${fmt(c.ceilingPerThread, 0)} msg/s)\n` +
+    (section.rounds.length > 1 ? `  per round, sustained within budget, main / actors (msg/s): ${section.rounds.map((round) => `${round.main?.maxWithinBudget?.rate ?? 0} / ${round.actors?.maxWithinBudget?.rate ?? 0}`).join(', ')}\n` : '') +
+    sectionNotes(section.rounds.flatMap((round) => [round.main, round.actors]));
+}
+
 // ---------- main ----------
 const started = Date.now();
 try {
@@ -444,12 +775,16 @@ const results = {
   config: { ...opts, out: undefined, codec: undefined },
   raw: null,
   ours: null,
+  actors: null,
 };
 
-if (opts.only !== 'ours') {
+const runCore = opts.only === null || opts.only === 'raw' || opts.only === 'ours';
+const runActorFixed = opts.actors && (opts.only === null || opts.only === 'actors' || opts.only === 'actors-fixed');
+const runActorBurn = opts.actors && (opts.only === null || opts.only === 'actors' || opts.only === 'actors-burn');
+if (runCore && opts.only !== 'ours') {
   results.raw = await benchServer('raw', ECHO_C, ['0', '256', '2', String(opts.rawSockbuf)], 5000);
 }
-if (opts.only !== 'raw') {
+if (runCore && opts.only !== 'raw') {
   if (!existsSync(DIST)) {
     const msg = `dist/index.js not found: build the package first (npm run build); our server was not measured`;
     log(msg);
@@ -457,6 +792,15 @@ if (opts.only !== 'raw') {
   } else {
     results.ours = await benchServer('ours', process.execPath, [ECHO_OURS, '0', '256'], 20000);
   }
+}
+
+if ((runActorFixed || runActorBurn) && !existsSync(DIST)) {
+  results.actors = { error: 'dist/index.js not found: build the package first (npm run build); the game actors were not measured' };
+  log(results.actors.error);
+} else if (runActorFixed || runActorBurn) {
+  results.actors = {};
+  if (runActorFixed) results.actors.fixed = await actorFixedSection();
+  if (runActorBurn) results.actors.burn = await actorBurnSection();
 }
 
 const comparison = {
@@ -472,9 +816,13 @@ results.elapsedSeconds = (Date.now() - started) / 1000;
 
 mkdirSync(dirname(opts.out), { recursive: true });
 writeFileSync(opts.out, JSON.stringify(results, null, 2) + '\n');
-process.stdout.write('\n' + table(results.raw, results.ours, comparison));
+if (runCore) process.stdout.write('\n' + table(results.raw, results.ours, comparison));
+if (results.actors?.error) process.stdout.write(`\ngame actors: ${results.actors.error}\n`);
+if (results.actors?.fixed) process.stdout.write('\n' + actorFixedTable(results.actors.fixed));
+if (results.actors?.burn) process.stdout.write('\n' + actorBurnTable(results.actors.burn));
 log(`results written to ${opts.out.replace(root + '/', '')} (${fmt(results.elapsedSeconds, 0)} s)`);
-let ok = [results.raw, results.ours].every((r) => r === null || !r.error);
+let ok = [results.raw, results.ours].every((r) => r === null || !r.error) && !results.actors?.error &&
+  [results.actors?.fixed, results.actors?.burn].every((sec) => !sec || Object.values(sec.servers).every((r) => !r.error));
 
 // ---------- codec benchmark ----------
 if (opts.codec) {
