@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "enet_actor",
-      "sources": ["src/addon.cc", "src/reactor.cc", "src/compress.cc"],
+      "sources": ["src/addon.cc", "src/reactor.cc", "src/compress.cc", "src/guard.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],

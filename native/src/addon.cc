@@ -270,6 +270,50 @@ Napi::Value ReactorCreate(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, id);
 }
 
+// A number >= 0 (finite), or the default when undefined.
+double nonNegative(Napi::Env env, Napi::Object o, const char* name, double fallback) {
+  Napi::Value v = o.Get(name);
+  if (v.IsUndefined()) return fallback;
+  if (!v.IsNumber()) typeError(env, std::string("options.guard.") + name + " must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || !std::isfinite(d)) rangeError(env, std::string("options.guard.") + name + " must be a finite number >= 0");
+  return d;
+}
+
+// options.guard (server hosts): see guard.h. 0 turns a rate limit off.
+enet_actor::GuardOptions guardOptions(Napi::Env env, Napi::Object o) {
+  enet_actor::GuardOptions g;
+  auto count = [&](const char* name, uint32_t fallback) {
+    const double d = nonNegative(env, o, name, fallback);
+    if (d > 4294967295.0 || std::floor(d) != d) rangeError(env, std::string("options.guard.") + name + " must be an integer");
+    return static_cast<uint32_t>(d);
+  };
+  g.maxPeersPerAddress = count("maxPeersPerAddress", g.maxPeersPerAddress);
+  g.maxPendingConnects = count("maxPendingConnects", g.maxPendingConnects);
+  g.maxPendingPerAddress = count("maxPendingPerAddress", g.maxPendingPerAddress);
+  g.handshakeTimeoutMs = count("handshakeTimeoutMs", g.handshakeTimeoutMs);
+  g.connectPerSecond = nonNegative(env, o, "connectPerSecond", g.connectPerSecond);
+  g.connectBurst = nonNegative(env, o, "connectBurst", g.connectBurst);
+  g.packetsPerSecond = nonNegative(env, o, "packetsPerSecond", g.packetsPerSecond);
+  g.bytesPerSecond = nonNegative(env, o, "bytesPerSecond", g.bytesPerSecond);
+  g.burstSeconds = nonNegative(env, o, "burstSeconds", g.burstSeconds);
+  g.disconnectAfterMs = count("disconnectAfterMs", g.disconnectAfterMs);
+  Napi::Value trusted = o.Get("trusted");
+  if (!trusted.IsUndefined()) {
+    if (!trusted.IsArray()) typeError(env, "options.guard.trusted must be an array of dotted IPv4 addresses");
+    Napi::Array list = trusted.As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); ++i) {
+      Napi::Value v = list.Get(i);
+      ENetAddress address;
+      if (!v.IsString() || enet_address_set_host_ip(&address, v.As<Napi::String>().Utf8Value().c_str()) != 0) {
+        typeError(env, "options.guard.trusted must be an array of dotted IPv4 addresses");
+      }
+      g.trusted.push_back(address.host);
+    }
+  }
+  return g;
+}
+
 // ---- hostCreate(reactorId, options): { host, port }
 Napi::Value HostCreate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -304,6 +348,8 @@ Napi::Value HostCreate(const Napi::CallbackInfo& info) {
                         " bytes (got " + std::to_string(opt.stats.length) + ")");
   }
   if (reinterpret_cast<uintptr_t>(opt.stats.data) % 4 != 0) rangeError(env, "options.stats must be 4-aligned");
+  Napi::Value guard = o.Get("guard");
+  if (opt.server && guard.IsObject()) opt.guard = guardOptions(env, guard.As<Napi::Object>());
 
   std::shared_ptr<Reactor> reactor = existingReactor(env, id);
   HostCreated created;

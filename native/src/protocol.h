@@ -37,6 +37,7 @@ constexpr uint8_t IN_RECEIVE = 3;     // body: packet bytes
 constexpr uint8_t IN_ERROR = 4;       // body: i32 code
 constexpr uint8_t IN_ATTACH = 5;      // actor rings: the peer is routed here; body: OUT_ROUTE's attach bytes
 constexpr uint8_t IN_ROUTED = 6;      // ring 0: the route took effect; later packets go to the actor
+constexpr uint8_t IN_KICK_REQUEST = 7;  // ring 0: the guard wants this peer kicked; body: u32 cause
 
 constexpr uint32_t IN_CONNECT_BODY = 12;
 constexpr uint32_t IN_DISCONNECT_BODY = 8;
@@ -57,6 +58,11 @@ constexpr uint8_t OUT_ROUTE = 7;            // body: u32 ring (1..), then attach
 constexpr uint8_t OUT_ROUTE_DONE = 8;       // no body: release the peer's held records to its ring
 constexpr uint8_t OUT_FORWARD = 9;          // channel, flags; body: packet bytes (-> IN_RECEIVE, held peer's ring)
 constexpr uint8_t OUT_RELAY = 10;           // body: a whole inbound record, appended to ring 0 with FLAG_RELAYED
+constexpr uint8_t OUT_BAN = 11;             // body: u8[4] ipv4, u32 durationMs: refuse its CONNECTs meanwhile
+
+// IN_KICK_REQUEST causes (guard.h KickCause).
+constexpr uint32_t KICK_PACKET_TOO_LARGE = 1;
+constexpr uint32_t KICK_RATE_LIMIT = 2;
 
 constexpr uint16_t DISCONNECT_LATER = 0;
 constexpr uint16_t DISCONNECT_NOW = 1;
@@ -67,16 +73,18 @@ constexpr uint32_t OUT_CONNECT_BODY = 12;
 // OUT_SET_COMPRESSION / hostCreate modes: compress::MODE_* in compress.h (0 none, 1 range coder,
 // 2 FastLZ, 3 zlib, 4 zstd; Godot's numbering).
 
-// ---- stats table: peerCount rows of 16 u32 ----
-constexpr uint32_t STATS_ROW_U32 = 16;
+// ---- stats table: peerCount rows of 20 u32 ----
+constexpr uint32_t STATS_ROW_U32 = 20;
 constexpr uint32_t STATS_ROW_BYTES = STATS_ROW_U32 * 4;
 constexpr uint32_t STATS_PEER_ID = 0;
 constexpr uint32_t STATS_STATE = 1;
 constexpr uint32_t STATS_FIRST_STATISTIC = 2;  // 14 PeerStatistic values in Godot's order
+constexpr uint32_t STATS_STATISTICS = 14;
+constexpr uint32_t STATS_QUEUED_BYTES = 16;    // bytes queued to the peer and not acknowledged yet
 constexpr uint32_t STATS_INTERVAL_MS = 20;
 
-// ---- counters table: 16 f64 per reactor ----
-constexpr uint32_t COUNTERS_SLOTS = 16;
+// ---- counters table: 32 f64 per reactor ----
+constexpr uint32_t COUNTERS_SLOTS = 32;
 constexpr uint32_t COUNTERS_BYTES = COUNTERS_SLOTS * 8;
 enum Counter : uint32_t {
   C_PACKETS_IN = 0,
@@ -94,7 +102,16 @@ enum Counter : uint32_t {
   C_PASSES = 12,           // passes over the hosts (service() passes, inline passes excluded)
   C_HOST_VISITS = 13,      // hosts walked by passes and stats passes (live hosts only)
   C_HOSTS = 14,            // live hosts now
-  C_COUNT = 15,
+  C_PENDING_CONNECTS = 15,     // handshakes in progress now (server hosts)
+  C_REFUSED_RATE = 16,         // CONNECTs refused: the address's connect rate
+  C_REFUSED_PENDING = 17,      // ... too many handshakes in progress
+  C_REFUSED_PER_ADDRESS = 18,  // ... too many handshakes in progress from that address
+  C_REFUSED_BANNED = 19,       // ... the address is banned (repeated authentication failures)
+  C_RATE_LIMITED = 20,         // datagrams and packets dropped by the per-peer rate limits
+  C_QUEUED_BYTES = 21,         // bytes queued to peers and not acknowledged, at the last stats pass
+  C_BANNED_ADDRESSES = 22,     // addresses banned now
+  C_REFUSED_PEERS_PER_ADDRESS = 23,  // CONNECTs refused: the address has maxPeersPerAddress peers
+  C_COUNT = 24,
 };
 
 // ---- service() result bits ----

@@ -8,6 +8,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <unordered_map>
@@ -48,6 +49,39 @@ inline void writeHeader(uint8_t* p, uint8_t kind, uint8_t channel, uint16_t flag
 }
 
 inline void storeRelaxed(uint32_t* p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
+
+// The guard of the host enet_host_service is running for on this thread (ENet's intercept callback
+// gets only the ENetHost). Set around the call, under the reactor's mutex.
+// enet_host_service reads at most this many datagrams per call (ENet 1.3's protocol.c loop).
+constexpr size_t ENET_MAX_DATAGRAMS = 256;
+
+thread_local Guard* servicedGuard = nullptr;
+thread_local ENetHost* servicedHost = nullptr;
+
+struct ServicingScope {
+  ServicingScope(ENetHost* host, Guard* guard) {
+    servicedHost = host;
+    servicedGuard = guard;
+  }
+  ~ServicingScope() {
+    servicedHost = nullptr;
+    servicedGuard = nullptr;
+  }
+  ServicingScope(const ServicingScope&) = delete;
+  ServicingScope& operator=(const ServicingScope&) = delete;
+};
+
+// Bytes of the packets queued to a peer and not acknowledged (ENet keeps no total of its own).
+uint64_t queuedBytesOf(ENetPeer& peer) {
+  uint64_t total = 0;
+  for (ENetList* list : {&peer.outgoingCommands, &peer.sentReliableCommands}) {
+    for (ENetListIterator it = enet_list_begin(list); it != enet_list_end(list); it = enet_list_next(it)) {
+      const ENetOutgoingCommand* command = reinterpret_cast<const ENetOutgoingCommand*>(it);
+      if (command->packet != nullptr) total += command->fragmentLength;
+    }
+  }
+  return total;
+}
 
 // epoll data of the eventfd (host ids are u32).
 constexpr uint64_t EVENTFD_TAG = ~uint64_t{0};
@@ -208,6 +242,15 @@ HostCreated Reactor::createHost(const HostOptions& o) {
       result.port = 0;
     }
     enet->maximumPacketSize = o.maxPacketSize;
+    // Bytes one peer may have waiting in ENet (fragments of incomplete packets, and packets not
+    // dispatched yet), not ENet's 32 MiB default (FACTS.md: fragment pinning). Past it ENet drops
+    // incoming commands yet acknowledges them: reliable data lost. We dispatch everything before
+    // reading again, and one read takes at most ENET_MAX_DATAGRAMS datagrams, so this never cuts
+    // legitimate traffic.
+    enet->maximumWaitingData = std::max<size_t>(2 * static_cast<size_t>(o.maxPacketSize),
+                                                o.maxPacketSize + ENET_MAX_DATAGRAMS * size_t{ENET_PROTOCOL_MAXIMUM_MTU});
+    // maxPeersPerAddress is the guard's (it can count, and trust some addresses), not ENet's duplicatePeers.
+    if (o.server) enet->intercept = &Reactor::interceptDatagram;
     if (!compress::applyCompression(enet, o.compression)) {
       enet_host_destroy(enet);
       throw ReactorError("ERR_CANT_CREATE", "could not set up compression mode " +
@@ -224,6 +267,7 @@ HostCreated Reactor::createHost(const HostOptions& o) {
     h->slotFlags.assign(enet->peerCount, 0);
     h->route.assign(enet->peerCount, SUPERVISOR_RING);
     h->reason.assign(enet->peerCount, std::string());
+    if (o.server) h->guard = std::make_unique<Guard>(o.guard, enet, o.maxPacketSize);
     for (uint32_t s = 0; s < enet->peerCount; ++s) zeroStatsRow(*h, s);
     result.host = h->id;
     epollAdd(epollFd_.get(), *h);
@@ -533,7 +577,10 @@ bool Reactor::serviceHostLocked(uint32_t index, Host& h, uint32_t* budget, bool*
     if (r == 0 && !serviced) {
       serviced = true;
       errno = 0;
-      r = enet_host_service(h.enet, &ev, 0);
+      {
+        ServicingScope scope(h.enet, h.guard.get());
+        r = enet_host_service(h.enet, &ev, 0);
+      }
       h.ready = false;  // what is left past ENet's 256 datagrams is reported again
       // A connect or disconnect returns from enet_host_service before its second send: the acks
       // of that datagram (a handshake's last step) would wait for the next pass, inflating the
@@ -560,6 +607,7 @@ bool Reactor::serviceHostLocked(uint32_t index, Host& h, uint32_t* budget, bool*
     handleEventLocked(index, h, ev);
   }
   if (!serviced || unsent) enet_host_flush(h.enet);  // pings, acks and queued sends still go out
+  if (h.guard) emitKicksLocked(index, h);
   accountWireLocked(h);
   if (!h.server) h.dueMs = nextDueMs(h.enet, enet_time_get());
   return any;
@@ -608,7 +656,7 @@ void Reactor::handleEventLocked(uint32_t index, Host& h, ENetEvent& ev) {
       ENetPacket* packet = ev.packet;
       const uint32_t id = h.peerId[slot];
       const size_t len = packet->dataLength;
-      if (id != 0 && len <= h.maxPacketSize) {
+      if (id != 0 && len <= h.maxPacketSize && !(h.guard && h.guard->onPacket(slot, len, nowMs()))) {
         const uint16_t flags = (packet->flags & ENET_PACKET_FLAG_RELIABLE) ? FLAG_RELIABLE : 0;
         const uint32_t route = h.route[slot];
         const uint32_t recLen = REC_HEADER_BYTES + static_cast<uint32_t>(len);
@@ -711,6 +759,9 @@ void Reactor::handleOutboundLocked(const uint8_t* rec, uint32_t len) {
       return;
     case OUT_RELAY:
       outRelayLocked(rec, len);
+      return;
+    case OUT_BAN:
+      outBanLocked(h, rec, len);
       return;
     default:
       counters_[C_MALFORMED] += 1;
@@ -946,6 +997,38 @@ void Reactor::outRelayLocked(const uint8_t* rec, uint32_t len) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The guard (guard.h)
+
+int Reactor::interceptDatagram(ENetHost* host, ENetEvent* /*event*/) {
+  if (servicedGuard == nullptr || servicedHost != host) return 0;
+  return servicedGuard->onDatagram(host, nowMs()) ? 1 : 0;
+}
+
+void Reactor::outBanLocked(Host* h, const uint8_t* rec, uint32_t len) {
+  if (len < REC_HEADER_BYTES + 8) {
+    counters_[C_MALFORMED] += 1;
+    return;
+  }
+  if (h == nullptr || !h->guard) {
+    counters_[C_DROPPED_STALE] += 1;
+    return;
+  }
+  uint32_t address;
+  std::memcpy(&address, rec + REC_HEADER_BYTES, 4);
+  h->guard->ban(address, rd32(rec + REC_HEADER_BYTES + 4), nowMs());
+}
+
+void Reactor::emitKicksLocked(uint32_t index, Host& h) {
+  for (const auto& [slot, cause] : h.guard->takeKicks()) {
+    if (slot >= h.peerId.size() || h.peerId[slot] == 0) continue;  // not a peer the supervisor knows
+    uint8_t rec[REC_HEADER_BYTES + 4];
+    writeHeader(rec, IN_KICK_REQUEST, 0, 0, index, slot, h.peerId[slot]);
+    wr32(rec + REC_HEADER_BYTES, static_cast<uint32_t>(cause));
+    emitControl(SUPERVISOR_RING, index, rec, sizeof rec);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Inbound records
 
 uint8_t* Reactor::appendRecord(uint32_t ring, uint32_t len) {
@@ -1024,6 +1107,7 @@ void Reactor::emitDisconnect(uint32_t index, Host& h, uint32_t slot, uint32_t da
 }
 
 void Reactor::assignSlot(Host& h, uint32_t slot, uint32_t peerId) {
+  if (h.guard) h.guard->resetSlot(slot, nowMs());
   if (h.peerId[slot] == 0) ++h.liveIds;
   h.peerId[slot] = peerId;
   h.route[slot] = SUPERVISOR_RING;
@@ -1053,7 +1137,12 @@ void Reactor::writeStatsRow(Host& h, uint32_t slot) {
       p.packetThrottleDeceleration, p.packetThrottleInterval,
   };
   storeRelaxed(row + STATS_STATE, static_cast<uint32_t>(p.state));
-  for (uint32_t i = 0; i < 14; ++i) storeRelaxed(row + STATS_FIRST_STATISTIC + i, values[i]);
+  for (uint32_t i = 0; i < STATS_STATISTICS; ++i) storeRelaxed(row + STATS_FIRST_STATISTIC + i, values[i]);
+  if (h.guard) {
+    const uint64_t queued = queuedBytesOf(h.enet->peers[slot]);
+    h.queuedBytes += queued;
+    storeRelaxed(row + STATS_QUEUED_BYTES, queued > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(queued));
+  }
   storeRelaxed(row + STATS_PEER_ID, h.peerId[slot]);
 }
 
@@ -1065,11 +1154,17 @@ void Reactor::zeroStatsRow(Host& h, uint32_t slot) {
 
 void Reactor::statsPassLocked() {
   counters_[C_HOST_VISITS] += static_cast<double>(hosts_.size());
+  const uint64_t now = nowMs();
   for (auto& owned : hosts_) {
     Host* h = owned.get();
+    if (h->guard) {
+      h->guard->sweep(h->enet, now);  // handshake timeouts run even when nothing else happens
+      emitKicksLocked(h->id, *h);
+    }
     // ENet changes a peer's statistics and state only while its host is serviced.
     if (!h->statsDirty) continue;
     h->statsDirty = false;
+    h->queuedBytes = 0;
     const uint32_t i = h->id;
     const uint32_t n = static_cast<uint32_t>(h->peerId.size());
     for (uint32_t s = 0; s < n; ++s) {
@@ -1098,6 +1193,32 @@ void Reactor::accountWireLocked(Host& h) {
 }
 
 void Reactor::writeCountersLocked() {
+  // The guards' figures, summed over the server hosts (gauges now, counts since they were created).
+  double pending = 0, rate = 0, full = 0, perAddress = 0, banned = 0, limited = 0, queued = 0, bannedNow = 0;
+  double peersPerAddress = 0;
+  const uint64_t now = nowMs();
+  for (const auto& h : hosts_) {
+    if (!h->guard) continue;
+    const GuardCounters& g = h->guard->counters();
+    pending += h->guard->pendingConnects();
+    rate += g.refusedRate;
+    full += g.refusedPending;
+    perAddress += g.refusedPerAddress;
+    peersPerAddress += g.refusedPeersPerAddress;
+    banned += g.refusedBanned;
+    limited += g.rateLimited;
+    queued += static_cast<double>(h->queuedBytes);
+    bannedNow += h->guard->bannedAddresses(now);
+  }
+  counters_[C_PENDING_CONNECTS] = pending;
+  counters_[C_REFUSED_RATE] = rate;
+  counters_[C_REFUSED_PENDING] = full;
+  counters_[C_REFUSED_PER_ADDRESS] = perAddress;
+  counters_[C_REFUSED_BANNED] = banned;
+  counters_[C_RATE_LIMITED] = limited;
+  counters_[C_QUEUED_BYTES] = queued;
+  counters_[C_BANNED_ADDRESSES] = bannedNow;
+  counters_[C_REFUSED_PEERS_PER_ADDRESS] = peersPerAddress;
   for (uint32_t i = 0; i < C_COUNT; ++i) {
     uint64_t bits;
     std::memcpy(&bits, &counters_[i], 8);

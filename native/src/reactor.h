@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "guard.h"
 #include "protocol.h"
 #include "ring.h"
 
@@ -75,7 +76,8 @@ struct HostOptions {
   uint32_t channels = 0;      // 1..255
   uint32_t compression = 0;   // compress::MODE_*: 0 none, 1 range coder, 2 FastLZ, 3 zlib, 4 zstd
   uint32_t maxPacketSize = 0; // > 0; 16 + maxPacketSize must fit the inbound ring
-  SharedMemory stats;         // >= peers * 64 bytes, 4-aligned
+  SharedMemory stats;         // >= peers * STATS_ROW_BYTES, 4-aligned
+  GuardOptions guard;         // server only: the defences (guard.h)
 };
 
 struct HostCreated {
@@ -142,6 +144,8 @@ class Reactor {
     uint64_t lastErrorMs = 0;
     uint32_t wireSent = 0;      // ENet's totalSentData / totalReceivedData (u32, wrapping) when
     uint32_t wireReceived = 0;  // they were last added to the counters
+    std::unique_ptr<Guard> guard;  // server hosts
+    uint64_t queuedBytes = 0;      // to all its peers, at the last stats pass
   };
   struct Pending {
     uint32_t host;
@@ -178,6 +182,10 @@ class Reactor {
   void outRouteDoneLocked(uint32_t index, const uint8_t* rec);
   void outForwardLocked(uint32_t index, const uint8_t* rec, uint32_t len);
   void outRelayLocked(const uint8_t* rec, uint32_t len);
+  void outBanLocked(Host* h, const uint8_t* rec, uint32_t len);
+  void emitKicksLocked(uint32_t index, Host& h);
+  // ENet's intercept for server hosts: the guard of the host being serviced on this thread.
+  static int interceptDatagram(ENetHost* host, ENetEvent* event);
   void destroyHostLocked(Host* h);
   ENetPeer* livePeer(Host* h, uint32_t slot, uint32_t peerId) const;
 

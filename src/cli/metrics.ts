@@ -6,7 +6,9 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ENetServerSupervisor } from '../supervisor/server.js';
 import type { ServerMetrics } from '../supervisor/events.js';
 
-type CounterName = 'packetsIn' | 'packetsOut' | 'bytesIn' | 'bytesOut' | 'wireBytesIn' | 'wireBytesOut' | 'malformedPackets' | 'droppedUnauthenticated' | 'ringStalls' | 'actorRestarts' | 'setAside';
+type CounterName =
+  | 'packetsIn' | 'packetsOut' | 'bytesIn' | 'bytesOut' | 'wireBytesIn' | 'wireBytesOut' | 'malformedPackets'
+  | 'droppedUnauthenticated' | 'ringStalls' | 'actorRestarts' | 'setAside' | 'rateLimited' | 'busySkipped';
 
 const COUNTERS: [name: string, help: string, field: CounterName][] = [
   ['enet_packets_received_total', 'Packets received from peers.', 'packetsIn'],
@@ -20,6 +22,16 @@ const COUNTERS: [name: string, help: string, field: CounterName][] = [
   ['enet_ring_stalls_total', 'Times a ring between actors was full (backpressure).', 'ringStalls'],
   ['enet_actor_restarts_total', 'Actor restarts (net and game).', 'actorRestarts'],
   ['enet_set_aside_total', 'Records set aside after crashing their game actor 3 times.', 'setAside'],
+  ['enet_rate_limited_packets_total', 'Datagrams and packets dropped by the per-peer rate limits.', 'rateLimited'],
+  ['enet_busy_skipped_total', 'Group-send targets left out: too much queued to them (maxQueuedBytesPerPeer).', 'busySkipped'],
+];
+
+type GaugeName = 'pendingConnects' | 'queuedBytes' | 'bannedAddresses';
+
+const GAUGES: [name: string, help: string, field: GaugeName][] = [
+  ['enet_pending_connects', 'Handshakes in progress.', 'pendingConnects'],
+  ['enet_queued_bytes', 'Bytes queued to peers and not acknowledged yet.', 'queuedBytes'],
+  ['enet_banned_addresses', 'Addresses refused now after repeated authentication failures.', 'bannedAddresses'],
 ];
 
 /** A registry whose every scrape reads the server's metrics once. */
@@ -60,6 +72,29 @@ export function createMetricsRegistry(server: ENetServerSupervisor): Registry {
       },
     });
   }
+  for (const [name, help, field] of GAUGES) {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(current()[field]);
+      },
+    });
+  }
+  const byCause = (name: string, help: string, read: (m: ServerMetrics) => Record<string, number>) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ['cause'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [cause, value] of Object.entries(read(current()))) if (cause !== 'total') this.inc({ cause }, value);
+      },
+    });
+  byCause('enet_refused_connects_total', 'CONNECTs refused before ENet saw them, by cause.', (m) => m.refusedConnects);
+  byCause('enet_kicked_total', 'Peers disconnected by the defences, by cause.', (m) => m.kicked);
   const byActor = ['kind', 'id'] as const;
   const actorGauge = (name: string, help: string, read: (row: ServerMetrics['actors'][number]) => number | undefined) =>
     new Gauge({

@@ -22,6 +22,7 @@ import {
   STATS_FIRST,
   STATS_PEER_ID,
   STATS_ROW,
+  STATS_STATISTICS,
 } from '../shared/protocol.js';
 import { decodePacket, encodeNode, encodePacket, makeEvent, splitEvent, type CodecLimits, type NetworkNode } from '../shared/codec/index.js';
 import { DISCONNECT_DATA_BY_SERVER, DISCONNECT_REASON_EVENT, invalidCompressionMessage, isSupportedCompression } from '../shared/wire.js';
@@ -230,7 +231,7 @@ export class ENetClient extends EventEmitter<ClientEvents> {
 
   getStatistic(stat: PeerStatistic): number {
     const connection = this.connection;
-    if (!connection || !Number.isInteger(stat) || stat < 0 || stat >= STATS_ROW - STATS_FIRST) return 0;
+    if (!connection || !Number.isInteger(stat) || stat < 0 || stat >= STATS_STATISTICS) return 0;
     const row = connection.slot * STATS_ROW;
     if (connection.stats[row + STATS_PEER_ID] !== this.clientId) return 0;
     return connection.stats[row + STATS_FIRST + stat];

@@ -22,6 +22,8 @@ export interface ActorTask {
   /** The host's stats table: a restored peer is kept only while its row still names it. */
   stats: SharedArrayBuffer;
   limits: CodecLimits;
+  /** Past this many bytes queued to a peer (its stats row), sends to it return ERR_BUSY. */
+  maxQueuedBytesPerPeer: number;
   restartOnHandlerError: boolean;
   /** Attach views (encodeAttach) of the peers already placed on this actor: a replacement restores them. */
   peers: Uint8Array[];

@@ -19,6 +19,7 @@ import {
   R_CHANNEL,
   R_PEER_ID,
   STATS_PEER_ID,
+  STATS_QUEUED_BYTES,
   STATS_ROW,
 } from '../shared/protocol.js';
 import { decodePacket, encodePacket, makeEvent, splitEvent, type CodecLimits } from '../shared/codec/index.js';
@@ -331,7 +332,13 @@ class GameActor {
   private sendBytes(target: Target, bytes: Uint8Array, channel: number, reliable: boolean): Err {
     if (!Number.isInteger(channel) || channel < 0 || channel >= target.channels) return Err.ERR_INVALID_PARAMETER;
     if (bytes.length > this.limits.maxPacketSize!) return Err.ERR_INVALID_DATA;
+    if (this.queueFull(target)) return Err.ERR_BUSY;
     return this.out.send(this.task.host, target.slot, target.peerId, channel, reliable !== false, bytes) ? Err.OK : Err.ERR_BUSY;
+  }
+
+  /** Too much queued to this peer and not acknowledged (maxQueuedBytesPerPeer): left out. */
+  private queueFull(target: Target): boolean {
+    return this.stats[target.slot * STATS_ROW + STATS_QUEUED_BYTES] > this.task.maxQueuedBytesPerPeer;
   }
 
   private sendTo(peerId: number, packet: unknown, channel: number, reliable: boolean): Err {
@@ -351,7 +358,7 @@ class GameActor {
     if (!Number.isInteger(channel) || channel < 0 || channel > 254) return Err.ERR_INVALID_PARAMETER;
     let result = Err.OK;
     for (const format of [PacketFormat.MSGPACK, PacketFormat.GODOT]) {
-      const group = targets.filter((t) => t.format === format && channel < t.channels);
+      const group = targets.filter((t) => t.format === format && channel < t.channels && !this.queueFull(t));
       if (group.length === 0) continue;
       let bytes: Uint8Array;
       try {

@@ -14,6 +14,8 @@ export interface HostOptions {
   maxPacketSize: number;
   /** The host's stats table (docs/protocol.md). */
   stats: SharedArrayBuffer;
+  /** Server hosts: the native defences (native/src/guard.h); unset fields take native's defaults. */
+  guard?: Partial<import('./options.js').GuardOptions>;
 }
 
 export interface NativeAddon {

@@ -62,6 +62,25 @@ export interface ServerOptions<Peer extends PlaceablePeer = PlaceablePeer> {
   restartPolicy?: Partial<RestartPolicy>;
   /** Where malformed packets and handler errors are reported; default `console`. */
   logger?: Logger;
+  // ---- defences against hostile networks (README "Running on the internet") ----
+  /** Peers (connected or connecting) from one IP address: ENet's duplicatePeers. */
+  maxPeersPerAddress?: number;
+  /** Handshakes in progress (a CONNECT received, not completed), every address together. */
+  maxPendingConnects?: number;
+  /** Handshakes in progress from one IP address. */
+  maxPendingPerAddress?: number;
+  /** A handshake not completed within this is dropped (ENet's own limit is 30 s). */
+  handshakeTimeoutMs?: number;
+  /** CONNECT datagrams accepted per IP address (a token bucket); `false`: no limit. */
+  connectRateLimit?: { perSecond: number; burst: number } | false;
+  /** An address whose peers fail authentication `failures` times within `windowMs` is refused for `banMs`; `false`: never. */
+  authFailureLimit?: { failures: number; windowMs: number; banMs: number } | false;
+  /** Per-peer limits on what it sends, in native code; excess dropped; over it for `disconnectAfterMs`: kicked. `false`: none. */
+  rateLimit?: { packetsPerSecond: number; bytesPerSecond: number; burst: number; disconnectAfterMs: number } | false;
+  /** Bytes queued to one peer and not acknowledged; past it sends to it return ERR_BUSY and group sends skip it. */
+  maxQueuedBytesPerPeer?: number;
+  /** IPv4 addresses the per-address CONNECT limits (rate, handshakes, peers, bans) do not apply to. */
+  trustedAddresses?: string[];
 }
 
 /** Every default of a server, typed, in one place (the ENet and seed values live in defaults.ts). */
@@ -80,6 +99,23 @@ export const SERVER_DEFAULTS = Object.freeze({
   restartPolicy: DEFAULT_RESTART_POLICY,
   restartOnHandlerError: false,
   netActors: 1,
+  // Players behind one NAT (a LAN party, a campus, carrier-grade NAT) share an address: 32 lets a
+  // crowd in while one attacking address can hold at most 32 slots.
+  maxPeersPerAddress: 32,
+  maxPendingConnects: 64,
+  // A real client has one handshake at a time; a few allow for several players starting together.
+  maxPendingPerAddress: 4,
+  // Loopback handshakes take < 1 ms and the slowest real links well under a second.
+  handshakeTimeoutMs: 3000,
+  connectRateLimit: { perSecond: 10, burst: 20 },
+  authFailureLimit: { failures: 5, windowMs: 30_000, banMs: 30_000 },
+  // A 60 Hz game sends ~60–120 packets/s per client; 2000/s and 4 MiB/s leave room for bursts.
+  rateLimit: { packetsPerSecond: 2000, bytesPerSecond: 4 * 1024 * 1024, burst: 2, disconnectAfterMs: 5000 },
+  /** Default: 2 × maxPacketSize. */
+  maxQueuedBytesPerPeer: undefined as number | undefined,
+  // This machine's own clients (a local load test, a proxy on the same host): a remote attacker
+  // cannot send from 127.0.0.1, and anything local could stop the server anyway.
+  trustedAddresses: ['127.0.0.1'] as readonly string[],
 });
 
 /** Ranges, for messages and the CLI's --help. */
@@ -173,7 +209,42 @@ function checkRestartPolicy(policy: RestartPolicy): RestartPolicy {
   return policy;
 }
 
+/** What native's guard gets (native/src/guard.h GuardOptions; 0 turns a rate off). */
+export interface GuardOptions {
+  maxPeersPerAddress: number;
+  maxPendingConnects: number;
+  maxPendingPerAddress: number;
+  handshakeTimeoutMs: number;
+  connectPerSecond: number;
+  connectBurst: number;
+  packetsPerSecond: number;
+  bytesPerSecond: number;
+  burstSeconds: number;
+  disconnectAfterMs: number;
+  trusted: string[];
+}
+
+const positive = (option: string, value: unknown, max = Number.MAX_SAFE_INTEGER): number => {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > max) invalid(option, `${option} must be a number > 0${max < Number.MAX_SAFE_INTEGER ? ` and ≤ ${max}` : ''}, got ${String(value)}`);
+  return value as number;
+};
+
+function checkAddresses(option: string, list: unknown): string[] {
+  if (!Array.isArray(list) || !list.every((a) => typeof a === 'string' && isIPv4(a))) invalid(option, `${option} must be an array of dotted IPv4 addresses`);
+  return [...(list as string[])];
+}
+
+function limitObject<T extends object>(option: string, value: unknown, fallback: T): T | false {
+  if (value === false) return false;
+  if (value === undefined) return fallback;
+  if (value === null || typeof value !== 'object') invalid(option, `${option} must be an object or false`);
+  return { ...fallback, ...(value as Partial<T>) };
+}
+
 export type ResolvedServerOptions<Peer extends PlaceablePeer = PlaceablePeer> = {
+  guard: GuardOptions;
+  authFailureLimit: { failures: number; windowMs: number; banMs: number } | false;
+  maxQueuedBytesPerPeer: number;
   bindAddress: string;
   packetFormat: PacketFormat;
   maxPacketSize: number;
@@ -211,10 +282,36 @@ export function resolveServerOptions<Peer extends PlaceablePeer>(options: Server
   if (logger === null || typeof logger.warn !== 'function' || typeof logger.error !== 'function') invalid('logger', 'logger must have warn() and error() methods');
   const policy = options.restartPolicy;
   if (policy !== undefined && (policy === null || typeof policy !== 'object')) invalid('restartPolicy', 'restartPolicy must be an object');
+  const maxPacketSize = intIn('maxPacketSize', options.maxPacketSize ?? d.maxPacketSize, LIMITS.maxPacketSize);
+  const connect = limitObject('connectRateLimit', options.connectRateLimit, d.connectRateLimit);
+  const rate = limitObject('rateLimit', options.rateLimit, d.rateLimit);
+  const auth = limitObject('authFailureLimit', options.authFailureLimit, d.authFailureLimit);
+  const guard: GuardOptions = {
+    maxPeersPerAddress: intIn('maxPeersPerAddress', options.maxPeersPerAddress ?? d.maxPeersPerAddress, LIMITS.maxPeers),
+    maxPendingConnects: intIn('maxPendingConnects', options.maxPendingConnects ?? d.maxPendingConnects, LIMITS.maxPeers),
+    maxPendingPerAddress: intIn('maxPendingPerAddress', options.maxPendingPerAddress ?? d.maxPendingPerAddress, LIMITS.maxPeers),
+    handshakeTimeoutMs: intIn('handshakeTimeoutMs', options.handshakeTimeoutMs ?? d.handshakeTimeoutMs, [100, 60_000]),
+    connectPerSecond: connect ? positive('connectRateLimit', connect.perSecond) : 0,
+    connectBurst: connect ? positive('connectRateLimit', connect.burst) : 0,
+    packetsPerSecond: rate ? positive('rateLimit', rate.packetsPerSecond) : 0,
+    bytesPerSecond: rate ? positive('rateLimit', rate.bytesPerSecond) : 0,
+    burstSeconds: rate ? positive('rateLimit', rate.burst, 3600) : 0,
+    disconnectAfterMs: rate ? intIn('rateLimit', rate.disconnectAfterMs, [0, 24 * 3600_000]) : 0,
+    trusted: checkAddresses('trustedAddresses', options.trustedAddresses ?? d.trustedAddresses),
+  };
+  if (auth) {
+    intIn('authFailureLimit', auth.failures, [1, 1_000_000]);
+    intIn('authFailureLimit', auth.windowMs, [1, 24 * 3600_000]);
+    intIn('authFailureLimit', auth.banMs, [1, 24 * 3600_000]);
+  }
+  const maxQueuedBytesPerPeer = intIn('maxQueuedBytesPerPeer', options.maxQueuedBytesPerPeer ?? 2 * maxPacketSize, [maxPacketSize, 2 ** 32 - 1]);
   return {
+    guard,
+    authFailureLimit: auth,
+    maxQueuedBytesPerPeer,
     bindAddress,
     packetFormat: checkPacketFormat(options.packetFormat ?? d.packetFormat),
-    maxPacketSize: intIn('maxPacketSize', options.maxPacketSize ?? d.maxPacketSize, LIMITS.maxPacketSize),
+    maxPacketSize,
     maxDepth: intIn('maxDepth', options.maxDepth ?? d.maxDepth, LIMITS.maxDepth),
     ringBytes: intIn('ringBytes', options.ringBytes ?? d.ringBytes, LIMITS.ringBytes),
     restartPolicy: checkRestartPolicy({ ...d.restartPolicy, ...policy }),

@@ -6,6 +6,7 @@ import type { NativeAddon } from './native.js';
 import { H_DOORBELL, RingProducer } from './ring.js';
 import {
   FLAG_RELIABLE,
+  OUT_BAN,
   OUT_CONNECT,
   OUT_DESTROY_HOST,
   OUT_DISCONNECT,
@@ -141,6 +142,14 @@ export class OutboundWriter {
   /** Everything the supervisor had of a routed peer is forwarded: its held records may follow. */
   routeDone(host: number, slot: number, peerId: number): void {
     this.pushControl(this.makeRecord(OUT_ROUTE_DONE, 0, 0, host, slot, peerId, 0));
+  }
+
+  /** Refuses the address's CONNECTs for `durationMs` (the guard of server host `host`). */
+  ban(host: number, ipv4: Uint8Array, durationMs: number): void {
+    const record = this.makeRecord(OUT_BAN, 0, 0, host, 0, 0, 8);
+    record.set(ipv4, R_BODY);
+    new DataView(record.buffer).setUint32(R_BODY + 4, durationMs, true);
+    this.pushControl(record);
   }
 
   /** Makes what was written visible to the net actor (no syscall). */

@@ -29,6 +29,10 @@ export const IN_ERROR = 4;
 export const IN_ATTACH = 5;
 /** Ring 0: the route took effect; the peer's later packets go to its actor. */
 export const IN_ROUTED = 6;
+/** Ring 0: the native guard wants this peer kicked; body u32 cause (KICK_*). */
+export const IN_KICK_REQUEST = 7;
+export const KICK_PACKET_TOO_LARGE = 1;
+export const KICK_RATE_LIMIT = 2;
 
 /** IN_DISCONNECT causes. */
 export const CAUSE_REMOTE = 1;
@@ -46,20 +50,26 @@ export const OUT_ROUTE = 7;
 export const OUT_ROUTE_DONE = 8;
 export const OUT_FORWARD = 9;
 export const OUT_RELAY = 10;
+/** Body u8[4] ipv4, u32 durationMs: the address's CONNECTs are refused meanwhile. */
+export const OUT_BAN = 11;
 
 /** OUT_DISCONNECT flags. */
 export const DISCONNECT_LATER = 0;
 export const DISCONNECT_NOW = 1;
 export const DISCONNECT_RESET = 2;
 
-/** Stats table: one row of 16 u32 per peer slot. */
-export const STATS_ROW = 16;
+/** Stats table: one row of 20 u32 per peer slot. */
+export const STATS_ROW = 20;
 export const STATS_PEER_ID = 0;
 export const STATS_STATE = 1;
 export const STATS_FIRST = 2;
+/** PeerStatistic values per row (Godot's 14). */
+export const STATS_STATISTICS = 14;
+/** Bytes queued to the peer and not acknowledged yet (the guard's outgoing bound). */
+export const STATS_QUEUED_BYTES = 16;
 
 /** Counters table: Float64 slots. */
-export const COUNTERS_SLOTS = 16;
+export const COUNTERS_SLOTS = 32;
 export const C_PACKETS_IN = 0;
 export const C_BYTES_IN = 1;
 export const C_PACKETS_OUT = 2;
@@ -79,10 +89,28 @@ export const C_PASSES = 12;
 export const C_HOST_VISITS = 13;
 /** Live hosts of the reactor. */
 export const C_HOSTS = 14;
+/** Handshakes in progress now (server hosts). */
+export const C_PENDING_CONNECTS = 15;
+/** CONNECTs refused: the address's connect rate, too many handshakes, too many from the address, banned. */
+export const C_REFUSED_RATE = 16;
+export const C_REFUSED_PENDING = 17;
+export const C_REFUSED_PER_ADDRESS = 18;
+export const C_REFUSED_BANNED = 19;
+/** Datagrams and packets dropped by the per-peer rate limits. */
+export const C_RATE_LIMITED = 20;
+/** Bytes queued to peers and not acknowledged, at the last stats pass. */
+export const C_QUEUED_BYTES = 21;
+export const C_BANNED_ADDRESSES = 22;
+export const C_REFUSED_PEERS_PER_ADDRESS = 23;
 
 /** service() result bits. */
 export const SERVICE_NOTIFY_INBOUND = 1;
 export const SERVICE_DESTROYED = 2;
+
+/** A dotted IPv4 address as ENet's address.host is stored in memory. */
+export function ipv4ToBytes(address: string): Uint8Array {
+  return Uint8Array.from(address.split('.').map(Number));
+}
 
 /** ENet's address.host as stored in memory: the octets in order. */
 export function ipv4ToString(bytes: Uint8Array, at: number): string {

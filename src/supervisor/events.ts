@@ -49,6 +49,20 @@ export interface ServerMetrics {
   /** CPU of this process since the previous getMetrics() call, % of one core. */
   cpuPercent: number;
   memoryRss: number;
+  /** Handshakes in progress now (a CONNECT received, not completed). */
+  pendingConnects: number;
+  /** CONNECTs refused before ENet saw them, by cause (README "Running on the internet"). */
+  refusedConnects: { rate: number; pending: number; perAddress: number; banned: number; total: number };
+  /** Datagrams and packets dropped by the per-peer rate limits. */
+  rateLimited: number;
+  /** Peers disconnected by the defences, by cause. */
+  kicked: { packetTooLarge: number; rateLimit: number };
+  /** Bytes queued to peers and not acknowledged yet (sampled every 20 ms). */
+  queuedBytes: number;
+  /** Targets group sends left out because maxQueuedBytesPerPeer was queued to them. */
+  busySkipped: number;
+  /** Addresses refused now after repeated authentication failures. */
+  bannedAddresses: number;
   /** One row per actor: the net actor first, then each game actor. */
   actors: ActorMetrics[];
 }

@@ -43,6 +43,7 @@ export interface GameActorsOptions {
   stats: SharedArrayBuffer;
   directory: SharedArrayBuffer;
   limits: CodecLimits;
+  maxQueuedBytesPerPeer: number;
   restartPolicy: RestartPolicy;
   restartOnHandlerError: boolean;
   resourceLimits?: ResourceLimits;
@@ -185,6 +186,7 @@ class Actor {
       directory: this.options.directory,
       stats: this.options.stats,
       limits: this.options.limits,
+      maxQueuedBytesPerPeer: this.options.maxQueuedBytesPerPeer,
       restartOnHandlerError: this.options.restartOnHandlerError,
       peers: this.options.peersOf(this.id),
       port: port2,

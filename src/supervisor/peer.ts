@@ -2,7 +2,7 @@
 // (ping, statistics) reads the stats table the net actor keeps in shared memory: synchronous, no
 // round trip to a worker.
 import { AuthState, ConnectionState, Err, PacketFormat, PeerStatistic } from '../shared/enums.js';
-import { STATS_FIRST, STATS_PEER_ID, STATS_ROW } from '../shared/protocol.js';
+import { STATS_FIRST, STATS_PEER_ID, STATS_ROW, STATS_STATISTICS } from '../shared/protocol.js';
 import { kDisconnect, kSend, kSendRaw, kAuthenticate, kReject, type PeerOwner } from './symbols.js';
 
 export class ENetServerPeer {
@@ -85,7 +85,7 @@ export class ENetServerPeer {
   }
 
   getStatistic(stat: PeerStatistic): number {
-    if (!Number.isInteger(stat) || stat < 0 || stat >= STATS_ROW - STATS_FIRST) return 0;
+    if (!Number.isInteger(stat) || stat < 0 || stat >= STATS_STATISTICS) return 0;
     const row = this.slot * STATS_ROW;
     // The row belongs to whoever holds the slot now: trust it only while it names this peer.
     if (this.stats[row + STATS_PEER_ID] !== this.peerId) return 0;

@@ -42,6 +42,20 @@ import {
   IN_ERROR,
   IN_RECEIVE,
   IN_ROUTED,
+  IN_KICK_REQUEST,
+  KICK_PACKET_TOO_LARGE,
+  C_PENDING_CONNECTS,
+  C_REFUSED_RATE,
+  C_REFUSED_PENDING,
+  C_REFUSED_PER_ADDRESS,
+  C_REFUSED_PEERS_PER_ADDRESS,
+  C_REFUSED_BANNED,
+  C_RATE_LIMITED,
+  C_QUEUED_BYTES,
+  C_BANNED_ADDRESSES,
+  STATS_ROW,
+  STATS_QUEUED_BYTES,
+  ipv4ToBytes,
   R_BODY,
   R_CHANNEL,
   R_FLAGS,
@@ -79,6 +93,18 @@ const REASON_AUTH_FAILED = 'Authentication failed';
 const REASON_AUTH_TIMEOUT = 'Authentication timeout';
 const REASON_BAD_LOGIN = 'Invalid authentication packet format';
 const REASON_SERVER_ERROR = 'Server error';
+const REASON_PACKET_TOO_LARGE = 'Packet too large';
+const REASON_RATE_LIMIT = 'Rate limit exceeded';
+/** Addresses whose recent authentication failures are remembered (oldest forgotten first). */
+const AUTH_FAILURE_ADDRESSES = 10_000;
+
+function refused(counters: Float64Array | undefined): ServerMetrics['refusedConnects'] {
+  const rate = counters?.[C_REFUSED_RATE] ?? 0;
+  const pending = counters?.[C_REFUSED_PENDING] ?? 0;
+  const perAddress = (counters?.[C_REFUSED_PER_ADDRESS] ?? 0) + (counters?.[C_REFUSED_PEERS_PER_ADDRESS] ?? 0);
+  const banned = counters?.[C_REFUSED_BANNED] ?? 0;
+  return { rate, pending, perAddress, banned, total: rate + pending + perAddress + banned };
+}
 const utf8 = new TextDecoder();
 /** How often the process's CPU and memory are sampled (pidusage) while a server runs. */
 const USAGE_SAMPLE_MS = 1000;
@@ -132,6 +158,11 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
   private actorRestarts = 0;
   private droppedUnauthenticated = 0;
   private setAside = 0;
+  private kicked = { packetTooLarge: 0, rateLimit: 0 };
+  /** Targets group sends left out because too much was queued to them (maxQueuedBytesPerPeer). */
+  private busySkipped = 0;
+  /** Recent authentication failures by address (authFailureLimit). */
+  private readonly authFailures = new Map<string, number[]>();
   private readonly logged = new Map<string, { at: number; suppressed: number }>();
   private whenPeersGone: (() => void) | undefined;
   private usage = { cpuPercent: 0, memoryRss: process.memoryUsage.rss() };
@@ -165,7 +196,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
       });
       let created: { host: number; port: number; stats: Uint32Array };
       try {
-        created = link.createHost({ address: resolved.bindAddress, port, peers: maxPeers, channels: maxChannels, compression: this.compression });
+        created = link.createHost({ address: resolved.bindAddress, port, peers: maxPeers, channels: maxChannels, compression: this.compression, guard: resolved.guard });
       } catch (error) {
         // Native's reason is kept: a bad argument stays ERR_INVALID_PARAMETER; binding fails as ERR_CANT_CREATE.
         const code = (error as { code?: string }).code === 'ERR_INVALID_PARAMETER' ? Err.ERR_INVALID_PARAMETER : Err.ERR_CANT_CREATE;
@@ -175,6 +206,9 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
       this.malformed = 0;
       this.droppedUnauthenticated = 0;
       this.setAside = 0;
+      this.kicked = { packetTooLarge: 0, rateLimit: 0 };
+      this.busySkipped = 0;
+      this.authFailures.clear();
       const limits = { maxPacketSize: resolved.maxPacketSize, maxDepth: resolved.maxDepth };
       const directory = gameLogic === undefined ? undefined : PeerDirectory.create(maxPeers);
       const running: Running = {
@@ -197,6 +231,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
           stats: created.stats.buffer as SharedArrayBuffer,
           directory: directory.buffer,
           limits,
+          maxQueuedBytesPerPeer: resolved.maxQueuedBytesPerPeer,
           restartPolicy: resolved.restartPolicy,
           restartOnHandlerError: resolved.restartOnHandlerError,
           resourceLimits: resolved.actorResourceLimits,
@@ -470,6 +505,13 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
       droppedUnauthenticated: this.droppedUnauthenticated,
       actorRestarts: this.actorRestarts,
       setAside: this.setAside,
+      pendingConnects: counters?.[C_PENDING_CONNECTS] ?? 0,
+      refusedConnects: refused(counters),
+      rateLimited: counters?.[C_RATE_LIMITED] ?? 0,
+      kicked: { ...this.kicked },
+      queuedBytes: counters?.[C_QUEUED_BYTES] ?? 0,
+      busySkipped: this.busySkipped,
+      bannedAddresses: counters?.[C_BANNED_ADDRESSES] ?? 0,
       ringStalls: (counters?.[C_INBOUND_STALLS] ?? 0) + (running?.link.out.ring.stalls ?? 0) + actorStalls,
       cpuPercent: this.usage.cpuPercent,
       memoryRss: this.usage.memoryRss,
@@ -502,6 +544,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
 
   [kReject](peer: ENetServerPeer, reason: string): void {
     if (peer.state === ConnectionState.STATE_DISCONNECTING) return;
+    if (peer.state !== ConnectionState.STATE_AUTHENTICATED) this.countAuthFailure(peer);
     peer.authState = AuthState.AUTH_REJECTED;
     this.disconnect(peer, String(reason ?? ''), DISCONNECT_LATER);
   }
@@ -566,6 +609,11 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
           const peer = this.peers.get(peerId);
           if (!peer) return;
           this.removePeer(peer, this.disconnectReason(peer, bytes, offset, length));
+          return;
+        }
+        case IN_KICK_REQUEST: {
+          const peer = this.peers.get(peerId);
+          if (peer) this.kickAbusive(peer, view.getUint32(offset + R_BODY, true));
           return;
         }
         case IN_ERROR:
@@ -725,6 +773,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     // ENet would drop a packet on a channel the peer did not open: refused here instead.
     if (!isInt(channel, 0, peer.channels - 1)) return Err.ERR_INVALID_PARAMETER;
     if (bytes.length > running.options.maxPacketSize) return Err.ERR_INVALID_DATA;
+    if (this.queueFull(peer, running)) return Err.ERR_BUSY;
     return running.link.out.send(running.host, peer.slot, peer.peerId, channel, reliable !== false, bytes) ? Err.OK : Err.ERR_BUSY;
   }
 
@@ -761,6 +810,10 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     let n = 0;
     for (const peer of targets) {
       if (channel >= peer.channels) continue;
+      if (this.queueFull(peer, running)) {
+        this.busySkipped++;
+        continue;
+      }
       list[n++] = peer.slot;
       list[n++] = peer.peerId;
     }
@@ -789,6 +842,44 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
   private eventOrNull(name: string, payload: Record<string, unknown>): Record<string, unknown> | undefined {
     if (typeof name !== 'string' || name === '' || !isPlainObject(payload ?? {})) return undefined;
     return makeEvent(name, payload ?? {});
+  }
+
+  // ---- defences ----------------------------------------------------------------------------
+
+  /** The native guard found a peer sending a packet over maxPacketSize or over its rate limit. */
+  private kickAbusive(peer: ENetServerPeer, cause: number): void {
+    const tooLarge = cause === KICK_PACKET_TOO_LARGE;
+    const reason = tooLarge ? REASON_PACKET_TOO_LARGE : REASON_RATE_LIMIT;
+    if (tooLarge) this.kicked.packetTooLarge++;
+    else this.kicked.rateLimit++;
+    this.logError(new Error(`peer ${peer.peerId} (${peer.getRemoteAddress()}:${peer.getRemotePort()}) disconnected: ${reason}`), 'the guard');
+    this.disconnect(peer, reason, DISCONNECT_LATER);
+  }
+
+  /** authFailureLimit: an address whose peers keep failing authentication is refused for a while. */
+  private countAuthFailure(peer: ENetServerPeer): void {
+    const running = this.running;
+    const limit = running?.options.authFailureLimit;
+    if (!running || !limit) return;
+    const address = peer.getRemoteAddress();
+    const now = Date.now();
+    const recent = (this.authFailures.get(address) ?? []).filter((at) => now - at < limit.windowMs);
+    recent.push(now);
+    if (recent.length < limit.failures) {
+      if (!this.authFailures.has(address) && this.authFailures.size >= AUTH_FAILURE_ADDRESSES) {
+        this.authFailures.delete(this.authFailures.keys().next().value!);
+      }
+      this.authFailures.set(address, recent);
+      return;
+    }
+    this.authFailures.delete(address);
+    running.link.out.ban(running.host, ipv4ToBytes(address), limit.banMs);
+    this.logError(new Error(`${address}: ${recent.length} failed logins within ${limit.windowMs} ms, refused for ${limit.banMs} ms`), 'authFailureLimit');
+  }
+
+  /** Too much queued to this peer and not acknowledged (maxQueuedBytesPerPeer)? */
+  private queueFull(peer: ENetServerPeer, running: Running): boolean {
+    return running.stats[peer.slot * STATS_ROW + STATS_QUEUED_BYTES] > running.options.maxQueuedBytesPerPeer;
   }
 
   // ---- game actors -------------------------------------------------------------------------
