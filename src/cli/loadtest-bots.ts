@@ -117,7 +117,7 @@ class Bots {
     }
     this.startedAt = performance.now();
     this.ticker = setInterval(this.tick, TICK_MS);
-    this.progress = setInterval(this.report, 1000);
+    this.progress = setInterval(this.report, 500);
     this.tick();
   }
 
