@@ -393,6 +393,8 @@ if (!process.send) {
 }
 let bots: Bots | undefined;
 process.on('disconnect', () => process.exit(0)); // the parent is gone
+// Ctrl+C reaches the whole process group: the parent decides when we stop.
+process.on('SIGINT', () => {});
 process.on('message', (message: ToBots) => {
   if (message.type === 'start') {
     bots = new Bots(message.config);

@@ -386,6 +386,8 @@ export interface Summary {
   delivery: number;
   /** Echoes per second over the measured window. */
   throughput: number;
+  /** How long the measured window really was (shorter than --duration when interrupted), s. */
+  windowSeconds: number;
   rtt: { p50: number; p90: number; p99: number; max: number; mean: number };
   connect: { p50: number; p99: number; max: number };
   server?: { cpuPercent: number; rssMb: number; pid: number };
@@ -414,7 +416,8 @@ export function formatSummary(s: Summary): string {
   const rows: [string, string][] = [];
   rows.push(['clients', `${s.clients} in ${c.processes} process${c.processes === 1 ? '' : 'es'}; ${c.scenario ? `scenario ${c.scenario}` : `${c.rate} msg/s each, ${c.size} B, ${c.reliable ? 'reliable' : 'unreliable'}, ${c.format}${c.event ? `, event '${c.event}'` : ''}`}`]);
   rows.push(['connected', `${s.connected}/${s.clients} (${s.connectFailed} failed, ${s.disconnected} lost later)   connect p50 ${ms(s.connect.p50)}  p99 ${ms(s.connect.p99)}  max ${ms(s.connect.max)}`]);
-  rows.push(['window', `${c.duration} s measured after ${c.warmup} s warmup`]);
+  const cut = s.windowSeconds + 0.05 < c.duration ? ` (cut short: --duration ${c.duration})` : '';
+  rows.push(['window', `${s.windowSeconds.toFixed(1)} s measured after ${c.warmup} s warmup${cut}`]);
   rows.push(['messages', `sent ${s.sent}  received ${s.received}  lost ${s.lost}${s.sendRefused ? `  refused ${s.sendRefused}` : ''}`]);
   rows.push(['delivery', `${(s.delivery * 100).toFixed(3)} %`]);
   rows.push(['throughput', `${Math.round(s.throughput)} echoes/s`]);

@@ -38,6 +38,8 @@ export interface RunOptions {
   progress?: NodeJS.WritableStream & { isTTY?: boolean };
   /** Notes and warnings (default process.stderr). */
   log?: (line: string) => void;
+  /** Aborting ends the run early: the window closes now, the echoes are awaited, the summary follows. */
+  signal?: AbortSignal;
 }
 
 export interface RunResult {
@@ -86,6 +88,8 @@ export async function runLoadtest(config: LoadConfig, options: RunOptions = {}):
   let first = 0;
   const events = new EventTarget();
   const changed = () => events.dispatchEvent(new Event('change'));
+  const aborted = () => options.signal?.aborted ?? false;
+  options.signal?.addEventListener('abort', changed, { once: true });
   for (let i = 0; i < config.processes; i++) {
     const count = base + (i < config.clients % config.processes ? 1 : 0);
     const child: Child = {
@@ -159,7 +163,7 @@ export async function runLoadtest(config: LoadConfig, options: RunOptions = {}):
       }
       events.addEventListener('change', check);
     });
-  const pause = (ms: number) => until(() => children.every((c) => c.exited), ms);
+  const pause = (ms: number) => until(() => aborted() || children.every((c) => c.exited), ms);
   const sum = (key: keyof BotCounters): number => children.reduce((n, c) => n + (c.final?.counters ?? c.counters ?? emptyCounters())[key], 0);
 
   // ---- live progress ----
@@ -205,9 +209,9 @@ export async function runLoadtest(config: LoadConfig, options: RunOptions = {}):
 
   try {
     // Connect phase: every process connected or failed all of its clients (bounded).
-    await until(() => children.every((c) => c.connected || c.exited), connectBoundMs);
+    await until(() => aborted() || children.every((c) => c.connected || c.exited), connectBoundMs);
     const connected = sum('connected');
-    if (connected > 0 && !hardStop) {
+    if (connected > 0 && !hardStop && !aborted()) {
       phase = 'warmup';
       await pause(config.warmup * 1000);
       phase = 'measuring';
@@ -262,6 +266,7 @@ export async function runLoadtest(config: LoadConfig, options: RunOptions = {}):
     lost: Math.max(0, sent - received),
     delivery: sent > 0 ? received / sent : 0,
     throughput: windowMs > 0 ? (received * 1000) / windowMs : 0,
+    windowSeconds: windowMs / 1000,
     rtt: { p50: pct(rtt, 50), p90: pct(rtt, 90), p99: pct(rtt, 99), max: rtt.totalCount > 0 ? rtt.maxValue / 1000 : 0, mean: rtt.totalCount > 0 ? rtt.mean / 1000 : 0 },
     connect: { p50: pct(connect, 50), p99: pct(connect, 99), max: connect.totalCount > 0 ? connect.maxValue / 1000 : 0 },
     clientProcesses,
@@ -319,7 +324,14 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${usage()}\n`);
     return 0;
   }
-  const { summary, exitCode } = await runLoadtest(config);
+  const interrupt = new AbortController();
+  process.on('SIGINT', () => {
+    // First Ctrl+C: end the run now and summarize it; a second one: leave at once.
+    if (interrupt.signal.aborted) process.exit(130);
+    process.stderr.write('\nenet-loadtest: interrupted, ending the run (Ctrl+C again to quit at once)\n');
+    interrupt.abort();
+  });
+  const { summary, exitCode } = await runLoadtest(config, { signal: interrupt.signal });
   process.stdout.write(`enet-loadtest ${config.host}:${config.port}\n${formatSummary(summary)}\n`);
   if (config.json) writeFileSync(config.json, `${JSON.stringify(summary, null, 2)}\n`);
   if (config.plot) {
@@ -346,12 +358,6 @@ const isMain = (() => {
   }
 })();
 if (isMain) {
-  let interrupted = false;
-  process.on('SIGINT', () => {
-    // The bot processes get SIGINT too (same process group) and exit; the run then ends early.
-    if (interrupted) process.exit(130);
-    interrupted = true;
-  });
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error) => {
