@@ -87,6 +87,8 @@ uint64_t queuedBytesOf(ENetPeer& peer) {
 constexpr uint64_t EVENTFD_TAG = ~uint64_t{0};
 // The longest a client host goes unserviced (a safety net over nextDueMs).
 constexpr uint32_t MAX_IDLE_SERVICE_MS = 1000;
+// Socket buffers asked for a server host's socket (each direction).
+constexpr int SERVER_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
 std::string errnoText(int e) {
   char buf[128];
@@ -230,6 +232,12 @@ HostCreated Reactor::createHost(const HostOptions& o) {
         }
         throw ReactorError("ERR_CANT_CREATE", msg);
       }
+      // Every peer's datagrams reach this one socket: ENet's 256 KiB buffers hold a few hundred
+      // small datagrams, a few milliseconds of a thousand busy peers, and what overflows is dropped
+      // by the kernel and retransmitted by ENet (seconds of RTT). The kernel caps the request at
+      // net.core.rmem_max / wmem_max; a failure leaves ENet's size.
+      enet_socket_set_option(enet->socket, ENET_SOCKOPT_RCVBUF, SERVER_SOCKET_BUFFER_BYTES);
+      enet_socket_set_option(enet->socket, ENET_SOCKOPT_SNDBUF, SERVER_SOCKET_BUFFER_BYTES);
       ENetAddress bound;
       if (enet_socket_get_address(enet->socket, &bound) == 0) {
         result.port = bound.port;
