@@ -371,13 +371,15 @@ test.serial('/metrics exports the defence counters (enet-server --metrics-port)'
   const { port, url } = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('enet-server did not start')), 15_000);
     let port;
+    let url;
     createInterface({ input: child.stdout }).on('line', (line) => {
       const m = /listening on [\d.]+:(\d+)$/.exec(line);
       if (m) port = Number(m[1]);
       const u = /(http:\/\/\S+\/metrics)/.exec(line);
-      if (port && u) {
+      if (u) url = u[1];
+      if (port && url) {
         clearTimeout(timer);
-        resolve({ port, url: u[1] });
+        resolve({ port, url });
       }
     });
     child.once('exit', () => reject(new Error('enet-server exited early')));

@@ -16,6 +16,7 @@ import { assertLoopback } from './forge.js';
 import {
   Command,
   COMMAND_SIZES,
+  FLAG_ACKNOWLEDGE,
   PEER_ID_NONE,
   HEADER_FLAG_COMPRESSED,
   HEADER_FLAG_SENT_TIME,
@@ -195,7 +196,7 @@ export async function runFuzz({
 } = {}) {
   assertLoopback(host);
   const r = prng(seed);
-  const stats = { sent: 0, blind: 0, inSession: 0, handshakes: 0, handshakeFailures: 0, bytes: 0, received: 0, sendErrors: 0, elapsedMs: 0 };
+  const stats = { sent: 0, blind: 0, inSession: 0, handshakes: 0, handshakeFailures: 0, sessionsLost: 0, acks: 0, bytes: 0, received: 0, sendErrors: 0, elapsedMs: 0 };
   const t0 = Date.now();
   const seeds = corpus.length ? corpus.map((b) => Buffer.from(b)) : [connectDatagram()];
 
@@ -205,15 +206,25 @@ export async function runFuzz({
   const sessionSocket = await openSocket(sessionBind, (msg) => {
     stats.received++;
     const { header, commands, body } = serverCommands(msg, compression);
+    const acks = [];
     for (const c of commands) {
       if (c.number === Command.VERIFY_CONNECT && verifyWaiter) verifyWaiter({ header, v: parseVerifyConnect(body, c.offset) });
-      if (c.number === Command.DISCONNECT && session) session.lost = true;
+      if (!session) continue;
+      if (c.number === Command.DISCONNECT) session.lost = true;
+      // Behave like a live peer: acknowledge what the server sends reliably (pings, packets, the
+      // disconnect of a kick), so that it keeps the session, or ends it properly.
+      else if (c.flags & FLAG_ACKNOWLEDGE && c.number !== Command.VERIFY_CONNECT && header?.sentTime !== null) acks.push(ackCommand(c.reliableSequenceNumber, header.sentTime, c.channelID));
+    }
+    if (session) {
+      session.lastHeard = Date.now();
+      if (acks.length && !session.lost) send(sessionSocket, datagram(session.peerID, session.sessionID, acks.slice(0, 32)), false);
     }
   });
   const blindSocket = await openSocket(blindBind, () => stats.received++);
 
-  const send = (socket, buf) => {
-    stats.sent++;
+  const send = (socket, buf, fuzzed = true) => {
+    if (fuzzed) stats.sent++;
+    else stats.acks++;
     stats.bytes += buf.length;
     socket.send(buf, port, host, (err) => {
       if (err) stats.sendErrors++;
@@ -234,13 +245,13 @@ export async function runFuzz({
         resolve(x);
       };
     });
-    send(sessionSocket, connectDatagram({ connectID, outgoingPeerID: 0, sentTime: sentTimeNow() }));
+    send(sessionSocket, connectDatagram({ connectID, outgoingPeerID: 0, channelCount: 4, sentTime: sentTimeNow() }));
     const x = await got;
     if (!x) {
       stats.handshakeFailures++;
       return null;
     }
-    const s = { peerID: x.v.outgoingPeerID, sessionID: x.v.outgoingSessionID, seq: new Array(256).fill(0), sys: x.v.reliableSequenceNumber, group: 0, lost: false };
+    const s = { peerID: x.v.outgoingPeerID, sessionID: x.v.outgoingSessionID, seq: new Array(256).fill(0), sys: x.v.reliableSequenceNumber, group: 0, lost: false, lastHeard: Date.now() };
     send(sessionSocket, datagram(s.peerID, s.sessionID, [ackCommand(x.v.reliableSequenceNumber, x.header.sentTime ?? 0)]));
     stats.handshakes++;
     return s;
@@ -251,37 +262,56 @@ export async function runFuzz({
     session = null;
   };
 
-  /** A valid-looking command for the session, then maybe mutated. */
-  function sessionCommand(s) {
-    const ch = r.chance(0.8) ? r.int(2) : r.int(256);
-    switch (r.int(8)) {
-      case 0:
-      case 1: {
-        // a reliable packet: payload random, or a corpus packet's payload
-        const seq = r.chance(0.9) ? ++s.seq[ch] : r.u32() & 0xffff;
-        const payload = r.chance(0.5) ? r.bytes(r.int(200)) : Buffer.concat([Buffer.from([r.int(8)]), r.bytes(r.int(64))]);
-        return reliableCommand(ch, seq, payload);
+  // The session asks for 4 channels. Channels 0 and 1 carry a clean stream: in-order reliable and
+  // unsequenced packets with random (or corpus) contents, never mutated, so that they all reach the
+  // server's decoder (a lost sequence number would stall the channel for good). Everything else —
+  // fragments, absurd sequence numbers, system commands, corpus commands, mutations — goes to
+  // channels 2, 3 or a random one, in datagrams of their own.
+  const packetPayload = () => {
+    if (r.chance(0.3)) {
+      const src = r.pick(seeds);
+      const cmds = parseCommands(src).filter((c) => c.dataLength > 0);
+      if (cmds.length) {
+        const c = r.pick(cmds);
+        const body = src.subarray(c.offset + c.size, c.offset + c.size + c.dataLength);
+        return r.chance(0.5) ? Buffer.from(body) : mutate(r, body);
       }
-      case 2:
-        return unsequencedCommand(ch, ++s.group, r.bytes(r.int(300)));
-      case 3: {
-        // a fragment: sometimes consistent, sometimes absurd
-        const total = r.chance(0.5) ? 1 + r.int(4000) : r.pick(INTERESTING_32);
-        const count = r.chance(0.5) ? 1 + r.int(8) : r.pick(INTERESTING_32);
+    }
+    return r.chance(0.5) ? r.bytes(r.int(200)) : Buffer.concat([Buffer.from([r.int(8)]), r.bytes(r.int(64))]);
+  };
+
+  function cleanCommand(s) {
+    const ch = r.int(2);
+    if (r.chance(0.8)) return reliableCommand(ch, ++s.seq[ch], packetPayload());
+    return unsequencedCommand(ch, ++s.group, packetPayload());
+  }
+
+  function dirtyCommand(s) {
+    const ch = r.chance(0.8) ? 2 + r.int(2) : r.int(256);
+    switch (r.int(7)) {
+      case 0:
+        return reliableCommand(ch, r.chance(0.7) ? ++s.seq[ch] : r.u32() & 0xffff, packetPayload());
+      case 1:
+        return unsequencedCommand(ch, r.chance(0.7) ? ++s.group : r.u32(), r.bytes(r.int(300)));
+      case 2: {
+        // a fragment: mostly consistent, sometimes absurd (an absurd total length gets the session
+        // kicked for "Packet too large": keep it rare)
+        const total = r.chance(0.995) ? 1 + r.int(4000) : r.pick(INTERESTING_32);
+        const count = r.chance(0.8) ? 1 + r.int(8) : r.pick(INTERESTING_32);
         const start = r.chance(0.8) ? s.seq[ch] + 1 : r.u32() & 0xffff;
         const number = r.int(Math.max(1, Math.min(count, 16)));
         const payload = r.bytes(r.int(1200));
         if (r.chance(0.3)) s.seq[ch] += Math.min(count >>> 0, 64);
         return fragmentCommand(ch, start + number, { start, count, number, total, offset: r.chance(0.5) ? number * payload.length : r.pick(INTERESTING_32) }, payload);
       }
-      case 4:
+      case 3:
         return pingCommand(r.chance(0.5) ? ++s.sys : r.u32());
-      case 5:
+      case 4:
         return ackCommand(r.u32() & 0xffff, r.u32() & 0xffff, r.chance(0.5) ? 0xff : r.int(256));
-      case 6:
+      case 5:
         return r.chance(0.5) ? bandwidthLimitCommand(r.u32(), r.pick(INTERESTING_32), r.pick(INTERESTING_32)) : throttleConfigureCommand(r.u32(), r.pick(INTERESTING_32), r.pick(INTERESTING_32), r.pick(INTERESTING_32));
       default: {
-        // a corpus datagram's commands, re-addressed to our session
+        // a corpus datagram's commands, re-addressed to our session (a DISCONNECT among them ends it)
         const src = r.pick(seeds);
         const h = parseHeader(src);
         return h && !h.compressed ? src.subarray(h.headerBytes) : r.bytes(r.int(64));
@@ -292,27 +322,38 @@ export async function runFuzz({
   function sessionDatagram(s) {
     // several commands, within a datagram ENet can receive (its buffer is 4096 bytes; past it the
     // datagram is truncated, which the blind part covers)
+    const clean = r.chance(0.5);
     const n = 1 + (r.chance(0.2) ? r.int(40) : r.int(3));
     const budget = r.chance(0.9) ? 1400 : 4000;
     const cmds = [];
     let size = 4;
     for (let i = 0; i < n; i++) {
-      const c = sessionCommand(s);
-      if (size + c.length > budget && cmds.length) break;
+      const c = clean ? cleanCommand(s) : dirtyCommand(s);
+      if (size + c.length > budget) {
+        if (clean) {
+          // give the sequence number back: it was never sent
+          if ((c[0] & 0x0f) === Command.SEND_RELIABLE) s.seq[c[1]]--;
+          break;
+        }
+        if (cmds.length) break;
+      }
       cmds.push(c.length > budget ? c.subarray(0, budget) : c);
       size += c.length;
     }
     let d = datagram(s.peerID, s.sessionID, cmds);
+    const compress = (body) => {
+      const head = Buffer.from(d.subarray(0, 4));
+      head.writeUInt16BE(head.readUInt16BE(0) | HEADER_FLAG_COMPRESSED | HEADER_FLAG_SENT_TIME, 0);
+      return Buffer.concat([head, body]);
+    };
+    if (clean) return compression === 'zlib' && r.chance(0.3) ? compress(zlib.deflateSync(d.subarray(4))) : d;
     if (r.chance(0.5)) {
       d = mutate(r, d);
       // keep the peer id and session most of the time, so ENet takes it as this peer's
       if (d.length >= 2 && r.chance(0.8)) d.writeUInt16BE((d.readUInt16BE(0) & 0xc000) | (s.peerID & 0x0fff) | ((s.sessionID & 3) << 12), 0);
     }
     if (compression === 'zlib' && r.chance(0.3) && d.length > 4) {
-      const body = r.chance(0.8) ? zlib.deflateSync(d.subarray(4)) : mutate(r, zlib.deflateSync(d.subarray(4)));
-      const head = Buffer.from(d.subarray(0, 4));
-      head.writeUInt16BE(head.readUInt16BE(0) | HEADER_FLAG_COMPRESSED | HEADER_FLAG_SENT_TIME, 0);
-      d = Buffer.concat([head, body]);
+      d = compress(r.chance(0.8) ? zlib.deflateSync(d.subarray(4)) : mutate(r, zlib.deflateSync(d.subarray(4))));
     }
     return d;
   }
@@ -355,6 +396,13 @@ export async function runFuzz({
   let sinceHandshake = 0;
   let nextHandshakeAt = 0; // after a failed handshake, fuzz blind for a while before trying again
   while (stats.sent < count && Date.now() - t0 < deadlineMs) {
+    // A session the server has stopped answering (it acknowledges our reliable commands at once,
+    // pings every 500 ms) is gone: a kick, a fuzzed DISCONNECT, a timeout.
+    if (session && !session.lost && Date.now() - session.lastHeard > 300) session.lost = true;
+    if (session?.lost && !session.counted) {
+      session.counted = true;
+      stats.sessionsLost++;
+    }
     if (sessionShare > 0 && stats.sent >= nextHandshakeAt && (!session || session.lost || sinceHandshake >= sessionEvery)) {
       endSession();
       session = await handshake();
