@@ -6,7 +6,7 @@
 //                      [--idle-ms 5000] [--p99-budget-ms 50] [--raw-sockbuf BYTES] [--out bench/results/latest.json]
 //                      [--no-codec] [--no-actors] [--actor-counts 1,2] [--burn-us 500] [--burn-actors 2]
 //                      [--burn-clients 50] [--burn-rates 250,500,...] [--burn-step-ms 3000] [--burn-p99-budget-ms 50]
-//                      [--actor-rounds 1]
+//                      [--actor-rounds 1] [--quiet-wait-ms 30000]
 //
 // For each server (raw C echo = bench/c/bin/echo_server, ours = bench/echo-server.mjs on dist/):
 //   start it, wait for "listening <port>", measure its idle CPU with no peers (idle-ms),
@@ -29,6 +29,7 @@
 //   section (and the codec benchmark).
 // Then, unless --no-codec, the codec benchmark (bench/codec.mjs, in its own process: VARIANT vs MSGPACK
 // vs JSON encode/decode speed and size, < 60 s, its table on stdout, bench/results/codec.json).
+// Before each server it waits (at most quiet-wait-ms) until other processes use < 25% of a core.
 // Every wait is bounded and every child is killed on exit.
 import { headerComment, machineBusyTicks } from './lib/proc.mjs';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
@@ -71,6 +72,7 @@ const opts = {
   burnStepMs: 3000,
   burnP99BudgetMs: 50,
   actorRounds: 1, // repeat both game-actor sections, report the median of each figure
+  quietWaitMs: 30000, // before each server: wait at most this long for the rest of the machine to be quiet
 };
 const ONLY = ['raw', 'ours', 'actors', 'actors-fixed', 'actors-burn'];
 let outGiven = false;
@@ -112,6 +114,7 @@ let outGiven = false;
       case '--burn-step-ms': opts.burnStepMs = num(k, take()); break;
       case '--burn-p99-budget-ms': opts.burnP99BudgetMs = num(k, take()); break;
       case '--actor-rounds': opts.actorRounds = num(k, take()); break;
+      case '--quiet-wait-ms': opts.quietWaitMs = num(k, take()); break;
       case '-h': case '--help':
         process.stdout.write(headerComment(import.meta.url));
         process.exit(0);
@@ -328,7 +331,7 @@ function sustained(steps, p99MaxMs = 1000) {
 }
 
 // Wait (bounded) until the rest of the machine is quiet, so that the figures are ours and not a neighbour's.
-async function waitForQuiet(maxMs = 30000, thresholdPercent = 25) {
+async function waitForQuiet(maxMs = opts.quietWaitMs, thresholdPercent = 25) {
   const t0 = Date.now();
   let busy = null;
   for (;;) {
