@@ -14,7 +14,7 @@ const actorServer = (t, extra = {}, setup) =>
 /** Resolves with the next 'actorMessage' whose message passes `filter`. */
 const message = (server, filter) => waitFor(server, 'actorMessage', undefined, (_id, m) => filter(m)).then(([id, m]) => ({ id, ...m }));
 
-test('createServer resolves after every actor ran onStart; getMetrics has a row per actor', async (t) => {
+test.serial('createServer resolves after every actor ran onStart; getMetrics has a row per actor', async (t) => {
   const started = new Set();
   const server = await startServer(t, {
     options: { gameLogic: BEHAVIOUR, gameActors: 3 },
@@ -30,7 +30,7 @@ test('createServer resolves after every actor ran onStart; getMetrics has a row 
   }
 });
 
-test('several actors: each peer\'s packets are handled in the order sent, by the actor of peerId % 2', async (t) => {
+test.serial('several actors: each peer\'s packets are handled in the order sent, by the actor of peerId % 2', async (t) => {
   const server = await actorServer(t);
   const disorder = [];
   server.on('actorMessage', (_id, m) => m.t === 'disorder' && disorder.push(m));
@@ -63,7 +63,7 @@ test('several actors: each peer\'s packets are handled in the order sent, by the
   t.true(metrics.memoryRss > 10e6 && Number.isFinite(metrics.cpuPercent), `${metrics.memoryRss} ${metrics.cpuPercent}`);
 });
 
-test('packets sent right after authentication are not lost or overtaken (prelogin, async approval)', async (t) => {
+test.serial('packets sent right after authentication are not lost or overtaken (prelogin, async approval)', async (t) => {
   const server = await actorServer(t, {}, (s) => {
     s.setAuthenticationMode(AuthMode.AUTH_CUSTOM);
     // Approved a little later, while the client already streams: those packets reach the actor in order.
@@ -91,7 +91,7 @@ test('packets sent right after authentication are not lost or overtaken (prelogi
   t.deepEqual(disorder, []);
 });
 
-test('a login followed at once by a burst: the packets behind the login reach the actor in order (sync approval)', async (t) => {
+test.serial('a login followed at once by a burst: the packets behind the login reach the actor in order (sync approval)', async (t) => {
   const server = await actorServer(t, {}, (s) => {
     s.setAuthenticationMode(AuthMode.AUTH_CUSTOM);
     s.setCustomAuthenticator(() => true);
@@ -114,7 +114,7 @@ test('a login followed at once by a burst: the packets behind the login reach th
   t.is(server.getMetrics().droppedUnauthenticated, 0);
 });
 
-test('placePeer places by the custom data the authenticator stored; the actor sees a structured clone of it', async (t) => {
+test.serial('placePeer places by the custom data the authenticator stored; the actor sees a structured clone of it', async (t) => {
   const server = await actorServer(t, { placePeer: (peer) => peer.getCustomData().match }, (s) => {
     s.setAuthenticationMode(AuthMode.AUTH_CUSTOM);
     s.setCustomAuthenticator((peer, login) => {
@@ -142,7 +142,7 @@ test('placePeer places by the custom data the authenticator stored; the actor se
   }
 });
 
-test('placePeer that throws or returns an invalid index: the peer is rejected with "Server error" and \'error\' emitted', async (t) => {
+test.serial('placePeer that throws or returns an invalid index: the peer is rejected with "Server error" and \'error\' emitted', async (t) => {
   let verdict = () => 7;
   const server = await actorServer(t, { placePeer: () => verdict() });
   const errors = [];
@@ -161,7 +161,7 @@ test('placePeer that throws or returns an invalid index: the peer is rejected wi
   t.regex(errors[1].message, /no room/);
 });
 
-test('what a module does not handle flows on to the supervisor\'s signals; handled events do not', async (t) => {
+test.serial('what a module does not handle flows on to the supervisor\'s signals; handled events do not', async (t) => {
   const server = await startServer(t, { options: { gameLogic: EMPTY, gameActors: 2 } });
   const { client, peer } = await connectClient(t, server);
   const raw = [];
@@ -195,7 +195,7 @@ test('what a module does not handle flows on to the supervisor\'s signals; handl
   t.deepEqual(mainSaw, [{ _event: 'notListed' }]);
 });
 
-test('a malformed packet to an actor is counted and reported by the supervisor, and the peer keeps being served', async (t) => {
+test.serial('a malformed packet to an actor is counted and reported by the supervisor, and the peer keeps being served', async (t) => {
   const server = await actorServer(t);
   const { client } = await connectClient(t, server);
   const raw = waitFor(server, 'rawPacketReceived');
@@ -207,7 +207,7 @@ test('a malformed packet to an actor is counted and reported by the supervisor, 
   t.is((await ack)[0].ack, 0);
 });
 
-test('ctx: peers(), sendToAll with exclude across actors, sendToMultiple, send to another actor\'s peer, raw, events, bad arguments', async (t) => {
+test.serial('ctx: peers(), sendToAll with exclude across actors, sendToMultiple, send to another actor\'s peer, raw, events, bad arguments', async (t) => {
   const server = await actorServer(t);
   const a = await connectClient(t, server);
   const b = await connectClient(t, server);
@@ -255,7 +255,7 @@ test('ctx: peers(), sendToAll with exclude across actors, sendToMultiple, send t
   t.is(result.unknown, Err.ERR_INVALID_PARAMETER);
 });
 
-test('ctx.kick disconnects with its reason on both ends; the actor and the supervisor both hear it', async (t) => {
+test.serial('ctx.kick disconnects with its reason on both ends; the actor and the supervisor both hear it', async (t) => {
   const server = await actorServer(t);
   const a = await connectClient(t, server);
   const b = await connectClient(t, server);
@@ -274,7 +274,7 @@ test('ctx.kick disconnects with its reason on both ends; the actor and the super
   t.is(server.getPeerCount(), 1);
 });
 
-test('the main thread\'s kickPeer and a client\'s own disconnect reach the actor with the right reason', async (t) => {
+test.serial('the main thread\'s kickPeer and a client\'s own disconnect reach the actor with the right reason', async (t) => {
   const server = await actorServer(t);
   const a = await connectClient(t, server);
   const b = await connectClient(t, server);
@@ -286,7 +286,7 @@ test('the main thread\'s kickPeer and a client\'s own disconnect reach the actor
   t.is((await lost).reason, 'Connection lost');
 });
 
-test('async handlers run one at a time per actor, in order', async (t) => {
+test.serial('async handlers run one at a time per actor, in order', async (t) => {
   const server = await actorServer(t);
   const { client } = await connectClient(t, server);
   const done = [];
@@ -296,7 +296,7 @@ test('async handlers run one at a time per actor, in order', async (t) => {
   t.deepEqual(done, [0, 1, 2, 3, 4]);
 });
 
-test('onTick runs at tickRate with dt in seconds; a slow tick delays the next one instead of piling ticks up', async (t) => {
+test.serial('onTick runs at tickRate with dt in seconds; a slow tick delays the next one instead of piling ticks up', async (t) => {
   const server = await startServer(t, { options: { gameLogic: TICKS, gameActors: 1 } });
   const [, report] = await waitFor(server, 'actorMessage', 8000, (_id, m) => m.t === 'ticks');
   // 50 Hz: 0.02 s apart on average.
@@ -310,7 +310,7 @@ test('onTick runs at tickRate with dt in seconds; a slow tick delays the next on
   t.true(after >= 0.06, `the 5 ticks after the slow one took ${after} s: ${JSON.stringify(report.dts)}`);
 });
 
-test('stopServer runs onPeerDisconnected in the actors for every peer ("Server stopped") while they can still be sent to, then disconnects them', async (t) => {
+test.serial('stopServer runs onPeerDisconnected in the actors for every peer ("Server stopped") while they can still be sent to, then disconnects them', async (t) => {
   const server = new ENetServerSupervisor();
   await server.createServer(0, 8, 2, { bindAddress: '127.0.0.1', gameLogic: BEHAVIOUR, gameActors: 2 });
   t.teardown(() => server.stopServer());

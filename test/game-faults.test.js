@@ -57,7 +57,7 @@ async function checkDelivery(t, server, clients, missing = () => false) {
   }
 }
 
-test('a handler that throws is reported (actor, handler, peer) and the actor keeps its state and its peers', async (t) => {
+test.serial('a handler that throws is reported (actor, handler, peer) and the actor keeps its state and its peers', async (t) => {
   const server = await startServer(t, { options: { gameLogic: FAULTY, gameActors: 2 } });
   const errors = [];
   server.on('error', (e) => errors.push(e));
@@ -79,7 +79,7 @@ test('a handler that throws is reported (actor, handler, peer) and the actor kee
   t.is(server.getMetrics().actors.find((r) => r.kind === 'game' && r.id === error.actorId).handlerErrors, 1);
 });
 
-test('restartOnHandlerError: the actor restarts; the poison record, in hand at 3 deaths, is set aside; nothing else is lost', async (t) => {
+test.serial('restartOnHandlerError: the actor restarts; the poison record, in hand at 3 deaths, is set aside; nothing else is lost', async (t) => {
   const server = await startServer(t, { options: { gameLogic: FAULTY, gameActors: 2, restartOnHandlerError: true } });
   const errors = [];
   server.on('error', (e) => errors.push(e));
@@ -103,7 +103,7 @@ for (const [fault, title, options] of [
   ['oom', 'a handler that allocates until its resourceLimits end the thread', { actorResourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 } }],
   ['uncaught', 'an exception thrown outside any handler', {}],
 ]) {
-  test(`${title}: the actor is restarted on the same rings, onStart again, every message handled at least once in order`, async (t) => {
+  test.serial(`${title}: the actor is restarted on the same rings, onStart again, every message handled at least once in order`, async (t) => {
     const server = await startServer(t, { options: { gameLogic: FAULTY, gameActors: 2, ...options } });
     const restarted = waitFor(server, 'actorRestarted', 15000);
     const clients = await streamers(t, server, 3);
@@ -118,7 +118,7 @@ for (const [fault, title, options] of [
   });
 }
 
-test('injectFault(\'game\', id) while clients stream: restarted, nothing lost, peers kept', async (t) => {
+test.serial('injectFault(\'game\', id) while clients stream: restarted, nothing lost, peers kept', async (t) => {
   const server = await startServer(t, { options: { gameLogic: FAULTY, gameActors: 2 } });
   const clients = await streamers(t, server, 4);
   const restarted = waitFor(server, 'actorRestarted', 15000);
@@ -132,7 +132,7 @@ test('injectFault(\'game\', id) while clients stream: restarted, nothing lost, p
   t.throws(() => server.injectFault('game', 2), { message: /no game actor #2/ });
 });
 
-test('injectFault(\'net\') with 50 clients connected and game actors: nobody dropped, nothing lost', async (t) => {
+test.serial('injectFault(\'net\') with 50 clients connected and game actors: nobody dropped, nothing lost', async (t) => {
   const server = await startServer(t, { maxPeers: 64, options: { gameLogic: FAULTY, gameActors: 2 } });
   const clients = await streamers(t, server, 50);
   const streaming = clients.slice(0, 5);
@@ -146,7 +146,7 @@ test('injectFault(\'net\') with 50 clients connected and game actors: nobody dro
   t.true(clients.every(({ client }) => client.isConnectedToServer()));
 });
 
-test('past the restart intensity the supervisor gives up on a game actor: \'error\', then the server stops', async (t) => {
+test.serial('past the restart intensity the supervisor gives up on a game actor: \'error\', then the server stops', async (t) => {
   const server = new ENetServerSupervisor();
   await server.createServer(0, 8, 2, {
     bindAddress: '127.0.0.1',

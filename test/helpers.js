@@ -2,7 +2,8 @@
 import dgram from 'node:dgram';
 import { CompressionMode, ENetServerSupervisor, ENetClient } from '../dist/index.js';
 
-export const WAIT_MS = 8000;
+// Generous: a wait only runs out when something is wrong, and a loaded 2-core machine is slow.
+export const WAIT_MS = 15000;
 
 /**
  * Resolves with the arguments of the next `event` that passes `filter`; rejects after `ms`.

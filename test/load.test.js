@@ -35,7 +35,7 @@ test('200 ENetClients in one process share one network thread; each gets its own
 
 test('a full outbound ring is backpressure: ERR_BUSY, and every accepted packet arrives in order', async (t) => {
   // The smallest ring that holds two maximum-size packets: a burst in one tick fills it.
-  const server = await startServer(t, { options: { maxPacketSize: 16 * 1024, ringBytes: 64 * 1024 } });
+  const server = await startServer(t, { options: { maxPacketSize: 16 * 1024, ringBytes: 64 * 1024, maxQueuedBytesPerPeer: 8 * 1024 * 1024 } });
   const { client, peer } = await connectClient(t, server);
 
   const payload = new Uint8Array(8000);

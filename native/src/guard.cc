@@ -41,7 +41,7 @@ bool Guard::Bucket::take(double amount, double rate, double capacity, uint64_t n
 }
 
 Guard::Guard(const GuardOptions& options, ENetHost* host, uint32_t maxPacketSize)
-    : o_(options), maxPacketSize_(maxPacketSize), slots_(host->peerCount) {}
+    : o_(options), maxPacketSize_(maxPacketSize), slots_(host->peerCount), freeSlots_(static_cast<uint32_t>(host->peerCount)) {}
 
 void Guard::resetSlot(uint32_t slot, uint64_t nowMs) {
   if (slot >= slots_.size()) return;
@@ -62,7 +62,14 @@ bool Guard::onDatagram(ENetHost* host, uint64_t nowMs) {
   if (peerId == ENET_PROTOCOL_MAXIMUM_PEER_ID) {
     // No peer yet: only a CONNECT does anything. ENet would give it a slot and answer at once.
     const uint32_t address = host->receivedAddress.host;
-    if (trusted(address)) return false;
+    if (freeSlots_ == 0) {
+      counters_.refusedFull += 1;
+      return true;
+    }
+    if (trusted(address)) {
+      --freeSlots_;
+      return false;
+    }
     if (!bans_.empty()) {
       auto ban = bans_.find(address);
       if (ban != bans_.end()) {
@@ -99,6 +106,7 @@ bool Guard::onDatagram(ENetHost* host, uint64_t nowMs) {
     ++fromAddress;
     ++peers;
     ++pending_;
+    --freeSlots_;
     return false;
   }
   if (peerId >= host->peerCount) return false;
@@ -206,13 +214,15 @@ bool Guard::trusted(uint32_t address) const {
 
 void Guard::sweep(ENetHost* host, uint64_t nowMs) {
   pending_ = 0;
+  freeSlots_ = 0;
   pendingBy_.clear();
   peersBy_.clear();
   const size_t n = slots_.size() < host->peerCount ? slots_.size() : host->peerCount;
   for (size_t i = 0; i < n; ++i) {
     ENetPeer& peer = host->peers[i];
     Slot& s = slots_[i];
-    if (peer.state != ENET_PEER_STATE_DISCONNECTED) ++peersBy_[peer.address.host];
+    if (peer.state == ENET_PEER_STATE_DISCONNECTED) ++freeSlots_;
+    else ++peersBy_[peer.address.host];
     if (!handshaking(peer.state)) {
       s.handshakeSinceMs = 0;
       continue;

@@ -41,6 +41,7 @@ struct GuardCounters {
   double refusedPerAddress = 0;
   double refusedBanned = 0;
   double refusedPeersPerAddress = 0;
+  double refusedFull = 0;  // no free peer slot: ENet would have ignored it
   double rateLimited = 0;  // datagrams and packets dropped by the per-peer buckets
 };
 
@@ -92,6 +93,7 @@ class Guard {
   std::unordered_map<uint32_t, uint32_t> peersBy_;       // peers (any state but disconnected) by address
   std::unordered_map<uint32_t, uint64_t> bans_;          // address -> until (ms)
   uint32_t pending_ = 0;
+  uint32_t freeSlots_ = 0;  // disconnected slots at the last sweep, less the CONNECTs let through since
   uint64_t lastBucketSweepMs_ = 0;
   std::vector<std::pair<uint32_t, KickCause>> kicks_;
   GuardCounters counters_;

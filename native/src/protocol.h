@@ -81,6 +81,7 @@ constexpr uint32_t STATS_STATE = 1;
 constexpr uint32_t STATS_FIRST_STATISTIC = 2;  // 14 PeerStatistic values in Godot's order
 constexpr uint32_t STATS_STATISTICS = 14;
 constexpr uint32_t STATS_QUEUED_BYTES = 16;    // bytes queued to the peer and not acknowledged yet
+constexpr uint32_t STATS_GENERATION = 17;      // incremented each time the row is rewritten
 constexpr uint32_t STATS_INTERVAL_MS = 20;
 
 // ---- counters table: 32 f64 per reactor ----
@@ -111,7 +112,8 @@ enum Counter : uint32_t {
   C_QUEUED_BYTES = 21,         // bytes queued to peers and not acknowledged, at the last stats pass
   C_BANNED_ADDRESSES = 22,     // addresses banned now
   C_REFUSED_PEERS_PER_ADDRESS = 23,  // CONNECTs refused: the address has maxPeersPerAddress peers
-  C_COUNT = 24,
+  C_REFUSED_FULL = 24,               // CONNECTs refused: no free peer slot
+  C_COUNT = 25,
 };
 
 // ---- service() result bits ----

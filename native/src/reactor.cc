@@ -1150,6 +1150,7 @@ void Reactor::writeStatsRow(Host& h, uint32_t slot) {
     const uint64_t queued = queuedBytesOf(h.enet->peers[slot]);
     h.queuedBytes += queued;
     storeRelaxed(row + STATS_QUEUED_BYTES, queued > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(queued));
+    storeRelaxed(row + STATS_GENERATION, row[STATS_GENERATION] + 1);
   }
   storeRelaxed(row + STATS_PEER_ID, h.peerId[slot]);
 }
@@ -1203,7 +1204,7 @@ void Reactor::accountWireLocked(Host& h) {
 void Reactor::writeCountersLocked() {
   // The guards' figures, summed over the server hosts (gauges now, counts since they were created).
   double pending = 0, rate = 0, full = 0, perAddress = 0, banned = 0, limited = 0, queued = 0, bannedNow = 0;
-  double peersPerAddress = 0;
+  double peersPerAddress = 0, refusedFull = 0;
   const uint64_t now = nowMs();
   for (const auto& h : hosts_) {
     if (!h->guard) continue;
@@ -1213,6 +1214,7 @@ void Reactor::writeCountersLocked() {
     full += g.refusedPending;
     perAddress += g.refusedPerAddress;
     peersPerAddress += g.refusedPeersPerAddress;
+    refusedFull += g.refusedFull;
     banned += g.refusedBanned;
     limited += g.rateLimited;
     queued += static_cast<double>(h->queuedBytes);
@@ -1227,6 +1229,7 @@ void Reactor::writeCountersLocked() {
   counters_[C_QUEUED_BYTES] = queued;
   counters_[C_BANNED_ADDRESSES] = bannedNow;
   counters_[C_REFUSED_PEERS_PER_ADDRESS] = peersPerAddress;
+  counters_[C_REFUSED_FULL] = refusedFull;
   for (uint32_t i = 0; i < C_COUNT; ++i) {
     uint64_t bits;
     std::memcpy(&bits, &counters_[i], 8);

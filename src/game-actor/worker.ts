@@ -8,6 +8,7 @@ import { loadNative } from '../shared/native.js';
 import { RING_HEADER_BYTES, RingConsumer } from '../shared/ring.js';
 import { OutboundWriter } from '../shared/outbound.js';
 import { PeerDirectory } from '../shared/directory.js';
+import { QueueBudget } from '../shared/queue-budget.js';
 import { Err, PacketFormat, PacketType } from '../shared/enums.js';
 import {
   CAUSE_REMOTE,
@@ -19,7 +20,6 @@ import {
   R_CHANNEL,
   R_PEER_ID,
   STATS_PEER_ID,
-  STATS_QUEUED_BYTES,
   STATS_ROW,
 } from '../shared/protocol.js';
 import { decodePacket, encodePacket, makeEvent, splitEvent, type CodecLimits } from '../shared/codec/index.js';
@@ -74,6 +74,7 @@ class GameActor {
   private readonly counters: Float64Array;
   private readonly peers = new Map<number, LocalPeer>();
   private readonly limits: CodecLimits;
+  private readonly queueBudget: QueueBudget;
   private readonly ctx: GameContext;
   private logic: GameLogic = {};
   private saidGoodbye = false;
@@ -89,6 +90,7 @@ class GameActor {
     this.stats = new Uint32Array(task.stats);
     ({ flags: this.flags, counters: this.counters } = controlViews(task.control));
     this.limits = task.limits;
+    this.queueBudget = new QueueBudget(this.stats, task.maxQueuedBytesPerPeer);
     this.ctx = this.makeContext();
   }
 
@@ -332,13 +334,8 @@ class GameActor {
   private sendBytes(target: Target, bytes: Uint8Array, channel: number, reliable: boolean): Err {
     if (!Number.isInteger(channel) || channel < 0 || channel >= target.channels) return Err.ERR_INVALID_PARAMETER;
     if (bytes.length > this.limits.maxPacketSize!) return Err.ERR_INVALID_DATA;
-    if (this.queueFull(target)) return Err.ERR_BUSY;
+    if (!this.queueBudget.take(target.slot, bytes.length)) return Err.ERR_BUSY;
     return this.out.send(this.task.host, target.slot, target.peerId, channel, reliable !== false, bytes) ? Err.OK : Err.ERR_BUSY;
-  }
-
-  /** Too much queued to this peer and not acknowledged (maxQueuedBytesPerPeer): left out. */
-  private queueFull(target: Target): boolean {
-    return this.stats[target.slot * STATS_ROW + STATS_QUEUED_BYTES] > this.task.maxQueuedBytesPerPeer;
   }
 
   private sendTo(peerId: number, packet: unknown, channel: number, reliable: boolean): Err {
@@ -358,7 +355,7 @@ class GameActor {
     if (!Number.isInteger(channel) || channel < 0 || channel > 254) return Err.ERR_INVALID_PARAMETER;
     let result = Err.OK;
     for (const format of [PacketFormat.MSGPACK, PacketFormat.GODOT]) {
-      const group = targets.filter((t) => t.format === format && channel < t.channels && !this.queueFull(t));
+      const group = targets.filter((t) => t.format === format && channel < t.channels);
       if (group.length === 0) continue;
       let bytes: Uint8Array;
       try {
@@ -367,8 +364,11 @@ class GameActor {
         return Err.ERR_INVALID_DATA;
       }
       if (bytes.length > this.limits.maxPacketSize!) return Err.ERR_INVALID_DATA;
-      const list = new Uint32Array(group.length * 2);
-      group.forEach((t, i) => {
+      // Peers with maxQueuedBytesPerPeer queued are left out.
+      const open = group.filter((t) => this.queueBudget.take(t.slot, bytes.length));
+      if (open.length === 0) continue;
+      const list = new Uint32Array(open.length * 2);
+      open.forEach((t, i) => {
         list[2 * i] = t.slot;
         list[2 * i + 1] = t.peerId;
       });

@@ -67,6 +67,8 @@ export const STATS_FIRST = 2;
 export const STATS_STATISTICS = 14;
 /** Bytes queued to the peer and not acknowledged yet (the guard's outgoing bound). */
 export const STATS_QUEUED_BYTES = 16;
+/** Incremented each time native rewrites the row (the queued bytes are as of that write). */
+export const STATS_GENERATION = 17;
 
 /** Counters table: Float64 slots. */
 export const COUNTERS_SLOTS = 32;
@@ -102,6 +104,7 @@ export const C_RATE_LIMITED = 20;
 export const C_QUEUED_BYTES = 21;
 export const C_BANNED_ADDRESSES = 22;
 export const C_REFUSED_PEERS_PER_ADDRESS = 23;
+export const C_REFUSED_FULL = 24;
 
 /** service() result bits. */
 export const SERVICE_NOTIFY_INBOUND = 1;

@@ -52,7 +52,7 @@ export interface ServerMetrics {
   /** Handshakes in progress now (a CONNECT received, not completed). */
   pendingConnects: number;
   /** CONNECTs refused before ENet saw them, by cause (README "Running on the internet"). */
-  refusedConnects: { rate: number; pending: number; perAddress: number; banned: number; total: number };
+  refusedConnects: { rate: number; pending: number; perAddress: number; banned: number; full: number; total: number };
   /** Datagrams and packets dropped by the per-peer rate limits. */
   rateLimited: number;
   /** Peers disconnected by the defences, by cause. */

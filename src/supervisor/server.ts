@@ -7,6 +7,7 @@ import pidusage from 'pidusage';
 import { NetActorLink } from '../net-actor/link.js';
 import { GameActors } from './game-actors.js';
 import { PeerDirectory } from '../shared/directory.js';
+import { QueueBudget } from '../shared/queue-budget.js';
 import { encodeAttach, type ActorMessage } from '../game-actor/control.js';
 import {
   AuthMode,
@@ -49,12 +50,11 @@ import {
   C_REFUSED_PENDING,
   C_REFUSED_PER_ADDRESS,
   C_REFUSED_PEERS_PER_ADDRESS,
+  C_REFUSED_FULL,
   C_REFUSED_BANNED,
   C_RATE_LIMITED,
   C_QUEUED_BYTES,
   C_BANNED_ADDRESSES,
-  STATS_ROW,
-  STATS_QUEUED_BYTES,
   ipv4ToBytes,
   R_BODY,
   R_CHANNEL,
@@ -103,7 +103,8 @@ function refused(counters: Float64Array | undefined): ServerMetrics['refusedConn
   const pending = counters?.[C_REFUSED_PENDING] ?? 0;
   const perAddress = (counters?.[C_REFUSED_PER_ADDRESS] ?? 0) + (counters?.[C_REFUSED_PEERS_PER_ADDRESS] ?? 0);
   const banned = counters?.[C_REFUSED_BANNED] ?? 0;
-  return { rate, pending, perAddress, banned, total: rate + pending + perAddress + banned };
+  const full = counters?.[C_REFUSED_FULL] ?? 0;
+  return { rate, pending, perAddress, banned, full, total: rate + pending + perAddress + banned + full };
 }
 const utf8 = new TextDecoder();
 /** How often the process's CPU and memory are sampled (pidusage) while a server runs. */
@@ -120,6 +121,8 @@ interface Running {
   /** Game actors, when options.gameLogic is set. */
   actors: GameActors | undefined;
   directory: PeerDirectory | undefined;
+  /** maxQueuedBytesPerPeer for the supervisor's own sends. */
+  queueBudget: QueueBudget;
 }
 
 
@@ -221,6 +224,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
         limits,
         actors: undefined,
         directory,
+        queueBudget: new QueueBudget(created.stats, resolved.maxQueuedBytesPerPeer),
       };
       if (gameLogic !== undefined && directory) {
         running.actors = new GameActors({
@@ -773,7 +777,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     // ENet would drop a packet on a channel the peer did not open: refused here instead.
     if (!isInt(channel, 0, peer.channels - 1)) return Err.ERR_INVALID_PARAMETER;
     if (bytes.length > running.options.maxPacketSize) return Err.ERR_INVALID_DATA;
-    if (this.queueFull(peer, running)) return Err.ERR_BUSY;
+    if (!running.queueBudget.take(peer.slot, bytes.length)) return Err.ERR_BUSY;
     return running.link.out.send(running.host, peer.slot, peer.peerId, channel, reliable !== false, bytes) ? Err.OK : Err.ERR_BUSY;
   }
 
@@ -810,7 +814,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     let n = 0;
     for (const peer of targets) {
       if (channel >= peer.channels) continue;
-      if (this.queueFull(peer, running)) {
+      if (!running.queueBudget.take(peer.slot, bytes.length)) {
         this.busySkipped++;
         continue;
       }
@@ -877,10 +881,6 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     this.logError(new Error(`${address}: ${recent.length} failed logins within ${limit.windowMs} ms, refused for ${limit.banMs} ms`), 'authFailureLimit');
   }
 
-  /** Too much queued to this peer and not acknowledged (maxQueuedBytesPerPeer)? */
-  private queueFull(peer: ENetServerPeer, running: Running): boolean {
-    return running.stats[peer.slot * STATS_ROW + STATS_QUEUED_BYTES] > running.options.maxQueuedBytesPerPeer;
-  }
 
   // ---- game actors -------------------------------------------------------------------------
 
