@@ -27,6 +27,7 @@ import {
 import { decodePacket, encodeNode, encodePacket, makeEvent, splitEvent, type CodecLimits, type NetworkNode } from '../shared/codec/index.js';
 import { DISCONNECT_DATA_BY_SERVER, DISCONNECT_REASON_EVENT, invalidCompressionMessage, isSupportedCompression } from '../shared/wire.js';
 import { ClientNetwork, clientNetwork, type ClientEndpoint } from './network.js';
+import { ErrorLog } from '../shared/error-log.js';
 import type { NetActorLink } from '../net-actor/link.js';
 
 export interface ClientEvents {
@@ -52,8 +53,8 @@ export interface ClientOptions {
   /** The client network whose thread services this client (createClientNetwork()); default the shared one. */
   network?: ClientNetwork;
   /**
-   * Where a handler's exception is reported when the client has no 'error' listener (once per
-   * handler; later ones from the same handler are only counted); default `console`.
+   * Where a handler's exception is reported when the client has no 'error' listener (each cause at
+   * most once every 10 s, with a count of the ones left out); default `console`.
    */
   logger?: Logger;
 }
@@ -102,11 +103,11 @@ export class ENetClient extends EventEmitter<ClientEvents> {
   private readonly logger: Logger;
   /** The poll rate set with setPollRate(); undefined: the network's. */
   private ownPollRate: number | undefined;
-  /** Handler errors by cause (handler), for reporting each cause once when nobody listens. */
-  private readonly handlerErrors = new Map<string, number>();
+  private readonly errorLog = new ErrorLog(() => this.logger, 'enet-actor-server client');
 
   constructor(options: ClientOptions = {}) {
-    super();
+    // An async listener's rejected promise comes back to [Symbol.for('nodejs.rejection')].
+    super({ captureRejections: true });
     const network = options.network ?? clientNetwork;
     if (!(network instanceof ClientNetwork)) throw new InvalidOptionError('network', 'network must come from createClientNetwork()');
     const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
@@ -399,7 +400,8 @@ export class ENetClient extends EventEmitter<ClientEvents> {
       const handler = this.events.get(event.name);
       if (handler) {
         try {
-          handler(event.payload, channel);
+          const result = handler(event.payload, channel) as unknown;
+          if (isThenable(result)) result.then(undefined, (error: unknown) => this.reportError(error, `event '${event.name}' callback`));
         } catch (error) {
           this.reportError(error, `event '${event.name}' callback`);
         }
@@ -451,26 +453,33 @@ export class ENetClient extends EventEmitter<ClientEvents> {
     }
   }
 
+  /** EventEmitter's captureRejections: an async listener's promise rejected. */
+  [Symbol.for('nodejs.rejection')](error: unknown, event: string | symbol): void {
+    if (event === 'error') this.errorLog.log(error, "an 'error' listener");
+    else this.reportError(error, `'${String(event)}' listener`);
+  }
+
   /**
-   * As the server does: an 'error' event when the client has listeners, else the logger — once per
-   * cause (the handler), so a handler that throws on every packet does not flood the log.
+   * As the server does: an 'error' event when the client has listeners, else the logger, each cause
+   * (where + message) at most once every 10 s, so a handler that throws on every packet does not
+   * flood the log. An 'error' listener that throws is logged too.
    */
-  private reportError(error: unknown, cause: string): void {
-    const err = error instanceof Error ? error : new Error(String(error));
+  private reportError(error: unknown, where: string): void {
     if (this.listenerCount('error') > 0) {
       try {
-        this.emit('error', err);
+        this.emit('error', error instanceof Error ? error : new Error(String(error)));
         return;
       } catch (inner) {
-        error = inner;
-        cause = "'error' listener";
+        this.errorLog.log(inner, "an 'error' listener");
+        return;
       }
     }
-    const count = (this.handlerErrors.get(cause) ?? 0) + 1;
-    this.handlerErrors.set(cause, count);
-    if (count > 1) return;
-    this.logger.error(`enet-actor-server client: a ${cause} threw: ${(error as Error)?.stack ?? error} (further errors of this ${cause} are not logged)`);
+    this.errorLog.log(error, where);
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 function ipv4Bytes(address: string): Uint8Array {
