@@ -33,7 +33,7 @@ import { ENetClient } from '../dist/index.js';
 import { startForging } from '../test/attack/forge.js';
 import { attacker } from '../test/attack/c-attacker.js';
 import { buildCPrograms } from '../test/c/build.mjs';
-import { headerComment } from './lib/proc.mjs';
+import { headerComment, machineBusyTicks } from './lib/proc.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const LOADGEN = join(here, 'c', 'bin', 'loadgen');
@@ -279,7 +279,21 @@ function loadgen(port, { clients, rate, durationMs }) {
   });
 }
 
+/** Waits (at most `ms`) until the machine has been quiet (< 25% of one core busy) for a second. */
+async function waitQuiet(ms = 30_000) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const a = machineBusyTicks();
+    await delay(1000);
+    const b = machineBusyTicks();
+    if (a === null || b === null || b - a < TICKS_PER_SECOND * 0.25) return true;
+  }
+  log('the machine is busy: measuring anyway');
+  return false;
+}
+
 async function flood(variant) {
+  await waitQuiet();
   const options = {
     none: {},
     defaults: {},
@@ -300,9 +314,13 @@ async function flood(variant) {
     // The loadgen's clients connect, then run for 4 s, within the flood (and before a default kick,
     // 5 s after the flooder goes over its limit).
     const cpu0 = cpuTicks(server.pid);
+    const machine0 = machineBusyTicks();
     const t0 = Date.now();
     const lg = await loadgen(server.port, { clients: LG_CLIENTS, rate: LG_RATE, durationMs: 4000 });
-    const serverCpuPercent = ((cpuTicks(server.pid) - cpu0) / TICKS_PER_SECOND / ((Date.now() - t0) / 1000)) * 100;
+    const seconds = (Date.now() - t0) / 1000;
+    const serverCpuPercent = ((cpuTicks(server.pid) - cpu0) / TICKS_PER_SECOND / seconds) * 100;
+    // Everything busy on the machine meanwhile (server, loadgen, flooder and anything else), % of one core.
+    const machineCpuPercent = machine0 === null ? null : ((machineBusyTicks() - machine0) / TICKS_PER_SECOND / seconds) * 100;
     let end = null;
     if (a) end = (await a.waitLine(/^(DISCONNECTED|DONE)/, FLOOD_MS + 10_000))[0];
     await server.waitMetrics(() => true, 1000);
@@ -318,6 +336,7 @@ async function flood(variant) {
       received: lg.step.received,
       flooder: end,
       serverCpuPercent,
+      machineCpuPercent,
       rssGrowthMB: (peak - before.rss) / 1e6,
       rateLimited: m.rateLimited,
       kicked: m.kicked,

@@ -302,6 +302,32 @@ test.serial('a flood from one peer: excess dropped and counted, the flooder kick
   t.is(traffic.disconnected, null);
 });
 
+test.serial('a 200,000 packets/s flooder is really disconnected soon after its kick, while it is still flooding', async (t) => {
+  t.timeout(30_000);
+  const rateLimit = { packetsPerSecond: 2000, bytesPerSecond: 4 * MiB, burst: 2, disconnectAfterMs: 2000 };
+  const server = await setup(t, { maxPeers: 16, options: { rateLimit } });
+  const port = server.getLocalPort();
+  const legit = await legitExchanger(t, server);
+  const kicked = waitFor(server, 'peerDisconnected', 15_000, fromAttacker);
+  // Far more datagrams per second than the per-peer datagram bucket lets through: its acks, too.
+  const a = attacker('flood', { port, bind: ATTACKER_ADDRESS, rate: 200_000, durationMs: 8000, size: 16 });
+  t.teardown(() => a.kill());
+  await a.waitLine(/^FLOODING/, 5000);
+  const t0 = Date.now();
+  const [, reason] = await kicked;
+  const after = Date.now() - t0;
+  const end = await a.waitLine(/^(DISCONNECTED|DONE)/, 12_000);
+  const traffic = await legit.traffic.finish();
+  const m = server.getMetrics();
+  t.log(`flooder: ${end.input}; server's peerDisconnected after ${after} ms ("${reason}"); rateLimited ${m.rateLimited}; kicked ${JSON.stringify(m.kicked)}; legit ${traffic.received}/${traffic.sent}`);
+  t.is(reason, 'Rate limit exceeded');
+  t.is(m.kicked.rateLimit, 1);
+  t.true(after <= rateLimit.disconnectAfterMs + 2000, `disconnected ${after} ms into the flood (kick due at ~${rateLimit.disconnectAfterMs} ms)`);
+  t.is(end[1], 'DISCONNECTED', 'the flooder is told while it still floods (its 8 s are not over)');
+  t.is(traffic.lost, 0);
+  t.true(traffic.inOrder);
+});
+
 test.serial('a peer that stops acknowledging: sendPacket returns ERR_BUSY once maxQueuedBytesPerPeer is queued, queuedBytes bounded, group sends skip it, other peers unaffected', async (t) => {
   t.timeout(20_000);
   const maxPacketSize = 64 * 1024;
