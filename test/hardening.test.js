@@ -372,6 +372,37 @@ test.serial('a peer that stops acknowledging: sendPacket returns ERR_BUSY once m
   t.true(traffic.inOrder);
 });
 
+test.serial('datagrams over ENet\'s 4096-byte receive buffer (truncated, so ENet fails the pass before any check): the legitimate client keeps exchanging, errors are logged at most about once a second', async (t) => {
+  t.timeout(20_000);
+  const errors = [];
+  const server = await setup(t, { maxPeers: 16, options: { logger: { warn() {}, error: (m) => errors.push(m) } } });
+  const port = server.getLocalPort();
+  const legit = await legitExchanger(t, server);
+  const { countingSocket } = await import('./attack/forge.js');
+  const s = await countingSocket('127.0.0.6');
+  t.teardown(() => s.close());
+  const big = Buffer.alloc(5000, 0x41);
+  // 20,000 datagrams/s for 3 s, in 10 ms ticks.
+  const t0 = Date.now();
+  await new Promise((resolve) => {
+    const timer = setInterval(() => {
+      for (let i = 0; i < 200; i++) s.send(big, port, '127.0.0.1');
+      if (Date.now() - t0 >= 3000) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 10);
+  });
+  const seconds = (Date.now() - t0) / 1000;
+  const traffic = await legit.traffic.finish();
+  t.log(`${s.stats.sent} datagrams of ${big.length} B in ${seconds.toFixed(1)} s; ${errors.length} errors logged (${errors[0]?.slice(0, 80)}); legit ${traffic.received}/${traffic.sent}`);
+  t.true(s.stats.sent >= 30_000);
+  t.true(server.isServerActive());
+  t.is(traffic.lost, 0);
+  t.true(traffic.inOrder);
+  t.true(errors.length <= Math.ceil(seconds) + 1, `${errors.length} errors logged in ${seconds.toFixed(1)} s`);
+});
+
 // ---------------------------------------------------------------------------------------------
 // 7. Metrics
 
