@@ -78,6 +78,9 @@ class GameActor {
   private readonly ctx: GameContext;
   private logic: GameLogic = {};
   private saidGoodbye = false;
+  /** A flag the supervisor set (fault, stop) that this loop has not acted on yet. */
+  private readonly flagged = (): boolean =>
+    Atomics.load(this.flags, A_FAULT) !== 0 || Atomics.load(this.flags, A_STOP) > (this.saidGoodbye ? STOP_GOODBYE : 0);
 
   private readonly native = loadNative();
 
@@ -132,7 +135,8 @@ class GameActor {
         await new Promise((resolve) => setTimeout(resolve, 1)); // our outbound ring is full: let the net actor drain it
       } else if (!this.inbound.hasData) {
         const wait = nextTick === Infinity ? Infinity : Math.max(0, nextTick - performance.now());
-        await this.inbound.wait(wait);
+        // The supervisor rings the doorbell after setting a flag: looked at once the doorbell is read.
+        await this.inbound.wait(wait, this.flagged);
       } else {
         await new Promise<void>((resolve) => setImmediate(resolve)); // timers and messages get a turn
       }
@@ -285,7 +289,9 @@ class GameActor {
   /** injectFault('game'): an uncaught exception outside any handler ends this thread. */
   private fail(): never {
     this.out.flush();
-    setImmediate(() => {
+    // nextTick, not setImmediate: it runs at the end of this very job, whatever phase the thread's
+    // loop is in (a setImmediate was seen to wait for the next wake-up of an idle loop).
+    process.nextTick(() => {
       throw new Error(`fault injected into game actor ${this.task.actorId}`);
     });
     // Nothing after this point runs: the thread dies on the next turn of its event loop.

@@ -243,13 +243,16 @@ export class RingConsumer extends RingView {
   }
 
   /**
-   * Resolves when the producer publishes (or after `timeoutMs`). Never a timer poll: the producer
+   * Resolves when the producer publishes, the doorbell is rung for another reason (`interrupted`
+   * tells whether that already happened), or after `timeoutMs`. Never a timer poll: the producer
    * rings the doorbell only because this set CONSUMER_SLEEPING.
    */
-  async wait(timeoutMs = Infinity): Promise<void> {
+  async wait(timeoutMs = Infinity, interrupted?: () => boolean): Promise<void> {
     const doorbell = Atomics.load(this.header, H_DOORBELL);
     Atomics.store(this.header, H_CONSUMER_SLEEPING, 1);
-    if (this.hasData) {
+    // `interrupted` is asked after the doorbell was read: a flag set and rung before this point is
+    // seen here, one set later changes the doorbell and ends the wait (no lost wake-up).
+    if (this.hasData || interrupted?.()) {
       Atomics.store(this.header, H_CONSUMER_SLEEPING, 0);
       return;
     }
