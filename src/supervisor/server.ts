@@ -857,7 +857,9 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     if (tooLarge) this.kicked.packetTooLarge++;
     else this.kicked.rateLimit++;
     this.logError(new Error(`peer ${peer.peerId} (${peer.getRemoteAddress()}:${peer.getRemotePort()}) disconnected: ${reason}`), 'the guard');
-    this.disconnect(peer, reason, DISCONNECT_LATER);
+    // A flooder's acknowledgements drown with its flood (its datagrams are dropped): waiting for
+    // them (DISCONNECT_LATER) could take seconds. It is dropped at once instead.
+    this.disconnect(peer, reason, tooLarge ? DISCONNECT_LATER : DISCONNECT_NOW);
   }
 
   /** authFailureLimit: an address whose peers keep failing authentication is refused for a while. */
