@@ -29,7 +29,7 @@ module.exports = {
         NODE_ENV: 'production',
         ENET_PORT: env('ENET_PORT', 7777),
         ENET_BIND: env('ENET_BIND', '0.0.0.0'),
-        ENET_MAX_PEERS: env('ENET_MAX_PEERS', 256),
+        ENET_MAX_PEERS: env('ENET_MAX_PEERS', 1024),
         ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('ENET_'))),
       },
     },

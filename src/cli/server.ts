@@ -13,7 +13,7 @@ import { installDemo } from './demo.js';
 import { serveUntilSignal } from './process.js';
 
 /** Where the CLI's own defaults differ from the API's (a public server wants more than 32 slots). */
-const CLI_DEFAULTS = { port: 7777, maxPeers: 256 };
+const CLI_DEFAULTS = { port: 7777, maxPeers: 1024 };
 
 const AUTH_MODES: Record<string, AuthMode> = { none: AuthMode.AUTH_NONE, prelogin: AuthMode.AUTH_PRELOGIN_ONLY, custom: AuthMode.AUTH_CUSTOM };
 const COMPRESSIONS: Record<string, CompressionMode> = {
