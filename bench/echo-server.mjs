@@ -11,7 +11,7 @@
 // On stop it prints (stderr) how many packets were echoed and refused (ERR_BUSY); with actors, the
 // packets each actor handled, and how long stopServer() took if over 1 s (it is given 10 s).
 import { fileURLToPath } from 'node:url';
-import { ENetServerSupervisor } from '../dist/index.js';
+import { ENetServerSupervisor, serveUntilSignal } from '../dist/index.js';
 import { burn } from './game/burn.mjs';
 
 const usage = () => {
@@ -62,35 +62,6 @@ server.on('actorMessage', (id, message) => {
 server.on('actorRestarted', (kind, id, reason) => process.stderr.write(`echo-server: ${kind} actor ${id} restarted: ${reason}\n`));
 server.on('error', (err) => process.stderr.write(`echo-server: error: ${err?.stack ?? err}\n`));
 
-let stopping = false;
-async function stop(signal) {
-  if (stopping) return;
-  stopping = true;
-  const guard = setTimeout(() => {
-    process.stderr.write(`echo-server: stopServer() did not finish within 10 s after ${signal}\n`);
-    process.exit(1);
-  }, 10000);
-  guard.unref();
-  let handled = '';
-  if (actors > 0) {
-    try {
-      handled = ', handled by the game actors: ' + server.getMetrics().actors.filter((r) => r.kind === 'game').map((r) => `#${r.id} ${r.handled}`).join(', ');
-    } catch { /* not running */ }
-  }
-  const t0 = performance.now();
-  try {
-    await server.stopServer();
-    const ms = performance.now() - t0;
-    if (ms > 1000) process.stderr.write(`echo-server: stopServer() took ${ms.toFixed(0)} ms\n`);
-  } catch (err) {
-    process.stderr.write(`echo-server: stopServer failed: ${err?.stack ?? err}\n`);
-  }
-  process.stderr.write(`echo-server: stopped, ${echoed} echoed, ${refused} ${actors > 0 ? 'relayed to the main thread' : 'refused'}${handled}\n`);
-  process.exit(0);
-}
-process.on('SIGTERM', () => stop('SIGTERM'));
-process.on('SIGINT', () => stop('SIGINT'));
-
 const options = { bindAddress: '127.0.0.1' };
 if (actors > 0) {
   options.gameLogic = fileURLToPath(new URL('./game/echo.mjs', import.meta.url));
@@ -103,3 +74,14 @@ try {
   process.exit(1);
 }
 process.stdout.write(`listening ${server.getLocalPort()}\n`);
+// The process glue every server uses (src/cli/process.ts); the statistics are read before the stop.
+let handled = '';
+await serveUntilSignal(server, {
+  stopTimeoutMs: 10000,
+  beforeStop: () => {
+    if (actors > 0) handled = ', handled by the game actors: ' + server.getMetrics().actors.filter((r) => r.kind === 'game').map((r) => `#${r.id} ${r.handled}`).join(', ');
+  },
+  onStop: () => {
+    process.stderr.write(`echo-server: stopped, ${echoed} echoed, ${refused} ${actors > 0 ? 'relayed to the main thread' : 'refused'}${handled}\n`);
+  },
+});

@@ -7,6 +7,8 @@ import type { ENetServerSupervisor } from '../supervisor/server.js';
 export interface ServeOptions {
   /** Longest a graceful stop may take before the process exits anyway (keep it under PM2's kill_timeout). */
   stopTimeoutMs?: number;
+  /** Runs when the signal comes, before the server stops (e.g. to read its last metrics). */
+  beforeStop?: () => void;
   /** Runs after the server stopped, before the process exits (e.g. to print statistics, close an HTTP server). */
   onStop?: () => void | Promise<void>;
   /** Where "stopping…" goes; default stderr. */
@@ -21,7 +23,7 @@ export const STOP_TIMEOUT_MS = 4000;
  * the server has stopped because of a signal (the process exits right after).
  */
 export function serveUntilSignal(server: ENetServerSupervisor, options: ServeOptions = {}): Promise<void> {
-  const { stopTimeoutMs = STOP_TIMEOUT_MS, onStop, log = (line) => process.stderr.write(`${line}\n`) } = options;
+  const { stopTimeoutMs = STOP_TIMEOUT_MS, beforeStop, onStop, log = (line) => process.stderr.write(`${line}\n`) } = options;
   // Under PM2 (wait_ready) only now: the port is bound and every actor is up.
   process.send?.('ready');
   return new Promise((resolve) => {
@@ -39,6 +41,7 @@ export function serveUntilSignal(server: ENetServerSupervisor, options: ServeOpt
       }, stopTimeoutMs);
       deadline.unref();
       try {
+        beforeStop?.();
         await server.stopServer();
         await onStop?.();
       } catch (error) {
