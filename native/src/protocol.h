@@ -82,6 +82,7 @@ constexpr uint32_t STATS_FIRST_STATISTIC = 2;  // 14 PeerStatistic values in God
 constexpr uint32_t STATS_STATISTICS = 14;
 constexpr uint32_t STATS_QUEUED_BYTES = 16;    // bytes queued to the peer and not acknowledged yet
 constexpr uint32_t STATS_GENERATION = 17;      // incremented each time the row is rewritten
+constexpr uint32_t STATS_PROCESSED_BYTES = 18; // payload bytes of send records taken for the peer (u32, wraps)
 constexpr uint32_t STATS_INTERVAL_MS = 20;
 
 // ---- counters table: 32 f64 per reactor ----

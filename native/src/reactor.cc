@@ -275,6 +275,7 @@ HostCreated Reactor::createHost(const HostOptions& o) {
     h->slotFlags.assign(enet->peerCount, 0);
     h->route.assign(enet->peerCount, SUPERVISOR_RING);
     h->reason.assign(enet->peerCount, std::string());
+    h->processed.assign(enet->peerCount, 0);
     if (o.server) h->guard = std::make_unique<Guard>(o.guard, enet, o.maxPacketSize);
     for (uint32_t s = 0; s < enet->peerCount; ++s) zeroStatsRow(*h, s);
     result.host = h->id;
@@ -784,6 +785,7 @@ void Reactor::outSendLocked(Host* h, const uint8_t* rec, uint32_t len) {
     return;
   }
   const uint32_t bodyLen = len - REC_HEADER_BYTES;
+  h->processed[rd32(rec + REC_SLOT)] += bodyLen;  // what producers submitted, as JS counts it (queue-budget.ts)
   const uint32_t pflags = (rd16(rec + REC_FLAGS) & FLAG_RELIABLE) ? ENET_PACKET_FLAG_RELIABLE
                                                                    : ENET_PACKET_FLAG_UNSEQUENCED;
   ENetPacket* packet = enet_packet_create(rec + REC_HEADER_BYTES, bodyLen, pflags);
@@ -829,6 +831,7 @@ void Reactor::outSendMultiLocked(Host* h, const uint8_t* rec, uint32_t len) {
       counters_[C_DROPPED_STALE] += 1;
       continue;
     }
+    h->processed[rd32(targets + 8 * i)] += dataLen;
     if (packet == nullptr) {
       packet = enet_packet_create(data, dataLen, pflags);
       if (packet == nullptr) {
@@ -1120,6 +1123,7 @@ void Reactor::assignSlot(Host& h, uint32_t slot, uint32_t peerId) {
   h.peerId[slot] = peerId;
   h.route[slot] = SUPERVISOR_RING;
   h.reason[slot].clear();
+  h.processed[slot] = 0;
 }
 
 void Reactor::forgetSlot(Host& h, uint32_t slot) {
@@ -1128,6 +1132,7 @@ void Reactor::forgetSlot(Host& h, uint32_t slot) {
   h.slotFlags[slot] = 0;
   h.route[slot] = SUPERVISOR_RING;
   h.reason[slot].clear();
+  h.processed[slot] = 0;
   zeroStatsRow(h, slot);
 }
 
@@ -1151,6 +1156,7 @@ void Reactor::writeStatsRow(Host& h, uint32_t slot) {
     h.queuedBytes += queued;
     storeRelaxed(row + STATS_QUEUED_BYTES, queued > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(queued));
     storeRelaxed(row + STATS_GENERATION, row[STATS_GENERATION] + 1);
+    storeRelaxed(row + STATS_PROCESSED_BYTES, h.processed[slot]);
   }
   storeRelaxed(row + STATS_PEER_ID, h.peerId[slot]);
 }

@@ -130,6 +130,7 @@ class Reactor {
     std::vector<uint8_t> slotFlags;      // SLOT_* bits
     std::vector<uint32_t> route;         // per slot: inbound ring of its records (| ROUTE_HELD)
     std::vector<std::string> reason;     // per slot: the reason of a disconnect we requested
+    std::vector<uint32_t> processed;     // per slot: payload bytes of send records taken (u32, wraps)
     uint32_t liveIds = 0;                // slots with a peerId
     uint32_t nextPeerId = 1;             // server hosts
     bool dirty = false;                  // outbound records queued something not sent yet (in dirty_)

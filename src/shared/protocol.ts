@@ -69,6 +69,8 @@ export const STATS_STATISTICS = 14;
 export const STATS_QUEUED_BYTES = 16;
 /** Incremented each time native rewrites the row (the queued bytes are as of that write). */
 export const STATS_GENERATION = 17;
+/** Payload bytes of the send records native has taken for this peer, from every producer (u32, wraps). */
+export const STATS_PROCESSED_BYTES = 18;
 
 /** Counters table: Float64 slots. */
 export const COUNTERS_SLOTS = 32;
