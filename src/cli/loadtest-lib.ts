@@ -2,6 +2,7 @@
 // (src/cli/loadtest-bots.ts): the flags and their validation, the messages between the two, the
 // layout of a measured message, thresholds, and the summary. Nothing here starts anything.
 import { existsSync } from 'node:fs';
+import { COMPRESSION_NAMES } from '../shared/wire.js';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -46,13 +47,7 @@ export interface LoadConfig {
   grace: number;
 }
 
-const COMPRESSIONS: Record<string, CompressionMode> = {
-  none: CompressionMode.COMPRESS_NONE,
-  'range-coder': CompressionMode.COMPRESS_RANGE_CODER,
-  fastlz: CompressionMode.COMPRESS_FASTLZ,
-  zlib: CompressionMode.COMPRESS_ZLIB,
-  zstd: CompressionMode.COMPRESS_ZSTD,
-};
+const COMPRESSIONS = COMPRESSION_NAMES;
 
 interface FlagSpec {
   value: string;

@@ -4,9 +4,10 @@
 // "enet-server listening on <address>:<port>" and tells PM2 it is ready; SIGINT/SIGTERM stop it
 // gracefully. A bad value exits with status 2 and one line naming the flag.
 import { resolve } from 'node:path';
+import { COMPRESSION_NAMES } from '../shared/wire.js';
 import { parseArgs } from 'node:util';
 import { ENetServerSupervisor } from '../supervisor/server.js';
-import { AuthMode, CompressionMode, PacketFormat } from '../shared/enums.js';
+import { AuthMode, PacketFormat } from '../shared/enums.js';
 import { ENetError } from '../shared/errors.js';
 import { InvalidOptionError, LIMITS, SERVER_DEFAULTS, checkAuthTimeout, checkPollRate, isInt, type ServerOptions } from '../shared/options.js';
 import { installDemo } from './demo.js';
@@ -16,13 +17,7 @@ import { serveUntilSignal } from './process.js';
 const CLI_DEFAULTS = { port: 7777, maxPeers: 1024 };
 
 const AUTH_MODES: Record<string, AuthMode> = { none: AuthMode.AUTH_NONE, prelogin: AuthMode.AUTH_PRELOGIN_ONLY, custom: AuthMode.AUTH_CUSTOM };
-const COMPRESSIONS: Record<string, CompressionMode> = {
-  none: CompressionMode.COMPRESS_NONE,
-  'range-coder': CompressionMode.COMPRESS_RANGE_CODER,
-  fastlz: CompressionMode.COMPRESS_FASTLZ,
-  zlib: CompressionMode.COMPRESS_ZLIB,
-  zstd: CompressionMode.COMPRESS_ZSTD,
-};
+const COMPRESSIONS = COMPRESSION_NAMES;
 const FORMATS: Record<string, PacketFormat> = { msgpack: PacketFormat.MSGPACK, godot: PacketFormat.GODOT };
 
 interface Flag {

@@ -21,3 +21,12 @@ export function invalidCompressionMessage(mode: unknown): string {
   const shown = typeof mode === 'string' ? `'${mode}'` : String(mode);
   return `compression mode ${shown} is not a CompressionMode (0 COMPRESS_NONE, 1 COMPRESS_RANGE_CODER, 2 COMPRESS_FASTLZ, 3 COMPRESS_ZLIB, 4 COMPRESS_ZSTD)`;
 }
+
+/** The names the CLIs accept for each CompressionMode (enet-server --compression, enet-loadtest --compression). */
+export const COMPRESSION_NAMES: Readonly<Record<string, CompressionMode>> = Object.freeze({
+  none: CompressionMode.COMPRESS_NONE,
+  'range-coder': CompressionMode.COMPRESS_RANGE_CODER,
+  fastlz: CompressionMode.COMPRESS_FASTLZ,
+  zlib: CompressionMode.COMPRESS_ZLIB,
+  zstd: CompressionMode.COMPRESS_ZSTD,
+});
