@@ -350,6 +350,18 @@ Napi::Value HostCreate(const Napi::CallbackInfo& info) {
   if (reinterpret_cast<uintptr_t>(opt.stats.data) % 4 != 0) rangeError(env, "options.stats must be 4-aligned");
   Napi::Value guard = o.Get("guard");
   if (opt.server && guard.IsObject()) opt.guard = guardOptions(env, guard.As<Napi::Object>());
+  Napi::Value reusePort = o.Get("reusePort");
+  if (opt.server && !reusePort.IsUndefined()) {
+    if (!reusePort.IsBoolean()) typeError(env, "options.reusePort must be a boolean");
+    opt.reusePort = reusePort.As<Napi::Boolean>().Value();
+  }
+  Napi::Value peerIds = o.Get("peerIds");
+  if (opt.server && !peerIds.IsUndefined()) {
+    opt.peerIds = sharedMemoryArg(env, peerIds, "options.peerIds");
+    if (opt.peerIds.length < 4 || reinterpret_cast<uintptr_t>(opt.peerIds.data) % 4 != 0) {
+      rangeError(env, "options.peerIds must be at least 4 bytes, 4-aligned");
+    }
+  }
 
   std::shared_ptr<Reactor> reactor = existingReactor(env, id);
   HostCreated created;
@@ -359,6 +371,7 @@ Napi::Value HostCreate(const Napi::CallbackInfo& info) {
     reactorError(env, e);
   }
   envData(env).hold(id, stats);
+  if (opt.peerIds.data != nullptr) envData(env).hold(id, peerIds);
   Napi::Object result = Napi::Object::New(env);
   result.Set("host", Napi::Number::New(env, created.host));
   result.Set("port", Napi::Number::New(env, created.port));

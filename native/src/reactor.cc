@@ -6,6 +6,7 @@
 #include <enet/time.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -95,6 +96,24 @@ std::string errnoText(int e) {
   // GNU strerror_r returns the message (possibly not in buf).
   const char* s = strerror_r(e, buf, sizeof buf);
   return s ? std::string(s) : std::string("errno ") + std::to_string(e);
+}
+
+// A server host whose socket joins a SO_REUSEPORT group (FACTS.md: enet_host_create offers no such
+// option, so the host is created unbound and bound here). nullptr with errno set on failure.
+ENetHost* createReusePortHost(const ENetAddress& address, size_t peers, size_t channels) {
+  ENetHost* host = enet_host_create(nullptr, peers, channels, 0, 0);
+  if (host == nullptr) return nullptr;
+  const int on = 1;
+  ENetAddress bound = address;
+  if (setsockopt(host->socket, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0 ||
+      enet_socket_bind(host->socket, &address) != 0 || enet_socket_get_address(host->socket, &bound) != 0) {
+    const int e = errno;
+    enet_host_destroy(host);
+    errno = e;
+    return nullptr;
+  }
+  host->address = bound;
+  return host;
 }
 
 }  // namespace
@@ -222,7 +241,7 @@ HostCreated Reactor::createHost(const HostOptions& o) {
                            "address '" + o.address + "' is not a dotted IPv4 address");
       }
       errno = 0;
-      enet = enet_host_create(&addr, o.peers, o.channels, 0, 0);
+      enet = o.reusePort ? createReusePortHost(addr, o.peers, o.channels) : enet_host_create(&addr, o.peers, o.channels, 0, 0);
       if (enet == nullptr) {
         const int e = errno;
         std::string msg = "could not bind UDP " + (o.address.empty() ? std::string("0.0.0.0") : o.address) +
@@ -271,6 +290,7 @@ HostCreated Reactor::createHost(const HostOptions& o) {
     h->server = o.server;
     h->maxPacketSize = o.maxPacketSize;
     h->stats = reinterpret_cast<uint32_t*>(o.stats.data);
+    if (o.server && o.peerIds.data != nullptr) h->sharedPeerIds = reinterpret_cast<uint32_t*>(o.peerIds.data);
     h->peerId.assign(enet->peerCount, 0);
     h->slotFlags.assign(enet->peerCount, 0);
     h->route.assign(enet->peerCount, SUPERVISOR_RING);
@@ -627,7 +647,12 @@ void Reactor::handleEventLocked(uint32_t index, Host& h, ENetEvent& ev) {
   switch (ev.type) {
     case ENET_EVENT_TYPE_CONNECT: {
       uint32_t id;
-      if (h.server) {
+      if (h.server && h.sharedPeerIds != nullptr) {
+        // The JS side reads the same word with Atomics: one counter for every shard of the server.
+        do {
+          id = __atomic_add_fetch(h.sharedPeerIds, 1u, __ATOMIC_RELAXED);
+        } while (id == 0);
+      } else if (h.server) {
         id = h.nextPeerId++;
         if (h.nextPeerId == 0) h.nextPeerId = 1;
       } else {

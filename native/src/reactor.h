@@ -78,6 +78,10 @@ struct HostOptions {
   uint32_t maxPacketSize = 0; // > 0; 16 + maxPacketSize must fit the inbound ring
   SharedMemory stats;         // >= peers * STATS_ROW_BYTES, 4-aligned
   GuardOptions guard;         // server only: the defences (guard.h)
+  bool reusePort = false;     // server only: SO_REUSEPORT before bind (one port, several hosts = shards)
+  // Server only, optional: a u32 shared by every shard of one server (its last peer id), so peer ids
+  // stay unique across hosts. Empty: the host counts its own.
+  SharedMemory peerIds;
 };
 
 struct HostCreated {
@@ -132,7 +136,8 @@ class Reactor {
     std::vector<std::string> reason;     // per slot: the reason of a disconnect we requested
     std::vector<uint32_t> processed;     // per slot: payload bytes of send records taken (u32, wraps)
     uint32_t liveIds = 0;                // slots with a peerId
-    uint32_t nextPeerId = 1;             // server hosts
+    uint32_t nextPeerId = 1;             // server hosts without a shared counter
+    uint32_t* sharedPeerIds = nullptr;   // HostOptions::peerIds
     bool dirty = false;                  // outbound records queued something not sent yet (in dirty_)
     // Client hosts are serviced only when there is something to do: their socket is readable
     // (ready, from epoll), outbound records touched them (dirty), ENet has events queued, or one of

@@ -16,6 +16,10 @@ export interface HostOptions {
   stats: SharedArrayBuffer;
   /** Server hosts: the native defences (native/src/guard.h); unset fields take native's defaults. */
   guard?: Partial<import('./options.js').GuardOptions>;
+  /** Server hosts: join a SO_REUSEPORT group on the port (every shard of one server). */
+  reusePort?: boolean;
+  /** Server hosts: a u32 (Int32Array/SAB) every shard draws peer ids from (its last id). */
+  peerIds?: SharedArrayBuffer;
 }
 
 export interface NativeAddon {
