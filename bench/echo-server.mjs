@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // Our server as an echo server, through the public API only (the counterpart of bench/c/echo_server.c).
-//   node bench/echo-server.mjs [port=0] [maxPeers=256] [--actors N] [--burn-us U]
+//   node bench/echo-server.mjs [port=0] [maxPeers=256] [--actors N] [--net-actors N] [--burn-us U]
 // Prints "listening <port>" (the port actually bound) once createServer() has resolved, sends every
 // decoded packet back to its sender on the same channel, reliably; stops on SIGTERM / SIGINT.
 //   --actors N   0 (the default): main-thread mode, the echo runs in the 'packetReceived' listener.
 //                N > 0: N game actors (createServer's gameLogic/gameActors) running bench/game/echo.mjs,
 //                which echoes from the actor with ctx.send; the main thread handles no packet.
+//   --net-actors N  shards (createServer's netActors); default: createServer's (1 up to 4,095 peers).
 //   --burn-us U  every packet's handler first burns U microseconds of CPU in a busy loop
 //                (bench/game/burn.mjs), then echoes; default 0. Passed to the actors as BENCH_BURN_US.
 // On stop it prints (stderr) how many packets were echoed and refused (ERR_BUSY); with actors, the
@@ -15,22 +16,24 @@ import { ENetServerSupervisor, serveUntilSignal } from '../dist/index.js';
 import { burn } from './game/burn.mjs';
 
 const usage = () => {
-  process.stderr.write('usage: node bench/echo-server.mjs [port=0] [maxPeers=256] [--actors N] [--burn-us U]\n');
+  process.stderr.write('usage: node bench/echo-server.mjs [port=0] [maxPeers=256] [--actors N] [--net-actors N] [--burn-us U]\n');
   process.exit(1);
 };
 const positional = [];
 let actors = 0;
 let burnUs = 0;
+let netActors;
 {
   const a = process.argv.slice(2);
   for (let i = 0; i < a.length; i++) {
     const k = a[i];
-    if (k === '--actors' || k === '--burn-us') {
+    if (k === '--actors' || k === '--burn-us' || k === '--net-actors') {
       const v = Number(a[++i]);
       if (a[i] === undefined || !Number.isFinite(v) || v < 0) usage();
-      if (k === '--actors') {
+      if (k === '--actors' || k === '--net-actors') {
         if (!Number.isInteger(v)) usage();
-        actors = v;
+        if (k === '--actors') actors = v;
+        else netActors = v;
       } else burnUs = v;
     } else if (k.startsWith('--')) usage();
     else positional.push(k);
@@ -62,7 +65,7 @@ server.on('actorMessage', (id, message) => {
 server.on('actorRestarted', (kind, id, reason) => process.stderr.write(`echo-server: ${kind} actor ${id} restarted: ${reason}\n`));
 server.on('error', (err) => process.stderr.write(`echo-server: error: ${err?.stack ?? err}\n`));
 
-const options = { bindAddress: '127.0.0.1' };
+const options = { bindAddress: '127.0.0.1', netActors };
 if (actors > 0) {
   options.gameLogic = fileURLToPath(new URL('./game/echo.mjs', import.meta.url));
   options.gameActors = actors;

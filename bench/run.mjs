@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // Benchmark: our server vs a raw C ENet echo server, same machine, same load generator, same flags.
 //
-//   node bench/run.mjs [--only raw|ours|actors|actors-fixed|actors-burn] [--rates 10000,20000,...] [--step-ms 3000]
+//   node bench/run.mjs [--only raw|ours|actors|actors-fixed|actors-burn|shards] [--rates 10000,20000,...] [--step-ms 3000]
 //                      [--grace-ms 1000] [--clients 200] [--size 64] [--fixed-rate 20000] [--fixed-ms 5000]
 //                      [--idle-ms 5000] [--p99-budget-ms 50] [--raw-sockbuf BYTES] [--out bench/results/latest.json]
 //                      [--no-codec] [--no-actors] [--actor-counts 1,2] [--burn-us 500] [--burn-actors 2]
 //                      [--burn-clients 50] [--burn-rates 250,500,...] [--burn-step-ms 3000] [--burn-p99-budget-ms 50]
-//                      [--actor-rounds 1] [--quiet-wait-ms 30000]
+//                      [--actor-rounds 1] [--quiet-wait-ms 30000] [--no-shards] [--shard-counts 1,2,3]
+//                      [--shard-peers 4000] [--shard-hosts 100] [--shard-rates 20000,40000,...] [--big-peers 10000]
+//                      [--big-rate 2] [--big-ms 10000] [--no-big]
 //
 // For each server (raw C echo = bench/c/bin/echo_server, ours = bench/echo-server.mjs on dist/):
 //   start it, wait for "listening <port>", measure its idle CPU with no peers (idle-ms),
@@ -27,6 +29,15 @@
 //   --only actors runs only these two sections (actors-fixed / actors-burn: only one of them), without the codec
 //   benchmark, into bench/results/actors.json unless --out; --only raw|ours runs only that server's rising/fixed
 //   section (and the codec benchmark).
+// Then, unless --no-shards, the shards section (SPEC "Many peers: shards"): shard-peers clients spread over
+//   shard-hosts client hosts (one UDP socket each: the kernel's SO_REUSEPORT hash spreads sockets, not peers)
+//   against the raw C echo (one host, 4,095 slots) and ours with each of --shard-counts net actors:
+//   (a) shard-peers x 10 msg/s fixed for fixed-ms: delivery, p50/p99, server CPU; (b) rising shard-rates: the
+//   highest rate each sustains (>= 99% delivered, p99 <= p99-budget-ms); ratio ours(2 shards)/raw, target >= 1.5;
+//   then, unless --no-big, (c) big-peers peers (ours, default shard count) from ceil(big-peers/4000) loadgen
+//   processes at big-rate msg/s each for big-ms: delivery, p99 (the worst process's), connect time for all,
+//   server RSS per connected peer (growth from before connecting), every process's CPU.
+//   --only shards runs only this section, into bench/results/shards.json unless --out.
 // Then, unless --no-codec, the codec benchmark (bench/codec.mjs, in its own process: VARIANT vs MSGPACK
 // vs JSON encode/decode speed and size, < 60 s, its table on stdout, bench/results/codec.json).
 // Before each server it waits (at most quiet-wait-ms) until other processes use < 25% of a core.
@@ -60,7 +71,8 @@ const opts = {
   fixedMs: 5000,
   idleMs: 5000,
   p99BudgetMs: 50, // also report the highest rate whose p99 RTT stays within this budget
-  rawSockbuf: 0, // 0: ENet's default socket buffers (256 KiB), as our server uses
+  // Our server asks for 4 MiB socket buffers (native/src/reactor.cc): the raw C server gets the same.
+  rawSockbuf: 4 * 1024 * 1024,
   out: join(here, 'results', 'latest.json'),
   codec: true, // run bench/codec.mjs after the network benchmark
   actors: true, // run the game-actor sections
@@ -73,8 +85,17 @@ const opts = {
   burnP99BudgetMs: 50,
   actorRounds: 1, // repeat both game-actor sections, report the median of each figure
   quietWaitMs: 30000, // before each server: wait at most this long for the rest of the machine to be quiet
+  shards: true, // run the shards section
+  shardCounts: [1, 2, 3],
+  shardPeers: 4000,
+  shardHosts: 100,
+  shardRates: [20000, 40000, 60000, 80000, 100000, 120000, 140000, 160000],
+  big: true,
+  bigPeers: 10000,
+  bigRate: 2,
+  bigMs: 10000,
 };
-const ONLY = ['raw', 'ours', 'actors', 'actors-fixed', 'actors-burn'];
+const ONLY = ['raw', 'ours', 'actors', 'actors-fixed', 'actors-burn', 'shards'];
 let outGiven = false;
 {
   const a = process.argv.slice(2);
@@ -115,6 +136,15 @@ let outGiven = false;
       case '--burn-p99-budget-ms': opts.burnP99BudgetMs = num(k, take()); break;
       case '--actor-rounds': opts.actorRounds = num(k, take()); break;
       case '--quiet-wait-ms': opts.quietWaitMs = num(k, take()); break;
+      case '--no-shards': opts.shards = false; break;
+      case '--shard-counts': opts.shardCounts = take().split(',').map((n) => num('shard count', n)); break;
+      case '--shard-peers': opts.shardPeers = num(k, take()); break;
+      case '--shard-hosts': opts.shardHosts = num(k, take()); break;
+      case '--shard-rates': opts.shardRates = take().split(',').map((r) => num('rate', r)); break;
+      case '--no-big': opts.big = false; break;
+      case '--big-peers': opts.bigPeers = num(k, take()); break;
+      case '--big-rate': opts.bigRate = num(k, take()); break;
+      case '--big-ms': opts.bigMs = num(k, take()); break;
       case '-h': case '--help':
         process.stdout.write(headerComment(import.meta.url));
         process.exit(0);
@@ -127,6 +157,11 @@ let outGiven = false;
     if (!opts.actors) fail(`--only ${opts.only} and --no-actors exclude each other`);
     opts.codec = false;
     if (!outGiven) opts.out = join(here, 'results', 'actors.json');
+  }
+  if (opts.only === 'shards') {
+    if (!opts.shards) fail('--only shards and --no-shards exclude each other');
+    opts.codec = false;
+    if (!outGiven) opts.out = join(here, 'results', 'shards.json');
   }
 }
 
@@ -257,10 +292,10 @@ async function startServer(name, cmd, args, timeoutMs) {
 }
 
 // Run the loadgen with --json; sample the server's CPU between each stepStart and step line.
-function runLoadgen(server, extraArgs, expectedSteps, stepMs, clients = opts.clients) {
+function runLoadgen(server, extraArgs, expectedSteps, stepMs, clients = opts.clients, connectTimeoutMs = 10000) {
   const args = ['--host', '127.0.0.1', '--port', String(server.port), '--clients', String(clients),
     '--size', String(opts.size), '--grace-ms', String(opts.graceMs), '--json', ...extraArgs];
-  const timeoutMs = 10000 + 5000 + expectedSteps * (stepMs + opts.graceMs + 1500) + 5000;
+  const timeoutMs = connectTimeoutMs + 5000 + expectedSteps * (stepMs + opts.graceMs + 1500) + 5000;
   return new Promise((res) => {
     const child = track(spawn(LOADGEN, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }));
     const result = { args, connect: null, steps: [], summary: null, error: null };
@@ -273,6 +308,7 @@ function runLoadgen(server, extraArgs, expectedSteps, stepMs, clients = opts.cli
       let m;
       try { m = JSON.parse(line); } catch { log(`loadgen: ${line}`); return; }
       if (m.type === 'connect') {
+        m.serverRssMb = rssMb(server.pid);
         result.connect = m;
         log(`  ${server.name}: ${m.connected}/${m.clients} connected, connect p50 ${fmt(m.connect.p50, 2)} ms p99 ${fmt(m.connect.p99, 2)} ms`);
       } else if (m.type === 'stepStart') {
@@ -606,6 +642,122 @@ async function actorBurnSection() {
   return section;
 }
 
+// ---------- shards section ----------
+const shardServer = (netActors, maxPeers = 4095) => [process.execPath, [ECHO_OURS, '0', String(maxPeers), '--net-actors', String(netActors)]];
+// Each client host is one UDP socket, and the kernel hashes sockets (4-tuples) to shards, not peers.
+const shardLoadArgs = (hosts) => ['--hosts', String(hosts), '--connect-timeout-ms', '30000'];
+
+function benchShardServer(name, cmd, args) {
+  return withServer(name, cmd, args, 30000, async (server, out) => {
+    const rate = opts.shardPeers * 10;
+    log(`${name}: ${opts.shardPeers} peers x 10 msg/s = ${rate} msg/s for ${opts.fixedMs} ms`);
+    const fixed = await runLoadgen(server, ['--fixed-rate', String(rate), '--duration-ms', String(opts.fixedMs), ...shardLoadArgs(opts.shardHosts)],
+      1, opts.fixedMs, opts.shardPeers, 30000);
+    out.fixed = { ...fixedSummary(fixed), rate };
+    if (fixed.error) out.fixedError = fixed.error;
+    if (exited(server.child)) throw new Error(`${name} exited during the fixed run:\n${server.stderrTail().trim()}`);
+    log(`${name}: rising ${opts.shardRates.join(',')} msg/s at ${opts.shardPeers} peers`);
+    const rising = await runLoadgen(server, ['--rates', opts.shardRates.join(','), '--step-ms', String(opts.stepMs), ...shardLoadArgs(opts.shardHosts)],
+      opts.shardRates.length, opts.stepMs, opts.shardPeers, 30000);
+    out.rising = rising.steps.map((st) => ({ target: st.target, sendRate: st.sendRate, delivery: st.delivery, rtt: st.rtt, serverCpuPercent: st.server?.cpuPercent ?? null, loadgenCpuPercent: st.loadgenCpuPercent }));
+    const best = sustained(rising.steps, opts.p99BudgetMs);
+    out.maxWithinBudget = best ? { rate: best.target, delivery: best.delivery, rtt: best.rtt, serverCpuPercent: best.server?.cpuPercent ?? null, loadgenCpuPercent: best.loadgenCpuPercent } : { rate: 0 };
+    out.loadgenLimited = rising.summary?.stopReason ?? null;
+    if (rising.error) out.risingError = rising.error;
+    if (exited(server.child)) throw new Error(`${name} exited during the rising run:\n${server.stderrTail().trim()}`);
+  });
+}
+
+// (c) many peers from several loadgen processes at once (one process drives at most 4,000 per host).
+function benchBigServer(name, cmd, args) {
+  return withServer(name, cmd, args, 30000, async (server, out) => {
+    const processes = Math.ceil(opts.bigPeers / 4000);
+    const per = Math.ceil(opts.bigPeers / processes);
+    const rssBefore = rssMb(server.pid);
+    log(`${name}: ${opts.bigPeers} peers from ${processes} loadgen processes, ${opts.bigRate} msg/s each, ${opts.bigMs} ms`);
+    const runs = await Promise.all(Array.from({ length: processes }, () =>
+      runLoadgen(server, ['--fixed-rate', String(per * opts.bigRate), '--duration-ms', String(opts.bigMs), ...shardLoadArgs(Math.ceil(per / 40))],
+        1, opts.bigMs, per, 60000)));
+    const steps = runs.map((r) => r.steps[0]).filter(Boolean);
+    const sent = steps.reduce((a, st) => a + st.sendRate * (st.durationMs / 1000), 0);
+    const received = steps.reduce((a, st) => a + st.received, 0);
+    const connected = runs.reduce((a, r) => a + (r.connect?.connected ?? 0), 0);
+    const rssConnected = Math.max(...runs.map((r) => r.connect?.serverRssMb ?? 0));
+    out.big = {
+      peers: opts.bigPeers, connected, processes,
+      delivery: sent > 0 ? received / sent : null,
+      // percentiles cannot be merged from summaries: the worst process's
+      rtt: { p50: Math.max(...steps.map((st) => st.rtt.p50 ?? 0)), p99: Math.max(...steps.map((st) => st.rtt.p99 ?? 0)) },
+      connectAllMs: Math.max(...runs.map((r) => r.connect?.allMs ?? 0)),
+      rssBeforeMb: rssBefore, rssConnectedMb: rssConnected,
+      rssPerPeerKb: connected > 0 && rssBefore !== null ? ((rssConnected - rssBefore) * 1024) / connected : null,
+      serverCpuPercent: Math.max(...steps.map((st) => st.server?.cpuPercent ?? 0)),
+      loadgenCpuPercent: steps.map((st) => st.loadgenCpuPercent),
+      errors: runs.map((r) => r.error).filter(Boolean),
+    };
+    if (exited(server.child)) throw new Error(`${name} exited during the big run:\n${server.stderrTail().trim()}`);
+  });
+}
+
+async function shardSection() {
+  const section = { config: { peers: opts.shardPeers, hosts: opts.shardHosts, perPeerRate: 10, rates: opts.shardRates, fixedMs: opts.fixedMs, counts: opts.shardCounts, p99BudgetMs: opts.p99BudgetMs }, servers: {} };
+  log('shards: raw C echo, one host of 4,095 slots');
+  section.servers.raw = { label: 'raw C (1 host)', ...(await benchShardServer('raw', ECHO_C, ['0', '4095', '2', String(opts.rawSockbuf)])) };
+  for (const n of opts.shardCounts) {
+    log(`shards: ours with ${n} net actor${n > 1 ? 's' : ''}`);
+    section.servers[`shards${n}`] = { label: `ours, ${n} shard${n > 1 ? 's' : ''}`, ...(await benchShardServer(`shards${n}`, ...shardServer(n))) };
+  }
+  if (opts.big) {
+    log(`shards: ${opts.bigPeers} peers`);
+    // netActors left to createServer: its default for this many peers
+    section.servers.big = await benchBigServer('big', process.execPath, [ECHO_OURS, '0', String(opts.bigPeers)]);
+  }
+  const raw = section.servers.raw;
+  section.comparison = {};
+  for (const n of opts.shardCounts) {
+    const o = section.servers[`shards${n}`];
+    section.comparison[`shards${n}`] = {
+      rateRatio: ratio(o.maxWithinBudget?.rate, raw.maxWithinBudget?.rate),
+      fixedDelivery: o.fixed?.delivery ?? null,
+      fixedP99Ms: o.fixed?.rtt?.p99 ?? null,
+      cpuPerMessageRatio: ratio(o.fixed?.server?.cpuPerMessageUs, raw.fixed?.server?.cpuPerMessageUs),
+    };
+  }
+  const two = section.comparison.shards2;
+  section.comparison.targets = {
+    rate2vsRaw: two?.rateRatio == null ? null : two.rateRatio >= 1.5,
+    fixed2: two ? (two.fixedDelivery ?? 0) >= 0.999 && (two.fixedP99Ms ?? Infinity) <= 50 : null,
+    big: section.servers.big?.big ? section.servers.big.big.delivery >= 0.999 && section.servers.big.big.connectAllMs <= 30000 && (section.servers.big.big.rssPerPeerKb ?? Infinity) <= 4 : null,
+  };
+  return section;
+}
+
+function shardTable(section) {
+  const keys = ['raw', ...opts.shardCounts.map((n) => `shards${n}`)];
+  const rows = [
+    [`${section.config.peers} peers x 10 msg/s: delivered`, (k) => fmt(section.servers[k]?.fixed?.delivery, 4)],
+    ['  RTT p50 / p99 (ms)', (k) => `${fmt(section.servers[k]?.fixed?.rtt?.p50, 1)} / ${fmt(section.servers[k]?.fixed?.rtt?.p99, 1)}`],
+    ['  server CPU (% of a core)', (k) => fmt(section.servers[k]?.fixed?.server?.cpuPercent, 0)],
+    ['  loadgen CPU (% of a core)', (k) => fmt(section.servers[k]?.fixed?.loadgenCpuPercent, 0)],
+    [`highest rate, p99 <= ${opts.p99BudgetMs} ms (msg/s)`, (k) => String(section.servers[k]?.maxWithinBudget?.rate ?? '-')],
+    ['  rate / raw C', (k) => (k === 'raw' ? '1.00' : fmt(section.comparison[k]?.rateRatio, 2))],
+  ];
+  const width = 18;
+  let text = `shards (SO_REUSEPORT), ${section.config.peers} peers over ${section.config.hosts} client sockets\n`;
+  text += ''.padEnd(44) + keys.map((k) => (section.servers[k]?.label ?? k).padStart(width)).join('') + '\n';
+  for (const [label, cell] of rows) text += label.padEnd(44) + keys.map((k) => cell(k).padStart(width)).join('') + '\n';
+  const big = section.servers.big?.big;
+  if (big) {
+    text += `${big.peers} peers (${big.processes} loadgen processes, ${opts.bigRate} msg/s each): ${big.connected} connected in ${fmt(big.connectAllMs / 1000, 1)} s, ` +
+      `delivered ${fmt(big.delivery, 4)}, RTT p50 ${fmt(big.rtt.p50, 1)} / p99 ${fmt(big.rtt.p99, 1)} ms, ` +
+      `server RSS ${fmt(big.rssBeforeMb, 0)} -> ${fmt(big.rssConnectedMb, 0)} MB (${fmt(big.rssPerPeerKb, 2)} KB per peer), ` +
+      `server CPU ${fmt(big.serverCpuPercent, 0)}%, loadgens ${big.loadgenCpuPercent.map((c) => fmt(c, 0) + '%').join(' ')}\n`;
+  } else if (section.servers.big?.error) text += `big: ${section.servers.big.error}\n`;
+  const t = section.comparison.targets;
+  text += `targets: 2 shards >= 1.5x raw rate ${t.rate2vsRaw}; 2 shards at 10 msg/s >= 99.9% and p99 <= 50 ms ${t.fixed2}; ${opts.bigPeers} peers ${t.big}\n`;
+  return text;
+}
+
 // ---------- report ----------
 function fmt(v, d = 2) {
   return v === null || v === undefined || Number.isNaN(v) ? '-' : Number(v).toFixed(d);
@@ -784,6 +936,7 @@ const results = {
 const runCore = opts.only === null || opts.only === 'raw' || opts.only === 'ours';
 const runActorFixed = opts.actors && (opts.only === null || opts.only === 'actors' || opts.only === 'actors-fixed');
 const runActorBurn = opts.actors && (opts.only === null || opts.only === 'actors' || opts.only === 'actors-burn');
+const runShards = opts.shards && (opts.only === null || opts.only === 'shards');
 if (runCore && opts.only !== 'ours') {
   results.raw = await benchServer('raw', ECHO_C, ['0', '256', '2', String(opts.rawSockbuf)], 5000);
 }
@@ -806,6 +959,8 @@ if ((runActorFixed || runActorBurn) && !existsSync(DIST)) {
   if (runActorBurn) results.actors.burn = await actorBurnSection();
 }
 
+if (runShards && existsSync(DIST)) results.shards = await shardSection();
+
 const comparison = {
   p99BudgetRateRatio: ratio(results.ours?.maxWithinP99Budget?.rate, results.raw?.maxWithinP99Budget?.rate),
   throughputRatio: ratio(results.ours?.maxSustained?.rate, results.raw?.maxSustained?.rate),
@@ -823,9 +978,10 @@ if (runCore) process.stdout.write('\n' + table(results.raw, results.ours, compar
 if (results.actors?.error) process.stdout.write(`\ngame actors: ${results.actors.error}\n`);
 if (results.actors?.fixed) process.stdout.write('\n' + actorFixedTable(results.actors.fixed));
 if (results.actors?.burn) process.stdout.write('\n' + actorBurnTable(results.actors.burn));
+if (results.shards) process.stdout.write('\n' + shardTable(results.shards));
 log(`results written to ${opts.out.replace(root + '/', '')} (${fmt(results.elapsedSeconds, 0)} s)`);
 let ok = [results.raw, results.ours].every((r) => r === null || !r.error) && !results.actors?.error &&
-  [results.actors?.fixed, results.actors?.burn].every((sec) => !sec || Object.values(sec.servers).every((r) => !r.error));
+  [results.actors?.fixed, results.actors?.burn, results.shards].every((sec) => !sec || Object.values(sec.servers).every((r) => !r.error));
 
 // ---------- codec benchmark ----------
 if (opts.codec) {

@@ -64,14 +64,15 @@ test('--help lists every flag with its environment variable and exits 0', (t) =>
 test('a bad value exits 2 with one line naming the flag (flags and environment variables alike)', (t) => {
   for (const [args, env, flag] of [
     [['--max-peers', 'abc'], {}, '--max-peers'],
-    [['--max-peers', '5000'], {}, '--max-peers'],
+    [['--max-peers', '70000'], {}, '--max-peers'],
     [[], { ENET_PORT: '70000' }, '--port'],
     [['--compression', 'lz4'], {}, '--compression'],
     [['--auth', 'maybe'], {}, '--auth'],
     [['--format', 'xml'], {}, '--format'],
     [['--poll-rate', 'fast'], {}, '--poll-rate'],
     [['--auth-timeout', '9999999999'], {}, '--auth-timeout'],
-    [['--net-actors', '2'], {}, '--net-actors'],
+    [['--net-actors', '17'], {}, '--net-actors'],
+    [['--net-actors', '1', '--max-peers', '5000'], {}, '--net-actors'],
     [['--actors', '2'], {}, '--actors'],
     [['--bind', '1.2.3'], {}, '--bind'],
     [['--channels', '0'], {}, '--channels'],

@@ -110,7 +110,9 @@ test('every option is checked in one place: bad values are ERR_INVALID_PARAMETER
     [{ packetFormat: 7 }, 'packetFormat'],
     [{ restartPolicy: { intensity: -1 } }, 'restartPolicy'],
     [{ logger: {} }, 'logger'],
-    [{ netActors: 2 }, 'netActors'],
+    [{ netActors: 17 }, 'netActors'],
+    [{ netActors: 0 }, 'netActors'],
+    [{ netActors: 1.5 }, 'netActors'],
     [{ restartOnHandlerError: 'yes' }, 'restartOnHandlerError'],
   ]) {
     const error = await t.throwsAsync(server.createServer(0, 4, 2, options), undefined, JSON.stringify(options));
@@ -118,7 +120,14 @@ test('every option is checked in one place: bad values are ERR_INVALID_PARAMETER
     t.is(error.option, option);
     t.false(server.isServerActive());
   }
-  for (const [args, option] of [[[70000, 4, 2], 'port'], [[0, 0, 2], 'maxPeers'], [[0, 4096, 2], 'maxPeers'], [[0, 4, 256], 'maxChannels']]) {
+  for (const [args, option] of [
+    [[70000, 4, 2], 'port'],
+    [[0, 0, 2], 'maxPeers'],
+    [[0, 65536, 2], 'maxPeers'],
+    [[0, 4, 256], 'maxChannels'],
+    // One ENet host holds 4,095 peers: more need more shards.
+    [[0, 5000, 2, { netActors: 1 }], 'netActors'],
+  ]) {
     const error = await t.throwsAsync(server.createServer(...args));
     t.is(error.code, Err.ERR_INVALID_PARAMETER);
     t.is(error.option, option);

@@ -139,7 +139,7 @@ static void parse_args(int argc, char **argv) {
     else if (!strcmp(a, "--grace-ms")) { NEED(); opt_grace_ms = (int)num_arg(a, v, 0, 3600000); }
     else if (!strcmp(a, "--duration-ms")) { NEED(); opt_duration_ms = (int)num_arg(a, v, 1, 3600000); }
     else if (!strcmp(a, "--connect-timeout-ms")) { NEED(); opt_connect_timeout_ms = (int)num_arg(a, v, 1, 3600000); }
-    else if (!strcmp(a, "--hosts")) { NEED(); opt_hosts = (int)num_arg(a, v, 1, 64); }
+    else if (!strcmp(a, "--hosts")) { NEED(); opt_hosts = (int)num_arg(a, v, 1, 1024); }
     else if (!strcmp(a, "--fixed-rate")) { NEED(); opt_fixed_rate = (double)num_arg(a, v, 1, 100000000); }
     else if (!strcmp(a, "--rates")) {
       NEED();

@@ -41,7 +41,7 @@ const FLAGS: Record<string, Flag> = {
   'max-packet-size': { env: 'ENET_MAX_PACKET_SIZE', value: 'BYTES', help: `largest packet either way (default ${SERVER_DEFAULTS.maxPacketSize})` },
   'game-logic': { env: 'ENET_GAME_LOGIC', value: 'FILE', help: 'a game-logic module (defineGameLogic) run in game actors, instead of the demo' },
   actors: { env: 'ENET_ACTORS', value: 'N', help: 'game actors with --game-logic (default: one per core)' },
-  'net-actors': { env: 'ENET_NET_ACTORS', value: 'N', help: 'shards; only 1 until shards exist (default 1)' },
+  'net-actors': { env: 'ENET_NET_ACTORS', value: 'N', help: `shards: net actors, each one ENet host on the same port, ${LIMITS.netActors.join('–')} (default: 1 per 4,095 peers, with room)` },
   'metrics-port': { env: 'ENET_METRICS_PORT', value: 'N', help: 'serve Prometheus text at http://<metrics-host>:N/metrics (default: off)' },
   'metrics-host': { env: 'ENET_METRICS_HOST', value: 'IPV4', help: 'address of the metrics endpoint (default: the --bind address)' },
 };
@@ -106,8 +106,7 @@ function parseFlags(argv: string[], env: NodeJS.ProcessEnv) {
   const gameLogic = raw('game-logic');
   const actors = int('actors', LIMITS.gameActors, undefined);
   if (actors !== undefined && gameLogic === undefined) fail('actors', 'needs --game-logic (game actors run a game-logic module)');
-  const netActors = int('net-actors', [1, 16], 1);
-  if (netActors !== 1) fail('net-actors', 'several net actors (shards) are not available yet; only 1');
+  const netActors = int('net-actors', LIMITS.netActors, undefined);
   const options: ServerOptions = {
     bindAddress: raw('bind') ?? SERVER_DEFAULTS.bindAddress,
     packetFormat: choice('format', FORMATS),

@@ -5,22 +5,32 @@ import type { MessagePort } from 'node:worker_threads';
 import type { PacketFormat } from '../shared/enums.js';
 import type { CodecLimits } from '../shared/codec/index.js';
 
-/** The Piscina task of one actor incarnation. Everything shared is a SharedArrayBuffer. */
-export interface ActorTask {
-  actorId: number;
-  /** file: URL of the game-logic module. */
-  gameLogic: string;
+/** One shard as an actor sees it: its reactor, its host, and this actor's ring pair there. */
+export interface ActorShard {
   reactorId: number;
   host: number;
   /** Net actor → this actor, this actor → net actor. */
   inbound: SharedArrayBuffer;
   outbound: SharedArrayBuffer;
-  /** Every inbound ring of the reactor (a pass run on this thread may ring any of their doorbells). */
+  /** Every inbound ring of the reactor and its consumer's wake word (a pass run here may ring any). */
   allInbound: SharedArrayBuffer[];
-  control: SharedArrayBuffer;
-  directory: SharedArrayBuffer;
+  wakes: (SharedArrayBuffer | undefined)[];
   /** The host's stats table: a restored peer is kept only while its row still names it. */
   stats: SharedArrayBuffer;
+}
+
+/** The Piscina task of one actor incarnation. Everything shared is a SharedArrayBuffer. */
+export interface ActorTask {
+  actorId: number;
+  /** file: URL of the game-logic module. */
+  gameLogic: string;
+  /** Indexed by shard id. */
+  shards: ActorShard[];
+  /** What this actor sleeps on: every shard rings it when one of its rings gets records. */
+  wake: SharedArrayBuffer;
+  control: SharedArrayBuffer;
+  directory: SharedArrayBuffer;
+  slotsPerShard: number;
   limits: CodecLimits;
   /** Past this many bytes queued to a peer (its stats row), sends to it return ERR_BUSY. */
   maxQueuedBytesPerPeer: number;
@@ -47,7 +57,7 @@ export const A_STOP = 1; // STOP_GOODBYE, then STOP_END
 export const STOP_GOODBYE = 1;
 /** Drain what is left and end the task. */
 export const STOP_END = 2;
-export const A_IN_HAND = 2; // 1 while a record (the one at the ring's READ) is being handled
+export const A_IN_HAND = 2; // shard + 1 while a record (the one at that shard's ring's READ) is being handled, else 0
 /** Float64 slots (from byte 32). */
 export const F_HANDLED = 0; // records handled
 export const F_HANDLER_ERRORS = 1;
@@ -61,6 +71,7 @@ export function controlViews(buffer: SharedArrayBuffer): { flags: Int32Array; co
 /** What an actor learns of a peer when it is placed there (IN_ATTACH's body). */
 export interface AttachView {
   peerId: number;
+  shard: number;
   slot: number;
   channels: number;
   format: PacketFormat;

@@ -5,8 +5,9 @@
 // published, so a replacement handles again whatever this thread had not finished (at-least-once).
 import { performance } from 'node:perf_hooks';
 import { loadNative } from '../shared/native.js';
-import { RING_HEADER_BYTES, RingConsumer } from '../shared/ring.js';
+import { RingConsumer } from '../shared/ring.js';
 import { OutboundWriter } from '../shared/outbound.js';
+import { Doorbells, waitForAny } from '../shared/doorbells.js';
 import { PeerDirectory } from '../shared/directory.js';
 import { QueueBudget } from '../shared/queue-budget.js';
 import { Err, PacketFormat, PacketType } from '../shared/enums.js';
@@ -50,12 +51,14 @@ const utf8 = new TextDecoder();
 
 interface LocalPeer {
   view: GamePeer;
+  shard: number;
   slot: number;
   channels: number;
   format: PacketFormat;
 }
 
 interface Target {
+  shard: number;
   slot: number;
   peerId: number;
   channels: number;
@@ -65,16 +68,26 @@ interface Target {
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value) && !(value instanceof Map);
 
+/** One shard as this actor uses it: its ring pair there, and this thread's send budget for its peers. */
+interface ShardLink {
+  reactorId: number;
+  host: number;
+  inbound: RingConsumer;
+  out: OutboundWriter;
+  stats: Uint32Array;
+  queueBudget: QueueBudget;
+}
+
 class GameActor {
-  private readonly inbound: RingConsumer;
-  private readonly out: OutboundWriter;
+  /** Indexed by shard id: a peer's records all come through its shard's ring, in order. */
+  private readonly shards: ShardLink[];
+  private readonly rings: RingConsumer[];
+  private readonly wake: Int32Array;
   private readonly directory: PeerDirectory;
-  private readonly stats: Uint32Array;
   private readonly flags: Int32Array;
   private readonly counters: Float64Array;
   private readonly peers = new Map<number, LocalPeer>();
   private readonly limits: CodecLimits;
-  private readonly queueBudget: QueueBudget;
   private readonly ctx: GameContext;
   private logic: GameLogic = {};
   private saidGoodbye = false;
@@ -86,14 +99,22 @@ class GameActor {
 
   constructor(private readonly task: ActorTask) {
     const native = this.native;
-    this.inbound = new RingConsumer(task.inbound);
-    const headers = task.allInbound.map((buffer) => new Int32Array(buffer, 0, RING_HEADER_BYTES / 4));
-    this.out = new OutboundWriter(native, task.reactorId, task.outbound, headers);
-    this.directory = new PeerDirectory(task.directory);
-    this.stats = new Uint32Array(task.stats);
+    this.shards = task.shards.map((shard) => {
+      const stats = new Uint32Array(shard.stats);
+      return {
+        reactorId: shard.reactorId,
+        host: shard.host,
+        inbound: new RingConsumer(shard.inbound),
+        out: new OutboundWriter(native, shard.reactorId, shard.outbound, new Doorbells(shard.allInbound, shard.wakes)),
+        stats,
+        queueBudget: new QueueBudget(stats, task.maxQueuedBytesPerPeer),
+      };
+    });
+    this.rings = this.shards.map((shard) => shard.inbound);
+    this.wake = new Int32Array(task.wake);
+    this.directory = new PeerDirectory(task.directory, task.slotsPerShard);
     ({ flags: this.flags, counters: this.counters } = controlViews(task.control));
     this.limits = task.limits;
-    this.queueBudget = new QueueBudget(this.stats, task.maxQueuedBytesPerPeer);
     this.ctx = this.makeContext();
   }
 
@@ -107,7 +128,7 @@ class GameActor {
     await this.call('onStart', 0, () => this.logic.onStart?.(this.ctx));
     this.post({ type: 'ready' });
     await this.restorePeers();
-    this.out.flush();
+    this.flush();
 
     const tickRate = Number(this.logic.tickRate ?? 0);
     const period = tickRate > 0 && typeof this.logic.onTick === 'function' ? 1000 / tickRate : 0;
@@ -125,7 +146,7 @@ class GameActor {
         const dt = (now - lastTick) / 1000;
         lastTick = now;
         await this.call('onTick', 0, () => this.logic.onTick!(dt, this.ctx));
-        this.out.flush();
+        this.flush();
         // Drift-free while on time; a slow tick delays the next one instead of piling ticks up.
         nextTick += period;
         if (nextTick < performance.now()) nextTick = performance.now();
@@ -133,10 +154,10 @@ class GameActor {
       this.counters[F_ACTIVE_MS] = performance.eventLoopUtilization().active;
       if (busy === 'full') {
         await new Promise((resolve) => setTimeout(resolve, 1)); // our outbound ring is full: let the net actor drain it
-      } else if (!this.inbound.hasData) {
+      } else if (!this.hasData()) {
         const wait = nextTick === Infinity ? Infinity : Math.max(0, nextTick - performance.now());
-        // The supervisor rings the doorbell after setting a flag: looked at once the doorbell is read.
-        await this.inbound.wait(wait, this.flagged);
+        // The supervisor rings the wake word after setting a flag: looked at once the word is read.
+        await waitForAny(this.rings, this.wake, wait, this.flagged);
       } else {
         await new Promise<void>((resolve) => setImmediate(resolve)); // timers and messages get a turn
       }
@@ -145,33 +166,54 @@ class GameActor {
 
   // ---- records --------------------------------------------------------------------------------
 
-  /** Handles up to `limit` records; 'full' when a record had to wait for room in the outbound ring. */
+  private hasData(): boolean {
+    return this.rings.some((ring) => ring.hasData);
+  }
+
+  /**
+   * Handles up to `limit` records of each shard's ring; 'full' when a record had to wait for room
+   * in an outbound ring.
+   */
   private async drain(limit: number): Promise<'done' | 'full'> {
     let result: 'done' | 'full' = 'done';
-    for (let n = 0; n < limit; n++) {
-      const offset = this.inbound.peek();
-      if (offset < 0) break;
-      Atomics.store(this.flags, A_IN_HAND, 1);
-      const handled = await this.handle(offset, this.inbound.peekedLength);
-      if (!handled) {
+    for (let shard = 0; shard < this.shards.length; shard++) {
+      const inbound = this.shards[shard].inbound;
+      for (let n = 0; n < limit; n++) {
+        const offset = inbound.peek();
+        if (offset < 0) break;
+        Atomics.store(this.flags, A_IN_HAND, shard + 1);
+        const handled = await this.handle(shard, offset, inbound.peekedLength);
+        if (!handled) {
+          Atomics.store(this.flags, A_IN_HAND, 0);
+          result = 'full';
+          break;
+        }
+        this.publish(); // what the handler sent is visible before the record is released
+        inbound.release();
         Atomics.store(this.flags, A_IN_HAND, 0);
-        result = 'full';
-        break;
+        this.counters[F_HANDLED]++;
       }
-      this.out.publish(); // what the handler sent is visible before the record is released
-      this.inbound.release();
-      Atomics.store(this.flags, A_IN_HAND, 0);
-      this.counters[F_HANDLED]++;
     }
-    this.out.flush();
-    if (this.inbound.takeProducerWaiting()) this.wakeNetActor(); // it stopped reading for want of room here
+    this.flush();
+    for (const shard of this.shards) {
+      if (shard.inbound.takeProducerWaiting()) this.native.wake(shard.reactorId); // it stopped reading for want of room here
+    }
     return result;
   }
 
+  private publish(): void {
+    for (const shard of this.shards) shard.out.publish();
+  }
+
+  private flush(): void {
+    for (const shard of this.shards) shard.out.flush();
+  }
+
   /** False when the record must be tried again (no room to relay it). */
-  private async handle(offset: number, length: number): Promise<boolean> {
-    const bytes = this.inbound.bytes;
-    const view = this.inbound.view;
+  private async handle(shard: number, offset: number, length: number): Promise<boolean> {
+    const inbound = this.shards[shard].inbound;
+    const bytes = inbound.bytes;
+    const view = inbound.view;
     const peerId = view.getUint32(offset + R_PEER_ID, true);
     switch (bytes[offset]) {
       case IN_ATTACH: {
@@ -182,9 +224,9 @@ class GameActor {
         return true;
       }
       case IN_RECEIVE:
-        return this.onReceive(peerId, offset, length);
+        return this.onReceive(shard, peerId, offset, length);
       case IN_DISCONNECT: {
-        if (!this.relay(offset, length)) return false;
+        if (!this.relay(shard, offset, length)) return false;
         const peer = this.peers.get(peerId);
         if (!peer) return true;
         this.peers.delete(peerId);
@@ -195,43 +237,44 @@ class GameActor {
         return true;
       }
       default:
-        return this.relay(offset, length);
+        return this.relay(shard, offset, length);
     }
   }
 
-  private async onReceive(peerId: number, offset: number, length: number): Promise<boolean> {
+  private async onReceive(shard: number, peerId: number, offset: number, length: number): Promise<boolean> {
     const peer = this.peers.get(peerId);
     if (!peer) return true; // gone (or said goodbye to, as the server stops): nobody to handle it for
-    const bytes = this.inbound.bytes;
+    const bytes = this.shards[shard].inbound.bytes;
     const data = bytes.subarray(offset + R_BODY, offset + length);
     let value: unknown;
     try {
       value = decodePacket(data, this.limits);
     } catch {
       this.counters[F_MALFORMED]++;
-      return this.relay(offset, length); // the supervisor counts it, reports it once, emits rawPacketReceived
+      return this.relay(shard, offset, length); // the supervisor counts it, reports it once, emits rawPacketReceived
     }
     if ((data[0] === PacketType.VARIANT || data[0] === PacketType.DICTIONARY) && peer.format !== PacketFormat.GODOT) {
       peer.format = PacketFormat.GODOT;
-      this.directory.setFormat(peer.slot, peerId, PacketFormat.GODOT);
+      this.directory.setFormat(peer.shard, peer.slot, peerId, PacketFormat.GODOT);
     }
     const channel = bytes[offset + R_CHANNEL];
     const event = splitEvent(value);
     if (event) {
       const handler = this.logic.events?.[event.name];
-      if (typeof handler !== 'function') return this.relay(offset, length);
+      if (typeof handler !== 'function') return this.relay(shard, offset, length);
       await this.call(`events.${event.name}`, peerId, () => handler(peer.view, event.payload, channel, this.ctx));
       return true;
     }
     const onPacket = this.logic.onPacket;
-    if (typeof onPacket !== 'function') return this.relay(offset, length);
+    if (typeof onPacket !== 'function') return this.relay(shard, offset, length);
     await this.call('onPacket', peerId, () => onPacket(peer.view, value, channel, this.ctx));
     return true;
   }
 
-  /** Passes the record on to the supervisor's signals. */
-  private relay(offset: number, length: number): boolean {
-    return this.out.relay(this.inbound.bytes.subarray(offset, offset + length));
+  /** Passes the record on to the supervisor's signals, through the shard it came from (its order kept). */
+  private relay(shard: number, offset: number, length: number): boolean {
+    const { inbound, out } = this.shards[shard];
+    return out.relay(inbound.bytes.subarray(offset, offset + length));
   }
 
   private adopt(attach: AttachView): LocalPeer {
@@ -241,7 +284,7 @@ class GameActor {
       remotePort: attach.remotePort,
       customData: attach.customData,
     });
-    const peer: LocalPeer = { view, slot: attach.slot, channels: attach.channels, format: attach.format };
+    const peer: LocalPeer = { view, shard: attach.shard, slot: attach.slot, channels: attach.channels, format: attach.format };
     this.peers.set(attach.peerId, peer);
     return peer;
   }
@@ -250,7 +293,7 @@ class GameActor {
   private async restorePeers(): Promise<void> {
     for (const bytes of this.task.peers) {
       const attach = decodeAttach(bytes);
-      if (this.stats[attach.slot * STATS_ROW + STATS_PEER_ID] !== attach.peerId) continue; // gone meanwhile
+      if (this.shards[attach.shard].stats[attach.slot * STATS_ROW + STATS_PEER_ID] !== attach.peerId) continue; // gone meanwhile
       if (this.peers.has(attach.peerId)) continue;
       const peer = this.adopt(attach);
       await this.call('onPeerAuthenticated', attach.peerId, () => this.logic.onPeerAuthenticated?.(peer.view, this.ctx));
@@ -271,7 +314,7 @@ class GameActor {
       if (this.task.restartOnHandlerError) {
         // Erlang-style: the thread ends; the record in hand is not released, so the replacement
         // sees it again (and the supervisor sets it aside after 3 deaths).
-        this.out.flush();
+        this.flush();
         process.exit(1);
       }
     }
@@ -288,7 +331,7 @@ class GameActor {
 
   /** injectFault('game'): an uncaught exception outside any handler ends this thread. */
   private fail(): never {
-    this.out.flush();
+    this.flush();
     // nextTick, not setImmediate: it runs at the end of this very job, whatever phase the thread's
     // loop is in (a setImmediate was seen to wait for the next wake-up of an idle loop).
     process.nextTick(() => {
@@ -306,33 +349,29 @@ class GameActor {
       this.peers.delete(peerId);
       await this.call('onPeerDisconnected', peerId, () => this.logic.onPeerDisconnected?.(peer.view, REASON_SERVER_STOPPED, this.ctx));
     }
-    this.out.flush();
+    this.flush();
     this.post({ type: 'drained' });
   }
 
   private async stop(): Promise<void> {
     await this.drainAll();
     if (!this.saidGoodbye) await this.sayGoodbye();
-    this.out.flush();
-    this.out.close();
+    this.flush();
+    for (const shard of this.shards) shard.out.close();
     this.task.port.close(); // after the messages above were posted: they are delivered first
   }
 
   private async drainAll(): Promise<void> {
-    while (this.inbound.hasData) {
+    while (this.hasData()) {
       if ((await this.drain(BATCH)) === 'full') await new Promise((resolve) => setTimeout(resolve, 1));
     }
-  }
-
-  private wakeNetActor(): void {
-    this.native.wake(this.task.reactorId);
   }
 
   // ---- ctx ------------------------------------------------------------------------------------
 
   private target(peerId: number): Target | undefined {
     const local = this.peers.get(peerId);
-    if (local) return { slot: local.slot, peerId, channels: local.channels, format: local.format };
+    if (local) return { shard: local.shard, slot: local.slot, peerId, channels: local.channels, format: local.format };
     if (!Number.isInteger(peerId) || peerId <= 0) return undefined;
     return this.directory.find(peerId);
   }
@@ -340,8 +379,9 @@ class GameActor {
   private sendBytes(target: Target, bytes: Uint8Array, channel: number, reliable: boolean): Err {
     if (!Number.isInteger(channel) || channel < 0 || channel >= target.channels) return Err.ERR_INVALID_PARAMETER;
     if (bytes.length > this.limits.maxPacketSize!) return Err.ERR_INVALID_DATA;
-    if (!this.queueBudget.take(target.slot, bytes.length)) return Err.ERR_BUSY;
-    return this.out.send(this.task.host, target.slot, target.peerId, channel, reliable !== false, bytes) ? Err.OK : Err.ERR_BUSY;
+    const shard = this.shards[target.shard];
+    if (!shard.queueBudget.take(target.slot, bytes.length)) return Err.ERR_BUSY;
+    return shard.out.send(shard.host, target.slot, target.peerId, channel, reliable !== false, bytes) ? Err.OK : Err.ERR_BUSY;
   }
 
   private sendTo(peerId: number, packet: unknown, channel: number, reliable: boolean): Err {
@@ -370,15 +410,18 @@ class GameActor {
         return Err.ERR_INVALID_DATA;
       }
       if (bytes.length > this.limits.maxPacketSize!) return Err.ERR_INVALID_DATA;
-      // Peers with maxQueuedBytesPerPeer queued are left out.
-      const open = group.filter((t) => this.queueBudget.take(t.slot, bytes.length));
-      if (open.length === 0) continue;
-      const list = new Uint32Array(open.length * 2);
-      open.forEach((t, i) => {
-        list[2 * i] = t.slot;
-        list[2 * i + 1] = t.peerId;
-      });
-      if (!this.out.sendMulti(this.task.host, channel, reliable !== false, list, bytes)) result = Err.ERR_BUSY;
+      // One record per shard, all with the same bytes; peers with maxQueuedBytesPerPeer queued are left out.
+      for (let s = 0; s < this.shards.length; s++) {
+        const shard = this.shards[s];
+        const open = group.filter((t) => t.shard === s && shard.queueBudget.take(t.slot, bytes.length));
+        if (open.length === 0) continue;
+        const list = new Uint32Array(open.length * 2);
+        open.forEach((t, i) => {
+          list[2 * i] = t.slot;
+          list[2 * i + 1] = t.peerId;
+        });
+        if (!shard.out.sendMulti(shard.host, channel, reliable !== false, list, bytes)) result = Err.ERR_BUSY;
+      }
     }
     return result;
   }
@@ -433,12 +476,13 @@ class GameActor {
         const target = this.target(peerId);
         if (!target) return Err.ERR_INVALID_PARAMETER;
         const text = String(reason ?? '');
+        const { out, host } = this.shards[target.shard];
         if (text !== '') {
           // As the supervisor does: the reason travels just before the disconnect, as an event.
           const notice = encodePacket(makeEvent(DISCONNECT_REASON_EVENT, { reason: text }), target.format, this.limits);
-          this.out.sendControlPacket(this.task.host, target.slot, peerId, 0, notice);
+          out.sendControlPacket(host, target.slot, peerId, 0, notice);
         }
-        this.out.disconnect(this.task.host, target.slot, peerId, DISCONNECT_LATER, DISCONNECT_DATA_BY_SERVER, text);
+        out.disconnect(host, target.slot, peerId, DISCONNECT_LATER, DISCONNECT_DATA_BY_SERVER, text);
         return Err.OK;
       },
       post: (message: unknown) => this.post({ type: 'post', message }),

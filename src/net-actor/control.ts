@@ -4,6 +4,8 @@ export interface NetActorData {
   reactorId: number;
   /** Every inbound ring, ring 0 (the supervisor's) first: the worker notifies their consumers. */
   inbound: SharedArrayBuffer[];
+  /** Per inbound ring: the wake word its consumer sleeps on (game actors), else undefined. */
+  wakes: (SharedArrayBuffer | undefined)[];
   /** Int32 settings read by the worker on every pass (so changing them needs no message). */
   control: SharedArrayBuffer;
 }

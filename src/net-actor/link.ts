@@ -4,8 +4,9 @@
 // (the reactor), so a restarted worker picks up the same hosts and connected peers stay connected.
 import { Worker } from 'node:worker_threads';
 import { loadNative, type HostOptions, type NativeAddon } from '../shared/native.js';
-import { H_DOORBELL, RING_HEADER_BYTES, RingConsumer, createRingBuffer, ringCapacityFor, type RecordHandler } from '../shared/ring.js';
+import { H_DOORBELL, RingConsumer, createRingBuffer, ringCapacityFor, type RecordHandler } from '../shared/ring.js';
 import { OutboundWriter } from '../shared/outbound.js';
+import { Doorbells } from '../shared/doorbells.js';
 import { COUNTERS_SLOTS, RECORD_HEADER_BYTES, SERVICE_NOTIFY_INBOUND, STATS_ROW } from '../shared/protocol.js';
 import { CONTROL_FAULT, CONTROL_POLL_RATE, CONTROL_SLOTS, type NetActorData } from './control.js';
 import type { RestartPolicy } from '../shared/restart-policy.js';
@@ -22,8 +23,12 @@ export interface NetActorLinkOptions {
    * the traffic whenever this thread is busy.
    */
   serviceInline?: boolean;
-  /** Rings for game actors besides the supervisor's own (ring 0): one inbound and one outbound each. */
-  actorRings?: number;
+  /**
+   * Rings for game actors besides the supervisor's own (ring 0): one inbound and one outbound per
+   * entry, whose consumer sleeps on that wake word (createWakeWord; one per actor, shared by every
+   * shard's ring of that actor).
+   */
+  actorWakes?: readonly SharedArrayBuffer[];
   /** Called for each inbound record, on this thread. Must not throw. */
   onRecord: RecordHandler;
   /** The worker died and was restarted (reason = its error). */
@@ -44,6 +49,14 @@ export interface ActorRings {
   outbound: SharedArrayBuffer;
 }
 
+/** What a thread other than the link's needs to produce records for this reactor. */
+export interface ReactorAccess {
+  reactorId: number;
+  /** Every inbound ring, ring 0 first, and the consumers' wake words (see Doorbells). */
+  inbound: SharedArrayBuffer[];
+  wakes: (SharedArrayBuffer | undefined)[];
+}
+
 export class NetActorLink {
   readonly reactorId: number;
   /** Float64 counters written by native (docs/protocol.md). */
@@ -52,8 +65,9 @@ export class NetActorLink {
   readonly inbound: RingConsumer;
   /** This thread's records to the net actor (outbound ring 0). */
   readonly out: OutboundWriter;
-  /** Every inbound ring's buffer, ring 0 first (game actors use them to ring doorbells). */
+  /** Every inbound ring's buffer, ring 0 first, and its consumer's wake word (Doorbells). */
   readonly inboundBuffers: SharedArrayBuffer[];
+  readonly wakes: (SharedArrayBuffer | undefined)[];
   readonly actorRings: ActorRings[] = [];
   private readonly outboundBuffers: SharedArrayBuffer[];
   private readonly native: NativeAddon;
@@ -69,7 +83,8 @@ export class NetActorLink {
   constructor(private readonly options: NetActorLinkOptions) {
     this.native = loadNative();
     const capacity = ringCapacityFor(RECORD_HEADER_BYTES + options.maxPacketSize + 8 + 4096, options.ringBytes);
-    const rings = 1 + (options.actorRings ?? 0);
+    const rings = 1 + (options.actorWakes?.length ?? 0);
+    this.wakes = [undefined, ...(options.actorWakes ?? [])];
     this.inboundBuffers = Array.from({ length: rings }, () => createRingBuffer(capacity));
     this.outboundBuffers = Array.from({ length: rings }, () => createRingBuffer(capacity));
     for (let k = 1; k < rings; k++) this.actorRings.push({ inbound: this.inboundBuffers[k], outbound: this.outboundBuffers[k] });
@@ -80,8 +95,8 @@ export class NetActorLink {
     this.control = new Int32Array(controlBuffer);
     this.setPollRate(options.pollRate);
     this.reactorId = this.native.reactorCreate(this.inboundBuffers, this.outboundBuffers, countersBuffer);
-    this.out = new OutboundWriter(this.native, this.reactorId, this.outboundBuffers[0], this.inboundHeaders());
-    this.data = { reactorId: this.reactorId, inbound: this.inboundBuffers, control: controlBuffer };
+    this.out = new OutboundWriter(this.native, this.reactorId, this.outboundBuffers[0], new Doorbells(this.inboundBuffers, this.wakes));
+    this.data = { reactorId: this.reactorId, inbound: this.inboundBuffers, wakes: this.wakes, control: controlBuffer };
     this.child = new ChildSupervisor({
       kind: 'net',
       id: 0,
@@ -92,9 +107,9 @@ export class NetActorLink {
     });
   }
 
-  /** The Int32 headers of every inbound ring (for Atomics.notify after a pass on this thread). */
-  inboundHeaders(): Int32Array[] {
-    return this.inboundBuffers.map((buffer) => new Int32Array(buffer, 0, RING_HEADER_BYTES / 4));
+  /** For producers on other threads (game actors). */
+  get access(): ReactorAccess {
+    return { reactorId: this.reactorId, inbound: this.inboundBuffers, wakes: this.wakes };
   }
 
   /** Restarts of the net actor so far. */

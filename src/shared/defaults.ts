@@ -12,6 +12,10 @@ export const DEFAULT_POLL_RATE_MS = 10;
 export const DEFAULT_AUTH_TIMEOUT_S = 10;
 /** ENet limits (FACTS.md). */
 export const ENET_MAX_PEERS = 4095;
+/** A server's peers across all its shards (SPEC "Many peers: shards"). */
+export const SERVER_MAX_PEERS = 65535;
+/** Shards (net actors, one ENet host each) a server may have. */
+export const MAX_NET_ACTORS = 16;
 export const ENET_MAX_CHANNELS = 255;
 /** Ring sizes: each must hold at least two maximum-size records. */
 export const DEFAULT_RING_BYTES = 8 * 1024 * 1024;

@@ -19,6 +19,8 @@ import {
   DEFAULT_RING_BYTES,
   ENET_MAX_CHANNELS,
   ENET_MAX_PEERS,
+  MAX_NET_ACTORS,
+  SERVER_MAX_PEERS,
 } from './defaults.js';
 import type { RestartPolicy } from './restart-policy.js';
 import { invalidCompressionMessage, isSupportedCompression } from './wire.js';
@@ -98,7 +100,8 @@ export const SERVER_DEFAULTS = Object.freeze({
   ringBytes: DEFAULT_RING_BYTES,
   restartPolicy: DEFAULT_RESTART_POLICY,
   restartOnHandlerError: false,
-  netActors: 1,
+  /** Default: the fewest shards whose hosts fit ENet's 4,095 slots each (defaultNetActors). */
+  netActors: undefined as number | undefined,
   // Players behind one NAT (a LAN party, a campus, carrier-grade NAT) share an address: 32 lets a
   // crowd in while one attacking address can hold at most 32 slots.
   maxPeersPerAddress: 32,
@@ -121,7 +124,8 @@ export const SERVER_DEFAULTS = Object.freeze({
 /** Ranges, for messages and the CLI's --help. */
 export const LIMITS = Object.freeze({
   port: [0, 65535],
-  maxPeers: [1, ENET_MAX_PEERS],
+  maxPeers: [1, SERVER_MAX_PEERS],
+  netActors: [1, MAX_NET_ACTORS],
   maxChannels: [1, ENET_MAX_CHANNELS],
   pollRate: [1, 1000],
   maxPacketSize: [16, 32 * 1024 * 1024],
@@ -262,8 +266,29 @@ export type ResolvedServerOptions<Peer extends PlaceablePeer = PlaceablePeer> = 
   actorResourceLimits: ResourceLimits | undefined;
 };
 
+/**
+ * Peer slots of each shard's host. One shard gets exactly maxPeers. Several share a port through the
+ * kernel's SO_REUSEPORT hash, which is uneven (a binomial spread): each gets its even share plus
+ * four standard deviations of it, so no shard is full while the server is below maxPeers (the
+ * supervisor enforces maxPeers itself), and no more: ENet walks every allocated slot each pass.
+ */
+export function shardSlots(maxPeers: number, shards: number): number {
+  if (shards === 1) return Math.min(maxPeers, ENET_MAX_PEERS);
+  const share = Math.ceil(maxPeers / shards);
+  return Math.min(ENET_MAX_PEERS, share + Math.ceil(4 * Math.sqrt(share)) + 16);
+}
+
+/** The fewest shards whose hosts, with that room, fit ENet's 4,095 slots (1 up to 4,095 peers). */
+export function defaultNetActors(maxPeers: number): number {
+  for (let shards = 1; shards < MAX_NET_ACTORS; shards++) {
+    const share = Math.ceil(maxPeers / shards);
+    if (shards === 1 ? maxPeers <= ENET_MAX_PEERS : share + Math.ceil(4 * Math.sqrt(share)) + 16 <= ENET_MAX_PEERS) return shards;
+  }
+  return MAX_NET_ACTORS;
+}
+
 /** Checks every option and fills in the defaults. Throws InvalidOptionError. */
-export function resolveServerOptions<Peer extends PlaceablePeer>(options: ServerOptions<Peer> = {}, parallelism = 1): ResolvedServerOptions<Peer> {
+export function resolveServerOptions<Peer extends PlaceablePeer>(options: ServerOptions<Peer> = {}, parallelism = 1, maxPeers: number = SERVER_DEFAULTS.maxPeers): ResolvedServerOptions<Peer> {
   if (options === null || typeof options !== 'object') invalid('options', 'options must be an object');
   const d = SERVER_DEFAULTS;
   const bindAddress = options.bindAddress ?? d.bindAddress;
@@ -276,8 +301,10 @@ export function resolveServerOptions<Peer extends PlaceablePeer>(options: Server
   }
   const restartOnHandlerError = options.restartOnHandlerError ?? d.restartOnHandlerError;
   if (typeof restartOnHandlerError !== 'boolean') invalid('restartOnHandlerError', 'restartOnHandlerError must be a boolean');
-  const netActors = options.netActors ?? d.netActors;
-  if (netActors !== 1) invalid('netActors', `netActors must be 1: several net actors (shards) are not available yet, got ${String(netActors)}`);
+  const netActors = intIn('netActors', options.netActors ?? d.netActors ?? defaultNetActors(maxPeers), LIMITS.netActors);
+  if (shardSlots(maxPeers, netActors) * netActors < maxPeers) {
+    invalid('netActors', `maxPeers ${maxPeers} needs at least ${Math.ceil(maxPeers / ENET_MAX_PEERS)} net actors (ENet hosts of ${ENET_MAX_PEERS} slots), got ${netActors}`);
+  }
   const logger = options.logger ?? console;
   if (logger === null || typeof logger.warn !== 'function' || typeof logger.error !== 'function') invalid('logger', 'logger must have warn() and error() methods');
   const policy = options.restartPolicy;

@@ -3,26 +3,8 @@
 // outbound records of docs/protocol.md, publishes them, and sends them at once from this thread when
 // the net actor is not inside a pass (flushOutbound), else wakes it.
 import type { NativeAddon } from './native.js';
-import { H_DOORBELL, RingProducer } from './ring.js';
-
-/** The doorbell values a thread last saw, one per ring (see notifyRung). */
-export function doorbellsOf(headers: readonly Int32Array[]): Int32Array {
-  return Int32Array.from(headers, (header) => Atomics.load(header, H_DOORBELL));
-}
-
-/**
- * Notifies the rings whose doorbell moved since this thread last looked: native rang them (a
- * sleeping consumer) during a pass made here. Every ring ringing would wake consumers for nothing
- * (measured: the idle main thread woke ~5,000 times a second beside two busy game actors).
- */
-export function notifyRung(headers: readonly Int32Array[], seen: Int32Array): void {
-  for (let i = 0; i < headers.length; i++) {
-    const doorbell = Atomics.load(headers[i], H_DOORBELL);
-    if (doorbell === seen[i]) continue;
-    seen[i] = doorbell;
-    Atomics.notify(headers[i], H_DOORBELL);
-  }
-}
+import { RingProducer } from './ring.js';
+import type { Doorbells } from './doorbells.js';
 import {
   FLAG_RELIABLE,
   OUT_BAN,
@@ -56,20 +38,18 @@ export class OutboundWriter {
   private flushScheduled = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  private readonly doorbellsSeen: Int32Array;
 
   /**
-   * `inboundHeaders`: the headers of every inbound ring of the reactor. A pass run from this thread
-   * may publish to any of them; their sleeping consumers are notified from here.
+   * `doorbells`: of every inbound ring of the reactor. A pass run from this thread may publish to
+   * any of them; their sleeping consumers are notified from here.
    */
   constructor(
     private readonly native: NativeAddon,
     private readonly reactorId: number,
     buffer: SharedArrayBuffer,
-    private readonly inboundHeaders: readonly Int32Array[],
+    private readonly doorbells: Doorbells,
   ) {
     this.ring = new RingProducer(buffer);
-    this.doorbellsSeen = doorbellsOf(inboundHeaders);
   }
 
   /** Queues one packet to one peer. False when the ring is full (backpressure). */
@@ -202,7 +182,7 @@ export class OutboundWriter {
 
   /** Wakes every JS consumer of the reactor's inbound rings whose doorbell native rang. */
   notifyInbound(): void {
-    notifyRung(this.inboundHeaders, this.doorbellsSeen);
+    this.doorbells.notifyRung();
   }
 
   get hasPendingControl(): boolean {

@@ -4,12 +4,14 @@
 // deaths is set aside here (the dead actor's ring has no consumer, so this thread may release it).
 import { MessageChannel, type ResourceLimits } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { H_DOORBELL, H_READ, H_STALLS, RING_HEADER_BYTES, RingConsumer } from '../shared/ring.js';
+import { H_READ, H_STALLS, RING_HEADER_BYTES, RingConsumer } from '../shared/ring.js';
+import { ring } from '../shared/doorbells.js';
+import type { PeerDirectory } from '../shared/directory.js';
 import { R_PEER_ID } from '../shared/protocol.js';
 import type { RestartPolicy } from '../shared/restart-policy.js';
 import type { CodecLimits } from '../shared/codec/index.js';
 import { ChildSupervisor } from './child.js';
-import type { NetActorLink } from '../net-actor/link.js';
+import type { Shard } from './shards.js';
 import {
   A_FAULT,
   A_IN_HAND,
@@ -23,6 +25,7 @@ import {
   F_MALFORMED,
   controlViews,
   type ActorMessage,
+  type ActorShard,
   type ActorTask,
 } from '../game-actor/control.js';
 
@@ -38,10 +41,9 @@ export interface GameActorsOptions {
   /** file: URL of the module. */
   gameLogic: string;
   count: number;
-  link: NetActorLink;
-  host: number;
-  stats: SharedArrayBuffer;
-  directory: SharedArrayBuffer;
+  /** Each actor has a ring pair on every shard. */
+  shards: readonly Shard[];
+  directory: PeerDirectory;
   limits: CodecLimits;
   maxQueuedBytesPerPeer: number;
   restartPolicy: RestartPolicy;
@@ -76,10 +78,14 @@ class Actor {
   readonly control = new SharedArrayBuffer(CONTROL_BYTES);
   readonly flags: Int32Array;
   readonly counters: Float64Array;
-  readonly inboundHeader: Int32Array;
-  readonly outboundHeader: Int32Array;
+  /** Per shard. */
+  readonly inboundHeaders: Int32Array[];
+  readonly outboundHeaders: Int32Array[];
+  private readonly wake: SharedArrayBuffer;
+  private readonly wakeWord: Int32Array;
+  private readonly shards: ActorShard[];
   ready = false;
-  private poison = { at: -1, deaths: 0 };
+  private poison = { shard: -1, at: -1, deaths: 0 };
   private cpuMark = { at: performance.now(), activeMs: 0 };
   private startWaiters: { resolve(): void; reject(error: Error): void } | undefined;
   private whenDrained: (() => void) | undefined;
@@ -90,9 +96,16 @@ class Actor {
     private readonly options: GameActorsOptions,
   ) {
     ({ flags: this.flags, counters: this.counters } = controlViews(this.control));
-    const rings = options.link.actorRings[id];
-    this.inboundHeader = new Int32Array(rings.inbound, 0, RING_HEADER_BYTES / 4);
-    this.outboundHeader = new Int32Array(rings.outbound, 0, RING_HEADER_BYTES / 4);
+    this.shards = options.shards.map((shard) => {
+      const { reactorId, inbound, wakes } = shard.link.access;
+      const rings = shard.link.actorRings[id];
+      return { reactorId, host: shard.host, inbound: rings.inbound, outbound: rings.outbound, allInbound: inbound, wakes, stats: shard.stats.buffer as SharedArrayBuffer };
+    });
+    this.inboundHeaders = this.shards.map((s) => new Int32Array(s.inbound, 0, RING_HEADER_BYTES / 4));
+    this.outboundHeaders = this.shards.map((s) => new Int32Array(s.outbound, 0, RING_HEADER_BYTES / 4));
+    // The same word on every shard (shards.ts): the actor sleeps on it for all its rings.
+    this.wake = options.shards[0].link.wakes[id + 1]!;
+    this.wakeWord = new Int32Array(this.wake);
     this.child = new ChildSupervisor({
       kind: 'game',
       id,
@@ -100,7 +113,7 @@ class Actor {
       start: () => this.runOnce(),
       onDeath: (reason) => this.onDeath(reason),
       onRestart: (reason) => {
-        options.link.wake(); // it may have stalled on this actor's full ring
+        for (const shard of options.shards) shard.link.wake(); // it may have stalled on this actor's full ring
         options.onRestart(id, reason);
       },
       onGiveUp: (error) => options.onGiveUp(error),
@@ -150,16 +163,15 @@ class Actor {
       handled: this.counters[F_HANDLED],
       handlerErrors: this.counters[F_HANDLER_ERRORS],
       malformed: this.counters[F_MALFORMED],
-      inboundDepth: depth(this.inboundHeader),
-      outboundDepth: depth(this.outboundHeader),
-      outboundStalls: Atomics.load(this.outboundHeader, H_STALLS),
+      inboundDepth: sum(this.inboundHeaders.map(depth)),
+      outboundDepth: sum(this.outboundHeaders.map(depth)),
+      outboundStalls: sum(this.outboundHeaders.map((header) => Atomics.load(header, H_STALLS))),
       cpuPercent,
     };
   }
 
   private ringDoorbell(): void {
-    Atomics.add(this.inboundHeader, H_DOORBELL, 1);
-    Atomics.notify(this.inboundHeader, H_DOORBELL);
+    ring(this.wakeWord);
   }
 
   private runOnce(): Promise<void> {
@@ -173,18 +185,14 @@ class Actor {
       }
       this.options.onMessage(this.id, message);
     });
-    const rings = this.options.link.actorRings[this.id];
     const task: ActorTask = {
       actorId: this.id,
       gameLogic: this.options.gameLogic,
-      reactorId: this.options.link.reactorId,
-      host: this.options.host,
-      inbound: rings.inbound,
-      outbound: rings.outbound,
-      allInbound: this.options.link.inboundBuffers,
+      shards: this.shards,
+      wake: this.wake,
       control: this.control,
-      directory: this.options.directory,
-      stats: this.options.stats,
+      directory: this.options.directory.buffer,
+      slotsPerShard: this.options.directory.slotsPerShard,
       limits: this.options.limits,
       maxQueuedBytesPerPeer: this.options.maxQueuedBytesPerPeer,
       restartOnHandlerError: this.options.restartOnHandlerError,
@@ -203,13 +211,16 @@ class Actor {
       this.startWaiters = undefined;
       return;
     }
-    if (Atomics.exchange(this.flags, A_IN_HAND, 0) !== 1) return;
-    const at = Atomics.load(this.inboundHeader, H_READ) >>> 0;
-    this.poison = this.poison.at === at ? { at, deaths: this.poison.deaths + 1 } : { at, deaths: 1 };
+    const inHand = Atomics.exchange(this.flags, A_IN_HAND, 0);
+    if (inHand === 0) return;
+    const shard = inHand - 1;
+    const at = Atomics.load(this.inboundHeaders[shard], H_READ) >>> 0;
+    const same = this.poison.shard === shard && this.poison.at === at;
+    this.poison = { shard, at, deaths: same ? this.poison.deaths + 1 : 1 };
     if (this.poison.deaths < POISON_DEATHS) return;
-    this.poison = { at: -1, deaths: 0 };
+    this.poison = { shard: -1, at: -1, deaths: 0 };
     // The actor is dead: nobody else consumes its ring until the replacement starts.
-    const ring = new RingConsumer(this.options.link.actorRings[this.id].inbound);
+    const ring = new RingConsumer(this.shards[shard].inbound);
     ring.drain((bytes, offset, length) => {
       const record = bytes.slice(offset, offset + length);
       this.options.onSetAside(this.id, record, new DataView(record.buffer).getUint32(R_PEER_ID, true));
@@ -217,6 +228,7 @@ class Actor {
   }
 }
 
+const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
 const depth = (header: Int32Array): number => ((Atomics.load(header, 0) >>> 0) - (Atomics.load(header, H_READ) >>> 0)) >>> 0;
 
 export class GameActors {

@@ -9,7 +9,8 @@ export class ENetServerPeer {
   readonly peerId: number;
   /** Set when the peer is known to speak Godot's Variant format (or the server is set to it). */
   format: PacketFormat;
-  /** Internal bookkeeping, owned by the supervisor. */
+  /** Internal bookkeeping, owned by the supervisor: the shard (net actor) it is on, its slot there. */
+  readonly shard: number;
   readonly slot: number;
   /** The channels ENet agreed with this peer (it may have asked for fewer than the server has). */
   readonly channels: number;
@@ -33,6 +34,7 @@ export class ENetServerPeer {
   constructor(
     private readonly owner: PeerOwner,
     peerId: number,
+    shard: number,
     slot: number,
     channels: number,
     private readonly address: string,
@@ -41,6 +43,7 @@ export class ENetServerPeer {
     format: PacketFormat,
   ) {
     this.peerId = peerId;
+    this.shard = shard;
     this.slot = slot;
     this.channels = channels;
     this.format = format;

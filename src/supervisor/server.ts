@@ -4,10 +4,9 @@
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import pidusage from 'pidusage';
-import { NetActorLink } from '../net-actor/link.js';
+import { closeShards, openShards, type Shard } from './shards.js';
 import { GameActors } from './game-actors.js';
 import { PeerDirectory } from '../shared/directory.js';
-import { QueueBudget } from '../shared/queue-budget.js';
 import { encodeAttach, type ActorMessage } from '../game-actor/control.js';
 import {
   AuthMode,
@@ -84,6 +83,7 @@ import {
   checkServerArgs,
   isInt,
   resolveServerOptions,
+  shardSlots,
 } from '../shared/options.js';
 import type { ServerEvents, CustomAuthenticator, EventCallback, ServerMetrics, ActorMetrics } from './events.js';
 
@@ -95,15 +95,26 @@ const REASON_BAD_LOGIN = 'Invalid authentication packet format';
 const REASON_SERVER_ERROR = 'Server error';
 const REASON_PACKET_TOO_LARGE = 'Packet too large';
 const REASON_RATE_LIMIT = 'Rate limit exceeded';
+const REASON_SERVER_FULL = 'Server full';
 /** Addresses whose recent authentication failures are remembered (oldest forgotten first). */
 const AUTH_FAILURE_ADDRESSES = 10_000;
 
-function refused(counters: Float64Array | undefined): ServerMetrics['refusedConnects'] {
+/** The counters of every shard, added up (docs/protocol.md "Counters"). */
+function sumCounters(shards: readonly Shard[]): Float64Array {
+  const total = new Float64Array(shards[0]?.link.counters.length ?? 0);
+  for (const shard of shards) {
+    const counters = shard.link.counters;
+    for (let i = 0; i < total.length; i++) total[i] += counters[i];
+  }
+  return total;
+}
+
+function refused(counters: Float64Array | undefined, fullHere: number): ServerMetrics['refusedConnects'] {
   const rate = counters?.[C_REFUSED_RATE] ?? 0;
   const pending = counters?.[C_REFUSED_PENDING] ?? 0;
   const perAddress = (counters?.[C_REFUSED_PER_ADDRESS] ?? 0) + (counters?.[C_REFUSED_PEERS_PER_ADDRESS] ?? 0);
   const banned = counters?.[C_REFUSED_BANNED] ?? 0;
-  const full = counters?.[C_REFUSED_FULL] ?? 0;
+  const full = (counters?.[C_REFUSED_FULL] ?? 0) + fullHere;
   return { rate, pending, perAddress, banned, full, total: rate + pending + perAddress + banned + full };
 }
 const utf8 = new TextDecoder();
@@ -111,18 +122,16 @@ const utf8 = new TextDecoder();
 const USAGE_SAMPLE_MS = 1000;
 
 interface Running {
-  link: NetActorLink;
-  host: number;
-  stats: Uint32Array;
+  /** One per net actor (ENet host); peers are on exactly one. */
+  shards: Shard[];
   port: number;
+  maxPeers: number;
   maxChannels: number;
   options: ResolvedServerOptions;
   limits: CodecLimits;
   /** Game actors, when options.gameLogic is set. */
   actors: GameActors | undefined;
   directory: PeerDirectory | undefined;
-  /** maxQueuedBytesPerPeer for the supervisor's own sends. */
-  queueBudget: QueueBudget;
 }
 
 
@@ -162,6 +171,8 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
   private droppedUnauthenticated = 0;
   private setAside = 0;
   private kicked = { packetTooLarge: 0, rateLimit: 0 };
+  /** Peers past maxPeers that a shard with free slots let in (several shards), sent away. */
+  private refusedFull = 0;
   /** Targets group sends left out because too much was queued to them (maxQueuedBytesPerPeer). */
   private busySkipped = 0;
   /** Recent authentication failures by address (authFailureLimit). */
@@ -176,64 +187,70 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
   async createServer(port: number, maxPeers = DEFAULT_MAX_PEERS, maxChannels = DEFAULT_MAX_CHANNELS, options: ServerOptions = {}): Promise<void> {
     if (this.running || this.starting || this.stopping) throw new ENetError(Err.ERR_ALREADY_IN_USE, 'the server is already active');
     checkServerArgs(port, maxPeers, maxChannels);
-    const resolved = resolveServerOptions(options, availableParallelism());
-    const { gameLogic, gameActors } = resolved;
+    const resolved = resolveServerOptions(options, availableParallelism(), maxPeers);
+    const { gameLogic, gameActors, netActors } = resolved;
+    const slots = shardSlots(maxPeers, netActors);
 
     this.starting = true;
-    let link: NetActorLink | undefined;
+    let shards: Shard[] = [];
     try {
-      link = new NetActorLink({
-        maxPacketSize: resolved.maxPacketSize,
-        ringBytes: resolved.ringBytes,
-        pollRate: this.pollRate,
-        restartPolicy: resolved.restartPolicy,
-        // With game actors the net actor carries all traffic: the main thread is not on their path.
-        serviceInline: gameActors === 0,
-        actorRings: gameActors,
-        onRecord: this.onRecord,
-        onRestart: (reason) => {
-          this.actorRestarts++;
-          this.emit('actorRestarted', 'net', 0, reason);
-        },
-        onGiveUp: (error) => this.giveUp(error),
-      });
-      let created: { host: number; port: number; stats: Uint32Array };
       try {
-        created = link.createHost({ address: resolved.bindAddress, port, peers: maxPeers, channels: maxChannels, compression: this.compression, guard: resolved.guard });
+        shards = await openShards({
+          count: netActors,
+          slots,
+          address: resolved.bindAddress,
+          port,
+          channels: maxChannels,
+          compression: this.compression,
+          guard: resolved.guard,
+          maxQueuedBytesPerPeer: resolved.maxQueuedBytesPerPeer,
+          link: {
+            maxPacketSize: resolved.maxPacketSize,
+            ringBytes: resolved.ringBytes,
+            pollRate: this.pollRate,
+            restartPolicy: resolved.restartPolicy,
+            // The main thread services the socket itself only as the one consumer of one shard:
+            // with game actors or several shards, net actors carry the traffic.
+            serviceInline: gameActors === 0 && netActors === 1,
+          },
+          gameActors,
+          onRecord: this.onRecord,
+          onRestart: (shard, reason) => {
+            this.actorRestarts++;
+            this.safeEmit('actorRestarted', 'net', shard, reason);
+          },
+          onGiveUp: (error) => this.giveUp(error),
+        });
       } catch (error) {
         // Native's reason is kept: a bad argument stays ERR_INVALID_PARAMETER; binding fails as ERR_CANT_CREATE.
         const code = (error as { code?: string }).code === 'ERR_INVALID_PARAMETER' ? Err.ERR_INVALID_PARAMETER : Err.ERR_CANT_CREATE;
         throw new ENetError(code, `cannot create the server on ${resolved.bindAddress}:${port}: ${(error as Error).message}`, { cause: error });
       }
-      link.start();
       this.malformed = 0;
       this.droppedUnauthenticated = 0;
       this.setAside = 0;
       this.kicked = { packetTooLarge: 0, rateLimit: 0 };
+      this.refusedFull = 0;
       this.busySkipped = 0;
       this.authFailures.clear();
       const limits = { maxPacketSize: resolved.maxPacketSize, maxDepth: resolved.maxDepth };
-      const directory = gameLogic === undefined ? undefined : PeerDirectory.create(maxPeers);
+      const directory = gameLogic === undefined ? undefined : PeerDirectory.create(netActors, slots);
       const running: Running = {
-        link,
-        host: created.host,
-        stats: created.stats,
-        port: created.port,
+        shards,
+        port: shards[0].port,
+        maxPeers,
         maxChannels,
         options: resolved,
         limits,
         actors: undefined,
         directory,
-        queueBudget: new QueueBudget(created.stats, resolved.maxQueuedBytesPerPeer),
       };
       if (gameLogic !== undefined && directory) {
         running.actors = new GameActors({
           gameLogic,
           count: gameActors,
-          link,
-          host: created.host,
-          stats: created.stats.buffer as SharedArrayBuffer,
-          directory: directory.buffer,
+          shards,
+          directory,
           limits,
           maxQueuedBytesPerPeer: resolved.maxQueuedBytesPerPeer,
           restartPolicy: resolved.restartPolicy,
@@ -257,7 +274,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
       this.running = running;
       this.startUsageSampler();
     } catch (error) {
-      await link?.close();
+      await closeShards(shards);
       throw error;
     } finally {
       this.starting = false;
@@ -286,12 +303,13 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
       }
       // Peers that did not acknowledge in time are told at once (unacknowledged) and dropped.
       for (const peer of [...this.peers.values()]) {
-        running.link.out.disconnect(running.host, peer.slot, peer.peerId, DISCONNECT_NOW, DISCONNECT_DATA_BY_SERVER, REASON_SERVER_STOPPED);
+        const shard = running.shards[peer.shard];
+        shard.link.out.disconnect(shard.host, peer.slot, peer.peerId, DISCONNECT_NOW, DISCONNECT_DATA_BY_SERVER, REASON_SERVER_STOPPED);
         this.removePeer(peer, peer.pendingReason ?? REASON_SERVER_STOPPED);
       }
-      running.link.out.flush();
+      for (const shard of running.shards) shard.link.out.flush();
       await running.actors?.stop();
-      await running.link.close();
+      await closeShards(running.shards);
       this.running = undefined;
       this.stopUsageSampler();
       this.safeEmit('serverStopped');
@@ -313,7 +331,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
 
   setPollRate(ms: number): void {
     this.pollRate = checkPollRate(ms);
-    this.running?.link.setPollRate(this.pollRate);
+    for (const shard of this.running?.shards ?? []) shard.link.setPollRate(this.pollRate);
   }
 
   getPollRate(): number {
@@ -327,7 +345,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
    */
   setCompressionMode(mode: CompressionMode): void {
     this.compression = checkCompression(mode);
-    if (this.running) this.running.link.out.setCompression(this.running.host, mode);
+    for (const shard of this.running?.shards ?? []) shard.link.out.setCompression(shard.host, mode);
   }
 
   getCompressionMode(): CompressionMode {
@@ -470,27 +488,36 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
       actors.injectFault(id);
       return;
     }
-    if (kind !== 'net' || id !== 0) throw new ENetError(Err.ERR_INVALID_PARAMETER, `no actor ${String(kind)} #${id} (the net actor is 'net', 0)`);
-    running.link.injectFault();
+    const shards = running.shards.length;
+    if (kind !== 'net' || !isInt(id, 0, shards - 1)) {
+      throw new ENetError(Err.ERR_INVALID_PARAMETER, `no actor ${String(kind)} #${id} (net actors: 'net', 0–${shards - 1}; game actors: 'game')`);
+    }
+    running.shards[id].link.injectFault();
   }
 
   // ---- metrics ------------------------------------------------------------------------------
 
   getMetrics(): ServerMetrics {
     const running = this.running;
-    const counters = running?.link.counters;
+    const counters = running ? sumCounters(running.shards) : undefined;
     const actors: ActorMetrics[] = [];
     let actorStalls = 0;
     if (running) {
-      actors.push({
-        kind: 'net',
-        id: 0,
-        restarts: running.link.restarts,
-        handled: counters?.[C_PACKETS_IN] ?? 0,
-        inboundDepth: running.link.inbound.depth,
-        outboundDepth: running.link.out.ring.capacity - running.link.out.ring.freeBytes,
-        peers: this.peers.size,
-      });
+      const peersOn = new Array<number>(running.shards.length).fill(0);
+      for (const peer of this.peers.values()) peersOn[peer.shard]++;
+      for (const shard of running.shards) {
+        const link = shard.link;
+        actors.push({
+          kind: 'net',
+          id: shard.id,
+          restarts: link.restarts,
+          handled: link.counters[C_PACKETS_IN],
+          inboundDepth: link.inbound.depth,
+          outboundDepth: link.out.ring.capacity - link.out.ring.freeBytes,
+          peers: peersOn[shard.id],
+        });
+        actorStalls += link.out.ring.stalls;
+      }
       for (const { outboundStalls, ...row } of running.actors?.rows() ?? []) {
         actors.push({ ...row, peers: this.countPeersOf(row.id) });
         actorStalls += outboundStalls;
@@ -510,13 +537,13 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
       actorRestarts: this.actorRestarts,
       setAside: this.setAside,
       pendingConnects: counters?.[C_PENDING_CONNECTS] ?? 0,
-      refusedConnects: refused(counters),
+      refusedConnects: refused(counters, this.refusedFull),
       rateLimited: counters?.[C_RATE_LIMITED] ?? 0,
       kicked: { ...this.kicked },
       queuedBytes: counters?.[C_QUEUED_BYTES] ?? 0,
       busySkipped: this.busySkipped,
       bannedAddresses: counters?.[C_BANNED_ADDRESSES] ?? 0,
-      ringStalls: (counters?.[C_INBOUND_STALLS] ?? 0) + (running?.link.out.ring.stalls ?? 0) + actorStalls,
+      ringStalls: (counters?.[C_INBOUND_STALLS] ?? 0) + actorStalls,
       cpuPercent: this.usage.cpuPercent,
       memoryRss: this.usage.memoryRss,
       actors,
@@ -567,10 +594,10 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
 
   // ---- inbound records ----------------------------------------------------------------------
 
-  private readonly onRecord = (bytes: Uint8Array, offset: number, length: number): void => {
+  private readonly onRecord = (shard: Shard, bytes: Uint8Array, offset: number, length: number): void => {
     const running = this.running;
     if (!running) return;
-    const view = running.link.inbound.view;
+    const view = shard.link.inbound.view;
     const peerId = view.getUint32(offset + R_PEER_ID, true);
     try {
       switch (bytes[offset]) {
@@ -580,7 +607,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
           const flags = view.getUint16(offset + R_FLAGS, true);
           if (peer.routing && !(flags & FLAG_RELAYED)) {
             // It reached us before its route took effect: it goes on to its actor, in order.
-            running.link.out.forward(running.host, peer.slot, peerId, bytes[offset + R_CHANNEL], flags, bytes.subarray(offset + R_BODY, offset + length));
+            shard.link.out.forward(shard.host, peer.slot, peerId, bytes[offset + R_CHANNEL], flags, bytes.subarray(offset + R_BODY, offset + length));
             return;
           }
           // Each packet gets its own copy: the ring's bytes are reused as soon as the batch ends.
@@ -596,7 +623,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
         }
         case IN_ROUTED: {
           // Everything of this peer that reached us first is forwarded: its held records may follow.
-          running.link.out.routeDone(running.host, view.getUint32(offset + R_SLOT, true), peerId);
+          shard.link.out.routeDone(shard.host, view.getUint32(offset + R_SLOT, true), peerId);
           const peer = this.peers.get(peerId);
           if (peer) peer.routing = false;
           return;
@@ -606,7 +633,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
           const address = ipv4ToString(bytes, offset + R_BODY + 4);
           const port = view.getUint16(offset + R_BODY + 8, true);
           const channels = view.getUint16(offset + R_BODY + 10, true);
-          this.onConnect(peerId, view.getUint32(offset + R_SLOT, true), channels, data, address, port, running);
+          this.onConnect(shard, peerId, view.getUint32(offset + R_SLOT, true), channels, data, address, port, running);
           return;
         }
         case IN_DISCONNECT: {
@@ -629,8 +656,14 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     }
   };
 
-  private onConnect(peerId: number, slot: number, channels: number, data: number, address: string, port: number, running: Running): void {
-    const peer = new ENetServerPeer(this, peerId, slot, channels, address, port, running.stats, running.options.packetFormat);
+  private onConnect(shard: Shard, peerId: number, slot: number, channels: number, data: number, address: string, port: number, running: Running): void {
+    const peer = new ENetServerPeer(this, peerId, shard.id, slot, channels, address, port, shard.stats, running.options.packetFormat);
+    if (this.peers.size >= running.maxPeers) {
+      // Shards have room beyond their share (the kernel spreads peers unevenly): maxPeers holds here.
+      this.refusedFull++;
+      this.disconnect(peer, REASON_SERVER_FULL, DISCONNECT_LATER);
+      return;
+    }
     this.peers.set(peerId, peer);
     this.safeEmit('peerConnecting', peer, data);
     if (peer.state !== ConnectionState.STATE_CONNECTING) return; // rejected or approved by a handler
@@ -744,7 +777,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     peer.authTimer = undefined;
     peer.state = ConnectionState.STATE_DISCONNECTING;
     this.peers.delete(peer.peerId);
-    if (peer.actor >= 0) this.running?.directory?.clear(peer.slot, peer.peerId);
+    if (peer.actor >= 0) this.running?.directory?.clear(peer.shard, peer.slot, peer.peerId);
     this.safeEmit('peerDisconnected', peer, reason);
     if (this.peers.size === 0) this.whenPeersGone?.();
   }
@@ -758,16 +791,17 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     peer.authTimer = undefined;
     peer.state = ConnectionState.STATE_DISCONNECTING;
     peer.pendingReason = reason;
+    const shard = running.shards[peer.shard];
     if (reason !== '') {
       // ENet carries only a number with a disconnect: the reason travels just before it, as an event.
       try {
         const notice = encodePacket(makeEvent(DISCONNECT_REASON_EVENT, { reason }), this.formatOf(peer), running.limits);
-        running.link.out.sendControlPacket(running.host, peer.slot, peer.peerId, 0, notice);
+        shard.link.out.sendControlPacket(shard.host, peer.slot, peer.peerId, 0, notice);
       } catch (error) {
         this.reportError(error);
       }
     }
-    running.link.out.disconnect(running.host, peer.slot, peer.peerId, mode, DISCONNECT_DATA_BY_SERVER, reason);
+    shard.link.out.disconnect(shard.host, peer.slot, peer.peerId, mode, DISCONNECT_DATA_BY_SERVER, reason);
   }
 
   private sendBytes(peer: ENetServerPeer, bytes: Uint8Array, channel: number, reliable: boolean): Err {
@@ -777,8 +811,9 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     // ENet would drop a packet on a channel the peer did not open: refused here instead.
     if (!isInt(channel, 0, peer.channels - 1)) return Err.ERR_INVALID_PARAMETER;
     if (bytes.length > running.options.maxPacketSize) return Err.ERR_INVALID_DATA;
-    if (!running.queueBudget.take(peer.slot, bytes.length)) return Err.ERR_BUSY;
-    return running.link.out.send(running.host, peer.slot, peer.peerId, channel, reliable !== false, bytes) ? Err.OK : Err.ERR_BUSY;
+    const shard = running.shards[peer.shard];
+    if (!shard.queueBudget.take(peer.slot, bytes.length)) return Err.ERR_BUSY;
+    return shard.link.out.send(shard.host, peer.slot, peer.peerId, channel, reliable !== false, bytes) ? Err.OK : Err.ERR_BUSY;
   }
 
   private sendToPeers(targets: readonly ENetServerPeer[], packet: unknown, channel: number, reliable: boolean): Err {
@@ -810,19 +845,27 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     // A peer that opened fewer channels is left out of a group send on a channel it lacks (ENet
     // would drop it; refusing the whole send would let one such client block every broadcast).
     if (targets.length === 0) return Err.OK;
-    const list = new Uint32Array(targets.length * 2);
-    let n = 0;
+    // One record per shard with its targets, all carrying the same encoded bytes.
+    const shards = running.shards;
+    const lists = shards.map(() => new Uint32Array(targets.length * 2));
+    const counts = new Array<number>(shards.length).fill(0);
     for (const peer of targets) {
       if (channel >= peer.channels) continue;
-      if (!running.queueBudget.take(peer.slot, bytes.length)) {
+      if (!shards[peer.shard].queueBudget.take(peer.slot, bytes.length)) {
         this.busySkipped++;
         continue;
       }
-      list[n++] = peer.slot;
-      list[n++] = peer.peerId;
+      const list = lists[peer.shard];
+      list[counts[peer.shard]++] = peer.slot;
+      list[counts[peer.shard]++] = peer.peerId;
     }
-    if (n === 0) return Err.ERR_INVALID_PARAMETER;
-    return running.link.out.sendMulti(running.host, channel, reliable !== false, list.subarray(0, n), bytes) ? Err.OK : Err.ERR_BUSY;
+    if (counts.every((n) => n === 0)) return Err.ERR_INVALID_PARAMETER;
+    let result = Err.OK;
+    for (const shard of shards) {
+      const n = counts[shard.id];
+      if (n > 0 && !shard.link.out.sendMulti(shard.host, channel, reliable !== false, lists[shard.id].subarray(0, n), bytes)) result = Err.ERR_BUSY;
+    }
+    return result;
   }
 
   private authenticatedPeers(exclude: readonly number[]): ENetServerPeer[] {
@@ -879,7 +922,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
       return;
     }
     this.authFailures.delete(address);
-    running.link.out.ban(running.host, ipv4ToBytes(address), limit.banMs);
+    for (const shard of running.shards) shard.link.out.ban(shard.host, ipv4ToBytes(address), limit.banMs);
     this.logError(new Error(`${address}: ${recent.length} failed logins within ${limit.windowMs} ms, refused for ${limit.banMs} ms`), 'authFailureLimit');
   }
 
@@ -900,6 +943,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     }
     const view = {
       peerId: peer.peerId,
+      shard: peer.shard,
       slot: peer.slot,
       channels: peer.channels,
       format: peer.format,
@@ -917,8 +961,9 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     peer.actor = actor;
     peer.routing = true;
     peer.attach = attach;
-    running.directory!.set({ slot: peer.slot, peerId: peer.peerId, channels: peer.channels, format: peer.format, actor });
-    running.link.out.route(running.host, peer.slot, peer.peerId, actor + 1, attach);
+    running.directory!.set({ shard: peer.shard, slot: peer.slot, peerId: peer.peerId, channels: peer.channels, format: peer.format, actor });
+    const shard = running.shards[peer.shard];
+    shard.link.out.route(shard.host, peer.slot, peer.peerId, actor + 1, attach);
     return true;
   }
 
@@ -979,7 +1024,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
   /** A routed peer's format as its actor last saw it (Godot peers are learned there). */
   private formatOf(peer: ENetServerPeer): PacketFormat {
     const directory = this.running?.directory;
-    if (directory && peer.actor >= 0) peer.format = directory.format(peer.slot, peer.peerId, peer.format);
+    if (directory && peer.actor >= 0) peer.format = directory.format(peer.shard, peer.slot, peer.peerId, peer.format);
     return peer.format;
   }
 
