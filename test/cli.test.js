@@ -162,3 +162,18 @@ test('/metrics serves Prometheus text whose counters move with the traffic', asy
   t.regex(after, /^enet_actor_handled_total\{kind="net",id="0"\} \d+/m);
   t.is((await fetch(server.metricsUrl.replace('/metrics', '/other'))).status, 404);
 });
+
+test('--net-actors 2 runs two shards on one port: demo clients on both, one /metrics row per shard', async (t) => {
+  const server = await start(t, ['--net-actors', '2', '--max-peers', '200', '--metrics-port', '0']);
+  const text = async () => (await fetch(server.metricsUrl)).text();
+  const peersOn = (body, id) => Number(new RegExp(`^enet_actor_peers\\{kind="net",id="${id}"\\} (\\S+)$`, 'm').exec(body)?.[1]);
+  let body = await text();
+  t.is(peersOn(body, 0), 0);
+  t.is(peersOn(body, 1), 0);
+  // Each client has its own socket: the kernel's hash puts some on each shard (bounded: 40 clients).
+  for (let i = 0; i < 40 && !(peersOn(body, 0) > 0 && peersOn(body, 1) > 0); i++) {
+    await connect(t, server.port);
+    body = await text();
+  }
+  t.true(peersOn(body, 0) > 0 && peersOn(body, 1) > 0, body.split('\n').filter((l) => l.startsWith('enet_actor_peers')).join('; '));
+});
