@@ -88,7 +88,7 @@ const opts = {
   shards: true, // run the shards section
   shardCounts: [1, 2, 3],
   shardPeers: 4000,
-  shardHosts: 100,
+  shardHosts: 200,
   shardRates: [20000, 40000, 60000, 80000, 100000, 120000, 140000, 160000],
   big: true,
   bigPeers: 10000,
@@ -643,8 +643,11 @@ async function actorBurnSection() {
 }
 
 // ---------- shards section ----------
-const shardServer = (netActors, maxPeers = 4095) => [process.execPath, [ECHO_OURS, '0', String(maxPeers), '--net-actors', String(netActors)]];
-// Each client host is one UDP socket, and the kernel hashes sockets (4-tuples) to shards, not peers.
+// One shard: 4,095 slots, as the raw C server. Several: maxPeers 5,000, so that each shard has room for
+// the loadgen's uneven spread — each of its client hosts is one UDP socket carrying shard-peers /
+// shard-hosts peers, and the kernel hashes sockets (4-tuples) to shards, not peers; real clients have a
+// socket each, which the default slots (shardSlots) are sized for.
+const shardServer = (netActors) => [process.execPath, [ECHO_OURS, '0', netActors === 1 ? '4095' : '5000', '--net-actors', String(netActors)]];
 const shardLoadArgs = (hosts) => ['--hosts', String(hosts), '--connect-timeout-ms', '30000'];
 
 function benchShardServer(name, cmd, args) {
@@ -660,8 +663,9 @@ function benchShardServer(name, cmd, args) {
     const rising = await runLoadgen(server, ['--rates', opts.shardRates.join(','), '--step-ms', String(opts.stepMs), ...shardLoadArgs(opts.shardHosts)],
       opts.shardRates.length, opts.stepMs, opts.shardPeers, 30000);
     out.rising = rising.steps.map((st) => ({ target: st.target, sendRate: st.sendRate, delivery: st.delivery, rtt: st.rtt, serverCpuPercent: st.server?.cpuPercent ?? null, loadgenCpuPercent: st.loadgenCpuPercent }));
-    const best = sustained(rising.steps, opts.p99BudgetMs);
-    out.maxWithinBudget = best ? { rate: best.target, delivery: best.delivery, rtt: best.rtt, serverCpuPercent: best.server?.cpuPercent ?? null, loadgenCpuPercent: best.loadgenCpuPercent } : { rate: 0 };
+    const pick = (best) => best ? { rate: best.target, delivery: best.delivery, rtt: best.rtt, serverCpuPercent: best.server?.cpuPercent ?? null, loadgenCpuPercent: best.loadgenCpuPercent } : { rate: 0 };
+    out.maxWithinBudget = pick(sustained(rising.steps, opts.p99BudgetMs));
+    out.maxSustained = pick(sustained(rising.steps));
     out.loadgenLimited = rising.summary?.stopReason ?? null;
     if (rising.error) out.risingError = rising.error;
     if (exited(server.child)) throw new Error(`${name} exited during the rising run:\n${server.stderrTail().trim()}`);
@@ -672,11 +676,11 @@ function benchShardServer(name, cmd, args) {
 function benchBigServer(name, cmd, args) {
   return withServer(name, cmd, args, 30000, async (server, out) => {
     const processes = Math.ceil(opts.bigPeers / 4000);
-    const per = Math.ceil(opts.bigPeers / processes);
+    const per = Math.floor(opts.bigPeers / processes);
     const rssBefore = rssMb(server.pid);
     log(`${name}: ${opts.bigPeers} peers from ${processes} loadgen processes, ${opts.bigRate} msg/s each, ${opts.bigMs} ms`);
     const runs = await Promise.all(Array.from({ length: processes }, () =>
-      runLoadgen(server, ['--fixed-rate', String(per * opts.bigRate), '--duration-ms', String(opts.bigMs), ...shardLoadArgs(Math.ceil(per / 40))],
+      runLoadgen(server, ['--fixed-rate', String(per * opts.bigRate), '--duration-ms', String(opts.bigMs), ...shardLoadArgs(Math.ceil(per / 16))],
         1, opts.bigMs, per, 60000)));
     const steps = runs.map((r) => r.steps[0]).filter(Boolean);
     const sent = steps.reduce((a, st) => a + st.sendRate * (st.durationMs / 1000), 0);
@@ -684,7 +688,7 @@ function benchBigServer(name, cmd, args) {
     const connected = runs.reduce((a, r) => a + (r.connect?.connected ?? 0), 0);
     const rssConnected = Math.max(...runs.map((r) => r.connect?.serverRssMb ?? 0));
     out.big = {
-      peers: opts.bigPeers, connected, processes,
+      peers: per * processes, connected, processes,
       delivery: sent > 0 ? received / sent : null,
       // percentiles cannot be merged from summaries: the worst process's
       rtt: { p50: Math.max(...steps.map((st) => st.rtt.p50 ?? 0)), p99: Math.max(...steps.map((st) => st.rtt.p99 ?? 0)) },
@@ -709,15 +713,17 @@ async function shardSection() {
   }
   if (opts.big) {
     log(`shards: ${opts.bigPeers} peers`);
-    // netActors left to createServer: its default for this many peers
-    section.servers.big = await benchBigServer('big', process.execPath, [ECHO_OURS, '0', String(opts.bigPeers)]);
+    // netActors left to createServer: its default for maxPeers 1.2 x the peers (room for the loadgen's
+    // many peers per socket, see shardServer)
+    section.servers.big = await benchBigServer('big', process.execPath, [ECHO_OURS, '0', String(Math.ceil(opts.bigPeers * 1.2))]);
   }
   const raw = section.servers.raw;
   section.comparison = {};
   for (const n of opts.shardCounts) {
     const o = section.servers[`shards${n}`];
     section.comparison[`shards${n}`] = {
-      rateRatio: ratio(o.maxWithinBudget?.rate, raw.maxWithinBudget?.rate),
+      rateRatio: ratio(o.maxSustained?.rate, raw.maxSustained?.rate),
+      rateWithinBudgetRatio: ratio(o.maxWithinBudget?.rate, raw.maxWithinBudget?.rate),
       fixedDelivery: o.fixed?.delivery ?? null,
       fixedP99Ms: o.fixed?.rtt?.p99 ?? null,
       cpuPerMessageRatio: ratio(o.fixed?.server?.cpuPerMessageUs, raw.fixed?.server?.cpuPerMessageUs),
@@ -739,8 +745,11 @@ function shardTable(section) {
     ['  RTT p50 / p99 (ms)', (k) => `${fmt(section.servers[k]?.fixed?.rtt?.p50, 1)} / ${fmt(section.servers[k]?.fixed?.rtt?.p99, 1)}`],
     ['  server CPU (% of a core)', (k) => fmt(section.servers[k]?.fixed?.server?.cpuPercent, 0)],
     ['  loadgen CPU (% of a core)', (k) => fmt(section.servers[k]?.fixed?.loadgenCpuPercent, 0)],
-    [`highest rate, p99 <= ${opts.p99BudgetMs} ms (msg/s)`, (k) => String(section.servers[k]?.maxWithinBudget?.rate ?? '-')],
+    ['  server CPU per message (us)', (k) => fmt(section.servers[k]?.fixed?.server?.cpuPerMessageUs, 1)],
+    ['highest rate, >= 99% delivered, p99 <= 1 s', (k) => String(section.servers[k]?.maxSustained?.rate ?? '-')],
     ['  rate / raw C', (k) => (k === 'raw' ? '1.00' : fmt(section.comparison[k]?.rateRatio, 2))],
+    [`highest rate, p99 <= ${opts.p99BudgetMs} ms`, (k) => String(section.servers[k]?.maxWithinBudget?.rate ?? '-')],
+    ['  loadgen CPU there (% of a core)', (k) => fmt(section.servers[k]?.maxSustained?.loadgenCpuPercent, 0)],
   ];
   const width = 18;
   let text = `shards (SO_REUSEPORT), ${section.config.peers} peers over ${section.config.hosts} client sockets\n`;
