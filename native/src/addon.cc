@@ -179,14 +179,22 @@ struct InlineWatch {
   int open = 0;             // handles not closed yet
   napi_env env = nullptr;
   std::shared_ptr<Reactor> reactor;
+  uint32_t reactorId = 0;
   uint32_t host = 0;
+  struct EnvData* owner = nullptr;
   Napi::FunctionReference onServiced;
   std::unique_ptr<Napi::AsyncContext> context;
 
   static uint64_t key(uint32_t reactorId, uint32_t host) { return (uint64_t{reactorId} << 32) | host; }
 
-  // Stops watching; the memory goes once libuv has closed every handle.
-  void close() {
+  // Stops watching; the memory goes once libuv has closed every handle. `envEnding`: called by the
+  // environment's cleanup hook, while JS still exists but the close callbacks may run after it is
+  // gone, so the JS references go now (never from inside onServiced, which may itself detach).
+  void close(bool envEnding = false) {
+    if (envEnding) {
+      onServiced.Reset();
+      context.reset();
+    }
     reactor->setConsumerWaiting(false);
     uv_poll_stop(&handle);
     uv_prepare_stop(&beforeWait);
@@ -222,6 +230,17 @@ struct EnvData {
 };
 
 EnvData& envData(Napi::Env env) { return *env.GetInstanceData<EnvData>(); }
+
+// A thread that ends with a socket attached (a worker, or the process exiting with a server
+// running) closes its watch while its loop and JS still exist: cleanup hooks run before the
+// environment's loop and instance data go (in reverse order of registration, so this one before
+// N-API's own). Closing from the instance data's destructor crashed in napi_async_destroy.
+void OnEnvCleanup(void* arg) {
+  InlineWatch* w = static_cast<InlineWatch*>(arg);
+  w->owner->watches.erase(InlineWatch::key(w->reactorId, w->host));
+  w->reactor->setInline(w->host, false);
+  w->close(true);
+}
 
 std::shared_ptr<Reactor> existingReactor(Napi::Env env, uint32_t id) {
   std::shared_ptr<Reactor> r = enet_actor::findReactor(id);
@@ -430,7 +449,9 @@ Napi::Value AttachInline(const Napi::CallbackInfo& info) {
   }
   auto w = std::make_unique<InlineWatch>();
   w->env = env;
+  w->reactorId = id;
   w->host = host;
+  w->owner = &data;
   w->onServiced = Napi::Persistent(info[2].As<Napi::Function>());
   w->context = std::make_unique<Napi::AsyncContext>(env, "enet-actor:inline");
   const int fd = reactor->setInline(host, true);
@@ -454,7 +475,9 @@ Napi::Value AttachInline(const Napi::CallbackInfo& info) {
   // Only the socket watch may keep the loop alive (as the caller decides).
   uv_unref(reinterpret_cast<uv_handle_t*>(&w->beforeWait));
   uv_unref(reinterpret_cast<uv_handle_t*>(&w->afterWait));
-  data.watches.emplace(key, w.release());
+  InlineWatch* watch = w.release();
+  data.watches.emplace(key, watch);
+  napi_add_env_cleanup_hook(env, OnEnvCleanup, watch);
   return env.Undefined();
 }
 
@@ -468,6 +491,7 @@ Napi::Value DetachInline(const Napi::CallbackInfo& info) {
   if (it == data.watches.end()) return env.Undefined();
   InlineWatch* w = it->second;
   data.watches.erase(it);
+  napi_remove_env_cleanup_hook(env, OnEnvCleanup, w);
   w->reactor->setInline(host, false);
   w->close();
   return env.Undefined();
