@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets everything up on a fresh Debian machine: the system packages the native addon and the C test
-# programs build against (only those missing), then the npm dependencies (which builds the addon).
+# programs build against and redis-server for the cluster tests (only those missing), then the npm dependencies (which builds the addon).
 # Optionally Godot 3 headless (godot3-server) for test/godot3.test.js: if it cannot be installed, a
 # warning is printed and that test skips itself.
 set -euo pipefail
@@ -17,6 +17,9 @@ pkg-config --exists libzstd 2>/dev/null || missing+=(libzstd-dev)  # COMPRESS_ZS
 command -v g++ >/dev/null 2>&1 || missing+=(g++)
 command -v make >/dev/null 2>&1 || missing+=(make)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+# test/cluster*.test.js start their own redis-server on a free loopback port; the Debian service
+# itself need not run.
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 
 updated=0
 if [ ${#missing[@]} -gt 0 ]; then

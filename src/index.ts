@@ -9,7 +9,7 @@ export { createClientNetwork, ClientNetwork } from './client/network.js';
 export type { ClientNetworkOptions, ClientNetworkMetrics } from './client/network.js';
 export type { ServerEvents, CustomAuthenticator, EventCallback, ServerMetrics, ActorMetrics } from './supervisor/events.js';
 export { defineGameLogic } from './game-actor/define.js';
-export type { GameLogic, GameContext, GamePeer } from './game-actor/define.js';
+export type { GameLogic, GameContext, GamePeer, GameCluster } from './game-actor/define.js';
 export type { ServerOptions, Logger } from './supervisor/options.js';
 export type { RestartPolicy } from './shared/restart-policy.js';
 export {
@@ -26,6 +26,8 @@ export {
 } from './shared/enums.js';
 export { ENetError, GameHandlerError, ActorGaveUpError, PlacementError, SetAsideError } from './shared/errors.js';
 export { InvalidOptionError, SERVER_DEFAULTS, LIMITS } from './shared/options.js';
+export type { ClusterOptions, DuplicateLoginPolicy } from './shared/options.js';
+export type { ClusterMember, ServerInfo } from './cluster/member.js';
 export type { ActorKind } from './shared/errors.js';
 export {
   ENetPacketUtils,

@@ -3,8 +3,11 @@
 //   - every other packet is sent back to its sender on the same channel (events included: an event
 //     packet comes back as the same event, so a load tester's --event NAME is answered);
 //   - the event 'ping' is answered with the event 'pong' (payload + serverTime);
-//   - in AUTH_PRELOGIN_ONLY / AUTH_CUSTOM, any login dictionary is approved and kept as the peer's custom data.
-import { AuthMode } from '../shared/enums.js';
+//   - in AUTH_PRELOGIN_ONLY / AUTH_CUSTOM, any login dictionary is approved and kept as the peer's custom data;
+//   - in a fleet (--cluster-redis), a login's `identity` string, or the event 'identify' { identity },
+//     names the peer fleet-wide (peer.setIdentity; the event is answered with 'identified' { err }).
+import { AuthMode, Err } from '../shared/enums.js';
+import type { ENetServerPeer } from '../supervisor/peer.js';
 import type { ENetServerSupervisor } from '../supervisor/server.js';
 
 export interface DemoOptions {
@@ -30,13 +33,31 @@ export function installDemo(server: ENetServerSupervisor, { log }: DemoOptions =
   server.registerEvent('ping', (peer, payload, channel) => {
     server.triggerEvent(peer.peerId, 'pong', { ...payload, serverTime: Date.now() }, channel);
   });
+  // The identity before the approval: under 'reject-new' a duplicate is rejected, never admitted.
+  const identify = async (peer: ENetServerPeer, login: Record<string, unknown>): Promise<boolean> => {
+    if (!server.cluster || typeof login.identity !== 'string') return true;
+    try {
+      return (await peer.setIdentity(login.identity)) === Err.OK;
+    } catch {
+      return true;  // Redis down: the player plays on this server, unnamed
+    }
+  };
+  server.registerEvent('identify', (peer, payload, channel) => {
+    const identity = payload.identity;
+    peer.setIdentity(String(identity)).then(
+      (err) => server.triggerEvent(peer.peerId, 'identified', { err }, channel),
+      (error: { code?: number }) => server.triggerEvent(peer.peerId, 'identified', { err: error.code ?? Err.FAILED }, channel),
+    );
+  });
   server.on('peerPrelogin', (peer, login) => {
     if (server.getAuthenticationMode() !== AuthMode.AUTH_PRELOGIN_ONLY) return;
     peer.setCustomData(login);
-    peer.authenticate();
+    void identify(peer, login).then((ok) => {
+      if (ok) peer.authenticate();
+    });
   });
-  server.setCustomAuthenticator((peer, login) => {
+  server.setCustomAuthenticator(async (peer, login) => {
     peer.setCustomData(login);
-    return true;
+    return (await identify(peer, login)) ? true : undefined;
   });
 }

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { ENetServerSupervisor } from '../supervisor/server.js';
 import { AuthMode, PacketFormat } from '../shared/enums.js';
 import { ENetError } from '../shared/errors.js';
-import { InvalidOptionError, LIMITS, SERVER_DEFAULTS, checkAuthTimeout, checkPollRate, isInt, type ServerOptions } from '../shared/options.js';
+import { InvalidOptionError, LIMITS, SERVER_DEFAULTS, checkAuthTimeout, checkPollRate, isInt, type DuplicateLoginPolicy, type ServerOptions } from '../shared/options.js';
 import { installDemo } from './demo.js';
 import { serveUntilSignal } from './process.js';
 
@@ -44,6 +44,12 @@ const FLAGS: Record<string, Flag> = {
   'net-actors': { env: 'ENET_NET_ACTORS', value: 'N', help: `shards: net actors, each one ENet host on the same port, ${LIMITS.netActors.join('–')} (default: 1 per 4,095 peers, with room)` },
   'metrics-port': { env: 'ENET_METRICS_PORT', value: 'N', help: 'serve Prometheus text at http://<metrics-host>:N/metrics (default: off)' },
   'metrics-host': { env: 'ENET_METRICS_HOST', value: 'IPV4', help: 'address of the metrics endpoint (default: the --bind address)' },
+  'cluster-redis': { env: 'ENET_CLUSTER_REDIS', value: 'URL', help: 'join the fleet coordinated by this Redis (redis://host:port; default: alone)' },
+  'server-id': { env: 'ENET_SERVER_ID', value: 'ID', help: "this server's name in the fleet (default <hostname>:<port>)" },
+  advertise: { env: 'ENET_ADVERTISE', value: 'HOST:PORT', help: 'what clients should dial to reach this server (default the bound address and port)' },
+  'cluster-heartbeat': { env: 'ENET_CLUSTER_HEARTBEAT', value: 'MS', help: `presence refresh period (default ${SERVER_DEFAULTS.cluster.heartbeatMs})` },
+  'cluster-ttl': { env: 'ENET_CLUSTER_TTL', value: 'MS', help: `a server silent this long has left the fleet (default ${SERVER_DEFAULTS.cluster.ttlMs})` },
+  'duplicate-login': { env: 'ENET_DUPLICATE_LOGIN', value: 'POLICY', help: 'kick-old | reject-new | allow: a second peer with the same identity (default kick-old)' },
 };
 
 const usage = (): string =>
@@ -108,6 +114,7 @@ function parseFlags(argv: string[], env: NodeJS.ProcessEnv) {
   if (actors !== undefined && gameLogic === undefined) fail('actors', 'needs --game-logic (game actors run a game-logic module)');
   const netActors = int('net-actors', LIMITS.netActors, undefined);
   const options: ServerOptions = {
+    cluster: clusterOptions(raw, int),
     bindAddress: raw('bind') ?? SERVER_DEFAULTS.bindAddress,
     packetFormat: choice('format', FORMATS),
     maxPacketSize: int('max-packet-size', LIMITS.maxPacketSize, undefined),
@@ -129,6 +136,33 @@ function parseFlags(argv: string[], env: NodeJS.ProcessEnv) {
   };
 }
 
+/** --cluster-* flags; checked by createServer (its InvalidOptionError names the flag through FLAG_OF). */
+function clusterOptions(
+  raw: (name: string) => string | undefined,
+  int: (name: string, range: readonly [number, number], fallback: number | undefined) => number | undefined,
+): ServerOptions['cluster'] {
+  const redis = raw('cluster-redis');
+  for (const name of ['server-id', 'advertise', 'cluster-heartbeat', 'cluster-ttl', 'duplicate-login']) {
+    if (redis === undefined && raw(name) !== undefined) fail(name, 'needs --cluster-redis');
+  }
+  if (redis === undefined) return undefined;
+  let advertise: { address: string; port: number } | undefined;
+  const text = raw('advertise');
+  if (text !== undefined) {
+    const match = /^(.+):(\d+)$/.exec(text);
+    if (!match || !isInt(Number(match[2]), 1, 65535)) fail('advertise', `must be HOST:PORT with a port 1–65535, got '${text}'`);
+    advertise = { address: match[1], port: Number(match[2]) };
+  }
+  return {
+    redis,
+    serverId: raw('server-id'),
+    advertise,
+    heartbeatMs: int('cluster-heartbeat', LIMITS.clusterHeartbeatMs, undefined),
+    ttlMs: int('cluster-ttl', LIMITS.clusterTtlMs, undefined),
+    duplicateLogin: raw('duplicate-login') as DuplicateLoginPolicy | undefined,
+  };
+}
+
 /** createServer's option names → the flags they come from, for one-line errors. */
 const FLAG_OF: Record<string, string> = {
   bindAddress: 'bind',
@@ -140,6 +174,13 @@ const FLAG_OF: Record<string, string> = {
   port: 'port',
   maxPeers: 'max-peers',
   maxChannels: 'channels',
+  cluster: 'cluster-redis',
+  'cluster.redis': 'cluster-redis',
+  'cluster.serverId': 'server-id',
+  'cluster.advertise': 'advertise',
+  'cluster.heartbeatMs': 'cluster-heartbeat',
+  'cluster.ttlMs': 'cluster-ttl',
+  'cluster.duplicateLogin': 'duplicate-login',
 };
 
 async function main(): Promise<void> {
@@ -195,6 +236,7 @@ async function main(): Promise<void> {
   }
   const serving = config.options.gameLogic === undefined ? 'the demo (chat + echo)' : `game logic ${config.options.gameLogic}`;
   log(`enet-server: ${serving}, up to ${config.maxPeers} peers, ${config.channels} channels`);
+  if (server.cluster) log(`enet-server in the fleet as ${server.cluster.serverId} (${server.cluster.isUp() ? 'Redis reachable' : 'Redis unreachable for now'})`);
   log(`enet-server listening on ${config.options.bindAddress}:${server.getLocalPort()}`);
   await serveUntilSignal(server, { onStop: () => metrics?.close(), log });
 }

@@ -25,7 +25,7 @@ import {
   STATS_STATISTICS,
 } from '../shared/protocol.js';
 import { decodePacket, encodeNode, encodePacket, makeEvent, splitEvent, type CodecLimits, type NetworkNode } from '../shared/codec/index.js';
-import { DISCONNECT_DATA_BY_SERVER, DISCONNECT_REASON_EVENT, invalidCompressionMessage, isSupportedCompression } from '../shared/wire.js';
+import { DISCONNECT_DATA_BY_SERVER, DISCONNECT_REASON_EVENT, REDIRECT_EVENT, invalidCompressionMessage, isSupportedCompression } from '../shared/wire.js';
 import { ClientNetwork, clientNetwork, type ClientEndpoint } from './network.js';
 import { ErrorLog } from '../shared/error-log.js';
 import type { NetActorLink } from '../net-actor/link.js';
@@ -38,6 +38,8 @@ export interface ClientEvents {
   rawPacketReceived: [data: Buffer, channel: number];
   customEventReceived: [name: string, payload: Record<string, unknown>, channel: number];
   unknownEventReceived: [name: string, payload: Record<string, unknown>, channel: number];
+  /** The server sent us elsewhere (peer.redirect); after 'disconnectedFromServer', before following it. */
+  redirected: [address: string, port: number, reason: string];
   error: [error: Error];
 }
 
@@ -57,6 +59,8 @@ export interface ClientOptions {
    * most once every 10 s, with a count of the ones left out); default `console`.
    */
   logger?: Logger;
+  /** Connect where a server redirects us (peer.redirect); default true. */
+  followRedirects?: boolean;
 }
 
 export type ClientEventCallback = (payload: Record<string, unknown>, channel: number) => void;
@@ -74,6 +78,8 @@ interface Connection extends ClientEndpoint {
   localReason: string | undefined;
   /** The reason the server sent before disconnecting us. */
   serverReason: string | undefined;
+  /** Where the server sent us before disconnecting us. */
+  redirect: { address: string; port: number; reason: string } | undefined;
   connectTimer: NodeJS.Timeout | undefined;
   pollRate: number | undefined;
   /** Its host is destroyed (by us, or by the network's close()). */
@@ -99,6 +105,7 @@ export class ENetClient extends EventEmitter<ClientEvents> {
   private readonly events = new Map<string, ClientEventCallback>();
   private readonly limits: CodecLimits;
   private readonly connectTimeoutMs: number;
+  private readonly followRedirects: boolean;
   private readonly network: ClientNetwork;
   private readonly logger: Logger;
   /** The poll rate set with setPollRate(); undefined: the network's. */
@@ -120,6 +127,9 @@ export class ENetClient extends EventEmitter<ClientEvents> {
     if (!isInt(maxDepth, LIMITS.maxDepth[0], LIMITS.maxDepth[1])) {
       throw new InvalidOptionError('maxDepth', `maxDepth must be an integer ${LIMITS.maxDepth[0]}–${LIMITS.maxDepth[1]}, got ${String(maxDepth)}`);
     }
+    const followRedirects = options.followRedirects ?? true;
+    if (typeof followRedirects !== 'boolean') throw new InvalidOptionError('followRedirects', 'followRedirects must be a boolean');
+    this.followRedirects = followRedirects;
     this.network = network;
     this.logger = options.logger ?? console;
     this.connectTimeoutMs = connectTimeoutMs;
@@ -160,6 +170,7 @@ export class ENetClient extends EventEmitter<ClientEvents> {
       channels,
       localReason: undefined,
       serverReason: undefined,
+      redirect: undefined,
       connectTimer: undefined,
       closed: false,
       released: false,
@@ -362,6 +373,15 @@ export class ENetClient extends EventEmitter<ClientEvents> {
         const report = current || connection === this.closing;
         this.close(connection);
         if (report) this.safeEmit('disconnectedFromServer', reason);
+        const redirect = data === DISCONNECT_DATA_BY_SERVER && current ? connection.redirect : undefined;
+        if (redirect) {
+          this.safeEmit('redirected', redirect.address, redirect.port, redirect.reason);
+          // Unless a listener already connected somewhere itself.
+          if (this.followRedirects && this.status === ClientStatus.STATUS_DISCONNECTED) {
+            const err = this.connectToServer(redirect.address, redirect.port, connection.channels);
+            if (err !== Err.OK) this.safeEmit('connectionFailed', `Cannot follow the redirect to ${redirect.address}:${redirect.port} (error ${err})`);
+          }
+        }
         return;
       }
     }
@@ -391,6 +411,11 @@ export class ENetClient extends EventEmitter<ClientEvents> {
     const event = decoded ? splitEvent(value) : undefined;
     if (event?.name === DISCONNECT_REASON_EVENT) {
       connection.serverReason = String(event.payload.reason ?? '');
+      return;
+    }
+    if (event?.name === REDIRECT_EVENT) {
+      const { address, port, reason } = event.payload;
+      if (typeof address === 'string' && Number.isInteger(port)) connection.redirect = { address, port: port as number, reason: String(reason ?? '') };
       return;
     }
     this.safeEmit('rawPacketReceived', data, channel);

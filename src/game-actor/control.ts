@@ -2,7 +2,7 @@
 // (worker.ts) and by the supervisor's side (supervisor/game-actors.ts).
 import { deserialize, serialize } from 'node:v8';
 import type { MessagePort } from 'node:worker_threads';
-import type { PacketFormat } from '../shared/enums.js';
+import type { Err, PacketFormat } from '../shared/enums.js';
 import type { CodecLimits } from '../shared/codec/index.js';
 
 /** One shard as an actor sees it: its reactor, its host, and this actor's ring pair there. */
@@ -46,7 +46,17 @@ export type ActorMessage =
   | { type: 'drained' }
   | { type: 'post'; message: unknown }
   | { type: 'handlerError'; handler: string; peerId: number; name: string; message: string; stack: string | undefined }
-  | { type: 'log'; level: 'warn' | 'error'; message: string };
+  | { type: 'log'; level: 'warn' | 'error'; message: string }
+  | { type: 'cluster'; id: number; call: ClusterCall };
+
+/** ctx.cluster, through the supervisor's cluster member; packets encoded by the actor for both formats. */
+export type ClusterCall =
+  | { op: 'sendTo'; identity: string; channel: number; reliable: boolean; msgpack: Uint8Array | null; godot: Uint8Array | null }
+  | { op: 'broadcast'; channel: number; reliable: boolean; msgpack: Uint8Array | null; godot: Uint8Array | null; exclude: string[] }
+  | { op: 'publish'; topic: string; message: unknown };
+
+/** Supervisor → actor: the answer to a ClusterCall (`err`, or `error` for a rejection). */
+export type SupervisorMessage = { type: 'clusterReply'; id: number; err?: Err; error?: { code: Err; message: string } };
 
 // Control block: Int32 flags, then Float64 counters.
 export const CONTROL_BYTES = 64;

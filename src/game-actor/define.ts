@@ -30,6 +30,18 @@ export interface GameContext {
   post(message: unknown): void;
   /** Ids of the peers placed on this actor. */
   peers(): number[];
+  /**
+   * The fleet (options.cluster), through the supervisor's cluster member: the packet is encoded
+   * here, the Redis call made on the main thread. Without a cluster the calls reject with ENetError
+   * ERR_UNCONFIGURED; while Redis is down, ERR_UNAVAILABLE (as server.cluster's).
+   */
+  readonly cluster: GameCluster;
+}
+
+export interface GameCluster {
+  sendTo(identity: string, packet: unknown, channel?: number, reliable?: boolean): Promise<Err>;
+  broadcast(packet: unknown, channel?: number, reliable?: boolean, excludeIdentities?: readonly string[]): Promise<void>;
+  publish(topic: string, message: unknown): Promise<void>;
 }
 
 type MaybePromise<T> = T | Promise<T>;

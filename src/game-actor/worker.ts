@@ -40,7 +40,11 @@ import {
   type ActorMessage,
   type ActorTask,
   type AttachView,
+  type ClusterCall,
+  type SupervisorMessage,
 } from './control.js';
+import { ENetError } from '../shared/errors.js';
+import { encodeForFleet } from '../cluster/encode.js';
 import type { GameContext, GameLogic, GamePeer } from './define.js';
 
 const REASON_CONNECTION_LOST = 'Connection lost';
@@ -116,6 +120,7 @@ class GameActor {
     ({ flags: this.flags, counters: this.counters } = controlViews(task.control));
     this.limits = task.limits;
     this.ctx = this.makeContext();
+    task.port.on('message', (message: SupervisorMessage) => this.onSupervisorMessage(message));
   }
 
   async run(): Promise<void> {
@@ -487,7 +492,49 @@ class GameActor {
       },
       post: (message: unknown) => this.post({ type: 'post', message }),
       peers: () => [...this.peers.keys()],
+      cluster: Object.freeze({
+        sendTo: async (identity: string, packet: unknown, channel = 0, reliable = true) => {
+          const encoded = encodeForFleet(packet, this.limits);
+          if (!encoded) return Err.ERR_INVALID_DATA;
+          return this.clusterCall({ op: 'sendTo', identity, channel, reliable: reliable !== false, ...encoded });
+        },
+        broadcast: async (packet: unknown, channel = 0, reliable = true, excludeIdentities: readonly string[] = []) => {
+          const encoded = encodeForFleet(packet, this.limits);
+          if (!encoded) throw new ENetError(Err.ERR_INVALID_DATA, 'the packet cannot be encoded');
+          if (!Array.isArray(excludeIdentities)) throw new ENetError(Err.ERR_INVALID_PARAMETER, 'excludeIdentities must be an array of strings');
+          await this.clusterCall({ op: 'broadcast', channel, reliable: reliable !== false, ...encoded, exclude: [...excludeIdentities] });
+        },
+        publish: async (topic: string, message: unknown) => {
+          await this.clusterCall({ op: 'publish', topic, message });
+        },
+      }),
     });
+  }
+
+  private readonly clusterCalls = new Map<number, { resolve(err: Err): void; reject(error: Error): void }>();
+  private nextClusterCall = 1;
+
+  private clusterCall(call: ClusterCall): Promise<Err> {
+    const id = this.nextClusterCall++;
+    return new Promise<Err>((resolve, reject) => {
+      this.clusterCalls.set(id, { resolve, reject });
+      try {
+        this.task.port.postMessage({ type: 'cluster', id, call } satisfies ActorMessage);
+      } catch (error) {
+        // A publish of something that cannot be cloned.
+        this.clusterCalls.delete(id);
+        reject(new ENetError(Err.ERR_INVALID_DATA, `the message cannot be cloned: ${(error as Error).message}`, { cause: error }));
+      }
+    });
+  }
+
+  private onSupervisorMessage(message: SupervisorMessage): void {
+    if (message?.type !== 'clusterReply') return;
+    const call = this.clusterCalls.get(message.id);
+    if (!call) return;
+    this.clusterCalls.delete(message.id);
+    if (message.error) call.reject(new ENetError(message.error.code, message.error.message));
+    else call.resolve(message.err ?? Err.OK);
   }
 }
 

@@ -83,6 +83,35 @@ export interface ServerOptions<Peer extends PlaceablePeer = PlaceablePeer> {
   maxQueuedBytesPerPeer?: number;
   /** IPv4 addresses the per-address CONNECT limits (rate, handshakes, peers, bans) do not apply to. */
   trustedAddresses?: string[];
+  /** Join a fleet of servers coordinated through Redis (README "Running a fleet"). */
+  cluster?: ClusterOptions;
+}
+
+export type DuplicateLoginPolicy = 'kick-old' | 'reject-new' | 'allow';
+
+export interface ClusterOptions {
+  /** `redis://[user:password@]host:port[/db]` (or `rediss://`). */
+  redis: string;
+  /** This server's name in the fleet; default `<hostname>:<bound port>`. */
+  serverId?: string;
+  /** What clients should dial to reach this server; default the bound address and port. */
+  advertise?: { address: string; port: number };
+  /** How often presence (and identities) are refreshed. */
+  heartbeatMs?: number;
+  /** A server not heard from for this long has left the fleet (with its identities). */
+  ttlMs?: number;
+  /** A second peer with the same identity anywhere in the fleet. */
+  duplicateLogin?: DuplicateLoginPolicy;
+}
+
+export interface ResolvedClusterOptions {
+  redis: string;
+  /** undefined: `<hostname>:<bound port>`, known once bound. */
+  serverId: string | undefined;
+  advertise: { address: string; port: number } | undefined;
+  heartbeatMs: number;
+  ttlMs: number;
+  duplicateLogin: DuplicateLoginPolicy;
 }
 
 /** Every default of a server, typed, in one place (the ENet and seed values live in defaults.ts). */
@@ -119,6 +148,12 @@ export const SERVER_DEFAULTS = Object.freeze({
   // This machine's own clients (a local load test, a proxy on the same host): a remote attacker
   // cannot send from 127.0.0.1, and anything local could stop the server anyway.
   trustedAddresses: ['127.0.0.1'] as readonly string[],
+  cluster: {
+    heartbeatMs: 1000,
+    // Three heartbeats: one lost or late refresh does not drop a live server from the fleet.
+    ttlMs: 3000,
+    duplicateLogin: 'kick-old' as DuplicateLoginPolicy,
+  },
 });
 
 /** Ranges, for messages and the CLI's --help. */
@@ -134,6 +169,8 @@ export const LIMITS = Object.freeze({
   gameActors: [1, MAX_RINGS - 1],
   /** Node's timers hold at most 2^31-1 ms: a longer timeout would fire at once. */
   authTimeout: [0, Math.floor((2 ** 31 - 1) / 1000)],
+  clusterHeartbeatMs: [10, 60_000],
+  clusterTtlMs: [20, 24 * 3600_000],
 } as const);
 
 /** An ENetError with ERR_INVALID_PARAMETER that names the option at fault. */
@@ -264,6 +301,8 @@ export type ResolvedServerOptions<Peer extends PlaceablePeer = PlaceablePeer> = 
   gameActors: number;
   placePeer: ((peer: Peer) => number) | undefined;
   actorResourceLimits: ResourceLimits | undefined;
+  /** undefined: not part of a fleet. */
+  cluster: ResolvedClusterOptions | undefined;
 };
 
 /**
@@ -285,6 +324,45 @@ export function defaultNetActors(maxPeers: number): number {
     if (shards === 1 ? maxPeers <= ENET_MAX_PEERS : share + Math.ceil(4 * Math.sqrt(share)) + 16 <= ENET_MAX_PEERS) return shards;
   }
   return MAX_NET_ACTORS;
+}
+
+const DUPLICATE_LOGIN_POLICIES: readonly DuplicateLoginPolicy[] = ['kick-old', 'reject-new', 'allow'];
+
+/** options.cluster (createServer) and the enet-server --cluster-* flags. */
+export function checkClusterOptions(cluster: unknown): ResolvedClusterOptions {
+  if (cluster === null || typeof cluster !== 'object' || Array.isArray(cluster)) return invalid('cluster', 'cluster must be an object { redis, serverId?, advertise?, heartbeatMs?, ttlMs?, duplicateLogin? }');
+  const c = cluster as Partial<Record<keyof ClusterOptions, unknown>>;
+  const d = SERVER_DEFAULTS.cluster;
+  let url: URL | undefined;
+  try {
+    url = typeof c.redis === 'string' ? new URL(c.redis) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') {
+    invalid('cluster.redis', `cluster.redis must be a redis://host:port URL, got ${String(c.redis)}`);
+  }
+  // Newlines separate the fields of an identity's value in Redis (docs/cluster.md).
+  if (c.serverId !== undefined && (typeof c.serverId !== 'string' || c.serverId === '' || c.serverId.length > 200 || /[\n\r]/.test(c.serverId))) {
+    invalid('cluster.serverId', `cluster.serverId must be a non-empty string of at most 200 characters without line breaks, got ${String(c.serverId)}`);
+  }
+  let advertise: { address: string; port: number } | undefined;
+  if (c.advertise !== undefined) {
+    const a = c.advertise as { address?: unknown; port?: unknown } | null;
+    if (a === null || typeof a !== 'object' || typeof a.address !== 'string' || a.address === '' || !isInt(a.port, 1, 65535)) {
+      invalid('cluster.advertise', `cluster.advertise must be { address: string, port: 1–65535 }, got ${JSON.stringify(c.advertise)}`);
+    }
+    advertise = { address: a!.address as string, port: a!.port as number };
+  }
+  const heartbeatMs = intIn('cluster.heartbeatMs', c.heartbeatMs ?? d.heartbeatMs, LIMITS.clusterHeartbeatMs);
+  const ttlMs = intIn('cluster.ttlMs', c.ttlMs ?? d.ttlMs, LIMITS.clusterTtlMs);
+  // A TTL shorter than two heartbeats expires live servers between refreshes.
+  if (ttlMs < 2 * heartbeatMs) invalid('cluster.ttlMs', `cluster.ttlMs must be at least 2 × cluster.heartbeatMs (${2 * heartbeatMs}), got ${ttlMs}`);
+  const duplicateLogin = c.duplicateLogin ?? d.duplicateLogin;
+  if (!DUPLICATE_LOGIN_POLICIES.includes(duplicateLogin as DuplicateLoginPolicy)) {
+    invalid('cluster.duplicateLogin', `cluster.duplicateLogin must be one of ${DUPLICATE_LOGIN_POLICIES.join(', ')}, got ${String(duplicateLogin)}`);
+  }
+  return { redis: c.redis as string, serverId: c.serverId as string | undefined, advertise, heartbeatMs, ttlMs, duplicateLogin: duplicateLogin as DuplicateLoginPolicy };
 }
 
 /** Checks every option and fills in the defaults. Throws InvalidOptionError. */
@@ -349,5 +427,6 @@ export function resolveServerOptions<Peer extends PlaceablePeer>(options: Server
     gameActors,
     placePeer: options.placePeer,
     actorResourceLimits: options.actorResourceLimits,
+    cluster: options.cluster === undefined ? undefined : checkClusterOptions(options.cluster),
   };
 }

@@ -7,6 +7,8 @@ import { CompressionMode } from './enums.js';
  */
 export const DISCONNECT_DATA_BY_SERVER = 1;
 export const DISCONNECT_REASON_EVENT = '_disconnect_reason';
+/** peer.redirect(): a reliable custom event with `{ address, port, reason }` just before the disconnect. */
+export const REDIRECT_EVENT = '_redirect';
 
 /**
  * A valid `CompressionMode`: an integer number 0..4 (none, range coder, FastLZ, zlib, zstd), all

@@ -14,6 +14,10 @@ export interface ServerEvents {
   serverStopped: [];
   actorRestarted: [kind: 'net' | 'game', id: number, reason: string];
   actorMessage: [actorId: number, message: unknown];
+  /** options.cluster: Redis became unreachable; local serving goes on, cluster calls reject ERR_UNAVAILABLE. */
+  clusterDown: [error: Error];
+  /** options.cluster: Redis reachable again; presence, identities and subscriptions are restored. */
+  clusterUp: [];
   error: [error: Error];
 }
 

@@ -2,7 +2,7 @@
 // threads runs one long task per thread (one actor incarnation); each actor is a ChildSupervisor
 // child, restarted on the same rings when its thread dies. A record an actor had in hand at three
 // deaths is set aside here (the dead actor's ring has no consumer, so this thread may release it).
-import { MessageChannel, type ResourceLimits } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, type ResourceLimits } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { H_READ, H_STALLS, RING_HEADER_BYTES, RingConsumer } from '../shared/ring.js';
 import { ring } from '../shared/doorbells.js';
@@ -27,6 +27,7 @@ import {
   type ActorMessage,
   type ActorShard,
   type ActorTask,
+  type SupervisorMessage,
 } from '../game-actor/control.js';
 
 const WORKER_URL = new URL('../game-actor/worker.js', import.meta.url).href;
@@ -89,6 +90,8 @@ class Actor {
   private cpuMark = { at: performance.now(), activeMs: 0 };
   private startWaiters: { resolve(): void; reject(error: Error): void } | undefined;
   private whenDrained: (() => void) | undefined;
+  /** The supervisor's end of the running incarnation's port. */
+  private port: MessagePort | undefined;
 
   constructor(
     readonly id: number,
@@ -176,6 +179,7 @@ class Actor {
 
   private runOnce(): Promise<void> {
     const { port1, port2 } = new MessageChannel();
+    this.port = port1;
     port1.on('message', (message: ActorMessage) => {
       if (message.type === 'drained') this.whenDrained?.();
       if (message.type === 'ready' && !this.ready) {
@@ -203,6 +207,11 @@ class Actor {
     // closes with it. Either way this end never keeps the process alive.
     port1.unref();
     return this.pool.run(task, { transferList: [port2] });
+  }
+
+  /** To the running incarnation (a message for a dead one is dropped with its port). */
+  post(message: SupervisorMessage): void {
+    this.port?.postMessage(message);
   }
 
   private onDeath(reason: string): void {
@@ -277,6 +286,10 @@ export class GameActors {
 
   restarts(id: number): number {
     return this.actors[id].child.restarts;
+  }
+
+  postTo(id: number, message: SupervisorMessage): void {
+    this.actors[id]?.post(message);
   }
 
   rows(): ActorRow[] {

@@ -3,7 +3,7 @@
 // round trip to a worker.
 import { AuthState, ConnectionState, Err, PacketFormat, PeerStatistic } from '../shared/enums.js';
 import { STATS_FIRST, STATS_PEER_ID, STATS_ROW, STATS_STATISTICS } from '../shared/protocol.js';
-import { kDisconnect, kSend, kSendRaw, kAuthenticate, kReject, type PeerOwner } from './symbols.js';
+import { kDisconnect, kSend, kSendRaw, kAuthenticate, kReject, kRedirect, kSetIdentity, type PeerOwner } from './symbols.js';
 
 export class ENetServerPeer {
   readonly peerId: number;
@@ -27,6 +27,8 @@ export class ENetServerPeer {
   routing = false;
   /** What its actor was told of it (IN_ATTACH's body), kept for a replacement actor. */
   attach: Uint8Array | undefined;
+  /** Its fleet-wide name (setIdentity); kept by the cluster member. */
+  identity: string | undefined;
 
   private customData: unknown = null;
   private readonly connectedAt = performance.now();
@@ -116,6 +118,28 @@ export class ENetServerPeer {
     this.owner[kAuthenticate](this);
   }
 
+  /**
+   * Names the player fleet-wide (options.cluster), applying its duplicateLogin policy: OK;
+   * ERR_ALREADY_IN_USE when 'reject-new' refused it (this peer is then rejected with "Logged in
+   * elsewhere"); ERR_INVALID_PARAMETER for an empty key or a peer that left. Rejects with ENetError
+   * ERR_UNCONFIGURED without a cluster, ERR_UNAVAILABLE while Redis is down.
+   */
+  setIdentity(identity: string): Promise<Err> {
+    return this.owner[kSetIdentity](this, identity);
+  }
+
+  getIdentity(): string | null {
+    return this.identity ?? null;
+  }
+
+  /**
+   * Tells the client to reconnect to `address`:`port` (the reserved `_redirect` event; ENetClient
+   * follows it), then disconnects it with `reason`. ERR_INVALID_PARAMETER for a bad address or port.
+   */
+  redirect(address: string, port: number, reason = ''): Err {
+    return this.owner[kRedirect](this, address, port, reason);
+  }
+
   toJSON(): object {
     return {
       peerId: this.peerId,
@@ -123,6 +147,7 @@ export class ENetServerPeer {
       remotePort: this.port,
       state: this.state,
       authState: this.authState,
+      identity: this.identity ?? null,
     };
   }
 }

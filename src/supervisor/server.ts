@@ -7,7 +7,7 @@ import pidusage from 'pidusage';
 import { closeShards, openShards, type Shard } from './shards.js';
 import { GameActors } from './game-actors.js';
 import { PeerDirectory } from '../shared/directory.js';
-import { encodeAttach, type ActorMessage } from '../game-actor/control.js';
+import { encodeAttach, type ActorMessage, type ClusterCall, type SupervisorMessage } from '../game-actor/control.js';
 import {
   AuthMode,
   AuthState,
@@ -71,9 +71,10 @@ import {
   type CodecLimits,
   type NetworkNode,
 } from '../shared/codec/index.js';
-import { DISCONNECT_DATA_BY_SERVER, DISCONNECT_REASON_EVENT } from '../shared/wire.js';
+import { DISCONNECT_DATA_BY_SERVER, DISCONNECT_REASON_EVENT, REDIRECT_EVENT } from '../shared/wire.js';
+import type { ClusterMember, ClusterHost } from '../cluster/member.js';
 import { ENetServerPeer } from './peer.js';
-import { kAuthenticate, kDisconnect, kReject, kSend, kSendRaw, type PeerOwner } from './symbols.js';
+import { kAuthenticate, kDisconnect, kRedirect, kReject, kSend, kSendRaw, kSetIdentity, type PeerOwner } from './symbols.js';
 import type { ResolvedServerOptions, ServerOptions } from './options.js';
 import {
   checkAuthMode,
@@ -181,6 +182,12 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
   private whenPeersGone: (() => void) | undefined;
   private usage = { cpuPercent: 0, memoryRss: process.memoryUsage.rss() };
   private usageTimer: NodeJS.Timeout | undefined;
+  private clusterMember: ClusterMember<ENetServerPeer> | null = null;
+
+  /** The fleet this server is part of (options.cluster), or null. */
+  get cluster(): ClusterMember<ENetServerPeer> | null {
+    return this.clusterMember;
+  }
 
   // ---- lifecycle ----------------------------------------------------------------------------
 
@@ -279,6 +286,8 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     } finally {
       this.starting = false;
     }
+    this.clusterMember = null;
+    if (resolved.cluster) await this.joinCluster(this.running, maxPeers);
     this.safeEmit('serverStarted', this.running.port);
   }
 
@@ -287,6 +296,8 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     const running = this.running;
     if (!running) return;
     this.stopping = (async () => {
+      // Out of the fleet first: nothing is routed here any more while the peers are let go.
+      await this.clusterMember?.stop();
       // Game actors first drain their rings and say goodbye (onPeerDisconnected) while the peers can
       // still be sent to; then the peers are disconnected.
       await running.actors?.sayGoodbye();
@@ -592,6 +603,28 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     this.safeEmit('peerAuthenticated', peer);
   }
 
+  [kSetIdentity](peer: ENetServerPeer, identity: string): Promise<Err> {
+    const cluster = this.clusterMember;
+    if (!cluster || !this.running) return Promise.reject(new ENetError(Err.ERR_UNCONFIGURED, 'setIdentity needs a server started with options.cluster'));
+    return cluster.setIdentity(peer, identity);
+  }
+
+  [kRedirect](peer: ENetServerPeer, address: string, port: number, reason: string): Err {
+    const running = this.running;
+    if (!running) return Err.ERR_UNCONFIGURED;
+    if (typeof address !== 'string' || address === '' || !isInt(port, 1, 65535)) return Err.ERR_INVALID_PARAMETER;
+    if (this.peers.get(peer.peerId) !== peer || peer.state === ConnectionState.STATE_DISCONNECTING) return Err.ERR_INVALID_PARAMETER;
+    try {
+      const notice = encodePacket(makeEvent(REDIRECT_EVENT, { address, port, reason: String(reason ?? '') }), this.formatOf(peer), running.limits);
+      const shard = running.shards[peer.shard];
+      shard.link.out.sendControlPacket(shard.host, peer.slot, peer.peerId, 0, notice);
+    } catch {
+      return Err.ERR_INVALID_DATA;
+    }
+    this.disconnect(peer, String(reason ?? ''), DISCONNECT_LATER);
+    return Err.OK;
+  }
+
   // ---- inbound records ----------------------------------------------------------------------
 
   private readonly onRecord = (shard: Shard, bytes: Uint8Array, offset: number, length: number): void => {
@@ -777,6 +810,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     peer.authTimer = undefined;
     peer.state = ConnectionState.STATE_DISCONNECTING;
     this.peers.delete(peer.peerId);
+    this.clusterMember?.forget(peer);
     if (peer.actor >= 0) this.running?.directory?.clear(peer.shard, peer.slot, peer.peerId);
     this.safeEmit('peerDisconnected', peer, reason);
     if (this.peers.size === 0) this.whenPeersGone?.();
@@ -998,8 +1032,25 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
       }
       case 'ready':
         return;
+      case 'cluster':
+        void this.onActorClusterCall(id, message.id, message.call);
+        return;
     }
   };
+
+  /** ctx.cluster: run on the main thread's cluster member, answered to the actor. */
+  private async onActorClusterCall(actorId: number, callId: number, call: ClusterCall): Promise<void> {
+    let reply: SupervisorMessage;
+    try {
+      const cluster = this.clusterMember;
+      if (!cluster) throw new ENetError(Err.ERR_UNCONFIGURED, 'ctx.cluster needs a server started with options.cluster');
+      reply = { type: 'clusterReply', id: callId, err: await cluster.runActorCall(call) };
+    } catch (error) {
+      const code = error instanceof ENetError ? error.code : Err.FAILED;
+      reply = { type: 'clusterReply', id: callId, error: { code, message: (error as Error)?.message ?? String(error) } };
+    }
+    this.running?.actors?.postTo(actorId, reply);
+  }
 
   private onSetAside(id: number, record: Uint8Array, peerId: number): void {
     this.setAside++;
@@ -1102,6 +1153,49 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     } catch {
       // A logger that throws has nowhere left to report to.
     }
+  }
+
+  // ---- cluster ------------------------------------------------------------------------------
+
+  /** The member's view of this server (src/cluster/member.ts ClusterHost). */
+  private async joinCluster(running: Running, maxPeers: number): Promise<void> {
+    const host: ClusterHost<ENetServerPeer> = {
+      peers: () => this.peers.values(),
+      peerCount: () => this.peers.size,
+      maxPeers,
+      limits: running.limits,
+      logger: running.options.logger,
+      isLive: (peer) => this.peers.get(peer.peerId) === peer && peer.state !== ConnectionState.STATE_DISCONNECTING,
+      sendEncoded: (peer, packet, channel, reliable) => {
+        const bytes = this.formatOf(peer) === PacketFormat.GODOT ? packet.godot : packet.msgpack;
+        return bytes ? this.sendBytes(peer, bytes, channel, reliable) : Err.ERR_INVALID_DATA;
+      },
+      broadcastEncoded: (packet, channel, reliable, excludePeerIds) => {
+        const targets = this.authenticatedPeers(excludePeerIds);
+        for (const format of [PacketFormat.MSGPACK, PacketFormat.GODOT]) {
+          const bytes = format === PacketFormat.GODOT ? packet.godot : packet.msgpack;
+          const group = targets.filter((peer) => this.formatOf(peer) === format);
+          if (bytes && group.length > 0) this.sendBytesToPeers(group, bytes, channel, reliable);
+        }
+      },
+      kick: (peer, reason) => {
+        if (peer.state === ConnectionState.STATE_AUTHENTICATED) this.disconnect(peer, reason, DISCONNECT_LATER);
+        else this[kReject](peer, reason);
+      },
+      onDown: (error) => {
+        running.options.logger.warn(`enet-actor-server: ${error.message}; serving this server's peers only until it is back`);
+        this.safeEmit('clusterDown', error);
+      },
+      onUp: () => this.safeEmit('clusterUp'),
+      report: (error) => this.reportError(error, 'the cluster'),
+    };
+    // Loaded only when asked for: ioredis stays off a lone server's start-up, and off every game
+    // actor thread (their modules import this package).
+    const { ClusterMember } = await import('../cluster/member.js');
+    if (this.running !== running || this.stopping) return;  // stopServer() came first
+    const member = new ClusterMember(host, running.options.cluster!, { address: running.options.bindAddress, port: running.port });
+    this.clusterMember = member;
+    await member.start();
   }
 
   private giveUp(error: Error): void {

@@ -7,6 +7,8 @@ export const kSendRaw = Symbol('enet.sendRaw');
 export const kDisconnect = Symbol('enet.disconnect');
 export const kReject = Symbol('enet.reject');
 export const kAuthenticate = Symbol('enet.authenticate');
+export const kSetIdentity = Symbol('enet.setIdentity');
+export const kRedirect = Symbol('enet.redirect');
 
 export interface PeerOwner {
   [kSend](peer: ENetServerPeer, packet: unknown, channel: number, reliable: boolean): Err;
@@ -14,4 +16,6 @@ export interface PeerOwner {
   [kDisconnect](peer: ENetServerPeer, reason: string): void;
   [kReject](peer: ENetServerPeer, reason: string): void;
   [kAuthenticate](peer: ENetServerPeer): void;
+  [kSetIdentity](peer: ENetServerPeer, identity: string): Promise<Err>;
+  [kRedirect](peer: ENetServerPeer, address: string, port: number, reason: string): Err;
 }

@@ -1,0 +1,26 @@
+// Runs on any thread (the cluster member on the main thread, ctx.cluster in game actors): a packet
+// for the fleet, encoded once by its sender for both formats a peer may speak, so that receiving
+// servers only copy bytes (docs/cluster.md).
+import { PacketFormat } from '../shared/enums.js';
+import { encodePacket, type CodecLimits } from '../shared/codec/index.js';
+
+/** null: not encodable in that format (its peers are skipped; ERR_INVALID_DATA for sendTo). */
+export interface EncodedPacket {
+  msgpack: Uint8Array | null;
+  godot: Uint8Array | null;
+}
+
+/** undefined: encodable in neither format. */
+export function encodeForFleet(packet: unknown, limits: CodecLimits): EncodedPacket | undefined {
+  const tryEncode = (format: PacketFormat): Uint8Array | null => {
+    try {
+      return encodePacket(packet, format, limits);
+    } catch {
+      return null;
+    }
+  };
+  const msgpack = tryEncode(PacketFormat.MSGPACK);
+  // Strings and bytes are the same packet in both formats.
+  const godot = typeof packet === 'string' || packet instanceof Uint8Array ? msgpack : tryEncode(PacketFormat.GODOT);
+  return msgpack || godot ? { msgpack, godot } : undefined;
+}
