@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Benchmark: our server vs a raw C ENet echo server, same machine, same load generator, same flags.
 //
-//   node bench/run.mjs [--only raw|ours|actors|actors-fixed|actors-burn|shards] [--rates 10000,20000,...] [--step-ms 3000]
+//   node bench/run.mjs [--only raw|ours|actors|actors-fixed|actors-burn|shards|cluster] [--rates 10000,20000,...] [--step-ms 3000]
 //                      [--grace-ms 1000] [--clients 200] [--size 64] [--fixed-rate 20000] [--fixed-ms 5000]
 //                      [--idle-ms 5000] [--p99-budget-ms 50] [--raw-sockbuf BYTES] [--out bench/results/latest.json]
 //                      [--no-codec] [--no-actors] [--actor-counts 1,2] [--burn-us 500] [--burn-actors 2]
@@ -26,6 +26,7 @@
 //           --burn-actors game actors: the highest rate each sustains (delivery >= 99%, p99 <= burn-p99-budget-ms),
 //           and the ratio actors/main-thread (target >= 1.5 on 2 cores).
 //   --actor-rounds N repeats both sections N times (servers interleaved) and prints the median of each figure.
+//   --only cluster runs bench/cluster.mjs (a fleet on Redis, see there) and nothing else.
 //   --only actors runs only these two sections (actors-fixed / actors-burn: only one of them), without the codec
 //   benchmark, into bench/results/actors.json unless --out; --only raw|ours runs only that server's rising/fixed
 //   section (and the codec benchmark).
@@ -95,7 +96,7 @@ const opts = {
   bigRate: 2,
   bigMs: 10000,
 };
-const ONLY = ['raw', 'ours', 'actors', 'actors-fixed', 'actors-burn', 'shards'];
+const ONLY = ['raw', 'ours', 'actors', 'actors-fixed', 'actors-burn', 'shards', 'cluster'];
 let outGiven = false;
 {
   const a = process.argv.slice(2);
@@ -925,6 +926,11 @@ function actorBurnTable(section) {
 
 // ---------- main ----------
 const started = Date.now();
+// The fleet benchmark is its own program (it needs redis-server, not the C programs).
+if (opts.only === 'cluster') {
+  const args = [join(here, 'cluster.mjs'), ...(outGiven ? ['--out', opts.out] : [])];
+  process.exit(spawnSync(process.execPath, args, { stdio: 'inherit' }).status ?? 1);
+}
 try {
   buildCPrograms();
 } catch (e) {
