@@ -20,7 +20,8 @@ import net from 'node:net';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ENetClient, ENetServerSupervisor, Err } from '../dist/index.js';
+import { ENetServerSupervisor, Err } from '../dist/index.js';
+import { bounded, connectClients } from './lib/clients.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -47,11 +48,6 @@ for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exi
 
 const log = (line) => process.stderr.write(`${line}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function bounded(promise, ms, what) {
-  let timer;
-  return Promise.race([promise, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)))]).finally(() => clearTimeout(timer));
-}
 
 function freePort() {
   return new Promise((resolvePort, reject) => {
@@ -102,25 +98,6 @@ function startServer(redis, serverId, maxPeers) {
   );
 }
 
-/** `count` clients on `port`, connected in batches under maxPendingConnects. */
-async function connectClients(port, count) {
-  const clients = [];
-  for (let start = 0; start < count; start += 50) {
-    const batch = [];
-    for (let i = start; i < Math.min(count, start + 50); i++) {
-      const client = new ENetClient();
-      clients.push(client);
-      batch.push(new Promise((ok, fail) => {
-        client.once('connectedToServer', ok);
-        client.once('connectionFailed', (reason) => fail(new Error(reason)));
-      }));
-      if (client.connectToServer('127.0.0.1', port) !== Err.OK) throw new Error('connectToServer failed');
-    }
-    await bounded(Promise.all(batch), 20_000, `clients on port ${port}`);
-  }
-  return clients;
-}
-
 function percentiles(samples) {
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -146,8 +123,10 @@ const [target] = await connectClients(ports[0], 1);
 const identified = new Promise((ok) => target.once('unknownEventReceived', (name, payload) => ok(payload.err)));
 target.triggerEvent('identify', { identity: 'bench-target' });
 if ((await bounded(identified, 5000, 'identify')) !== Err.OK) throw new Error('identify failed');
+// The client hears its connect before the supervisor has the peer: wait for the server's side too.
+const localConnected = new Promise((ok) => local.once('peerConnecting', ok));
 const [localTarget] = await connectClients(local.getLocalPort(), 1);
-const localPeer = local.getPeers()[0];
+const localPeer = await bounded(localConnected, 5000, 'the local peer');
 
 async function timeSends(send, client, count) {
   const delivery = [];
