@@ -7,7 +7,7 @@
 //                      [--no-codec] [--no-actors] [--actor-counts 1,2] [--burn-us 500] [--burn-actors 2]
 //                      [--burn-clients 50] [--burn-rates 250,500,...] [--burn-step-ms 3000] [--burn-p99-budget-ms 50]
 //                      [--actor-rounds 1] [--quiet-wait-ms 30000] [--no-shards] [--shard-counts 1,2,3]
-//                      [--shard-peers 4000] [--shard-hosts 100] [--shard-rates 20000,40000,...] [--big-peers 10000]
+//                      [--shard-peers 4000] [--shard-hosts 200] [--shard-warmup-ms 3000] [--shard-rates 20000,40000,...] [--big-peers 10000]
 //                      [--big-rate 2] [--big-ms 10000] [--no-big]
 //
 // For each server (raw C echo = bench/c/bin/echo_server, ours = bench/echo-server.mjs on dist/):
@@ -37,7 +37,8 @@
 //   highest rate each sustains (>= 99% delivered, p99 <= p99-budget-ms); ratio ours(2 shards)/raw, target >= 1.5;
 //   then, unless --no-big, (c) big-peers peers (ours, default shard count) from ceil(big-peers/4000) loadgen
 //   processes at big-rate msg/s each for big-ms: delivery, p99 (the worst process's), connect time for all,
-//   server RSS per connected peer (growth from before connecting), every process's CPU.
+//   server RSS per connected peer (growth from before connecting), every process's CPU. Each of these runs
+//   first sends for shard-warmup-ms at its first rate, unmeasured (see shardLoadArgs).
 //   --only shards runs only this section, into bench/results/shards.json unless --out.
 // Then, unless --no-codec, the codec benchmark (bench/codec.mjs, in its own process: VARIANT vs MSGPACK
 // vs JSON encode/decode speed and size, < 60 s, its table on stdout, bench/results/codec.json).
@@ -90,7 +91,8 @@ const opts = {
   shardCounts: [1, 2, 3],
   shardPeers: 4000,
   shardHosts: 200,
-  shardRates: [20000, 40000, 60000, 80000, 100000, 120000, 140000, 160000],
+  shardWarmupMs: 3000,
+  shardRates: [20000, 40000, 60000, 80000, 100000, 120000, 140000, 160000, 180000, 200000],
   big: true,
   bigPeers: 10000,
   bigRate: 2,
@@ -141,6 +143,7 @@ let outGiven = false;
       case '--shard-counts': opts.shardCounts = take().split(',').map((n) => num('shard count', n)); break;
       case '--shard-peers': opts.shardPeers = num(k, take()); break;
       case '--shard-hosts': opts.shardHosts = num(k, take()); break;
+      case '--shard-warmup-ms': opts.shardWarmupMs = num(k, take()); break;
       case '--shard-rates': opts.shardRates = take().split(',').map((r) => num('rate', r)); break;
       case '--no-big': opts.big = false; break;
       case '--big-peers': opts.bigPeers = num(k, take()); break;
@@ -649,20 +652,24 @@ async function actorBurnSection() {
 // shard-hosts peers, and the kernel hashes sockets (4-tuples) to shards, not peers; real clients have a
 // socket each, which the default slots (shardSlots) are sized for.
 const shardServer = (netActors) => [process.execPath, [ECHO_OURS, '0', netActors === 1 ? '4095' : '5000', '--net-actors', String(netActors)]];
-const shardLoadArgs = (hosts) => ['--hosts', String(hosts), '--connect-timeout-ms', '30000'];
+// Every run of this section first sends for shard-warmup-ms unmeasured: thousands of peers that just
+// connected still have ENet's initial RTT estimate (500 ms), so a datagram lost then is resent only
+// after a long timeout, and that first second would be the p99 of every server alike.
+const SHARD_CONNECT_MS = 30000;
+const shardLoadArgs = (hosts) => ['--hosts', String(hosts), '--connect-timeout-ms', String(SHARD_CONNECT_MS), '--warmup-ms', String(opts.shardWarmupMs)];
 
 function benchShardServer(name, cmd, args) {
   return withServer(name, cmd, args, 30000, async (server, out) => {
     const rate = opts.shardPeers * 10;
     log(`${name}: ${opts.shardPeers} peers x 10 msg/s = ${rate} msg/s for ${opts.fixedMs} ms`);
     const fixed = await runLoadgen(server, ['--fixed-rate', String(rate), '--duration-ms', String(opts.fixedMs), ...shardLoadArgs(opts.shardHosts)],
-      1, opts.fixedMs, opts.shardPeers, 30000);
+      1, opts.fixedMs, opts.shardPeers, SHARD_CONNECT_MS + opts.shardWarmupMs);
     out.fixed = { ...fixedSummary(fixed), rate };
     if (fixed.error) out.fixedError = fixed.error;
     if (exited(server.child)) throw new Error(`${name} exited during the fixed run:\n${server.stderrTail().trim()}`);
     log(`${name}: rising ${opts.shardRates.join(',')} msg/s at ${opts.shardPeers} peers`);
     const rising = await runLoadgen(server, ['--rates', opts.shardRates.join(','), '--step-ms', String(opts.stepMs), ...shardLoadArgs(opts.shardHosts)],
-      opts.shardRates.length, opts.stepMs, opts.shardPeers, 30000);
+      opts.shardRates.length, opts.stepMs, opts.shardPeers, SHARD_CONNECT_MS + opts.shardWarmupMs);
     out.rising = rising.steps.map((st) => ({ target: st.target, sendRate: st.sendRate, delivery: st.delivery, rtt: st.rtt, serverCpuPercent: st.server?.cpuPercent ?? null, loadgenCpuPercent: st.loadgenCpuPercent }));
     const pick = (best) => best ? { rate: best.target, delivery: best.delivery, rtt: best.rtt, serverCpuPercent: best.server?.cpuPercent ?? null, loadgenCpuPercent: best.loadgenCpuPercent } : { rate: 0 };
     out.maxWithinBudget = pick(sustained(rising.steps, opts.p99BudgetMs));
@@ -682,7 +689,7 @@ function benchBigServer(name, cmd, args) {
     log(`${name}: ${opts.bigPeers} peers from ${processes} loadgen processes, ${opts.bigRate} msg/s each, ${opts.bigMs} ms`);
     const runs = await Promise.all(Array.from({ length: processes }, () =>
       runLoadgen(server, ['--fixed-rate', String(per * opts.bigRate), '--duration-ms', String(opts.bigMs), ...shardLoadArgs(Math.ceil(per / 16))],
-        1, opts.bigMs, per, 60000)));
+        1, opts.bigMs, per, 60000 + opts.shardWarmupMs)));
     const steps = runs.map((r) => r.steps[0]).filter(Boolean);
     const sent = steps.reduce((a, st) => a + st.sendRate * (st.durationMs / 1000), 0);
     const received = steps.reduce((a, st) => a + st.received, 0);

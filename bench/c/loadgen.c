@@ -4,7 +4,7 @@
  * loadgen --host 127.0.0.1 --port P [--clients 200] [--size 64]
  *         [--rates 5000,10000,20000,...] [--step-ms 3000] [--grace-ms 1000]
  *         [--fixed-rate R --duration-ms D] [--connect-timeout-ms 10000]
- *         [--hosts N] [--json]
+ *         [--hosts N] [--warmup-ms W] [--json]
  *
  * Opens `clients` ENet connections (2 channels) from one client host (several only past
  * 4000 peers or with --hosts), waits until all are connected, then runs one step per rate:
@@ -12,6 +12,8 @@
  * clients, at that aggregate rate, paced by a fine timer (each wake-up sends what is due).
  * Packet: byte 0x00 (PacketType.RAW), u32 client index, u32 sequence, u64 send time
  * (CLOCK_MONOTONIC ns), all little-endian, zero padding to `size`.
+ * --warmup-ms first sends at the first rate for W ms and reports nothing of it: the RTT estimates
+ * and retransmission timers of thousands of just-connected peers settle before anything is measured.
  * After the sending period it keeps receiving until every echo of the step is back or
  * grace-ms has passed. Echoes of a step arriving later are counted as late, not delivered.
  *
@@ -77,6 +79,8 @@ static int opt_duration_ms = 0;
 static int opt_connect_timeout_ms = 10000;
 static int opt_hosts = 0;
 static int opt_json = 0;
+static int opt_warmup_ms = 0;
+static int step_silent = 0; /* the warm-up: no stepStart line */
 
 /* ---- state ---- */
 typedef struct {
@@ -111,7 +115,7 @@ static void usage(void) {
   fprintf(stderr,
           "usage: loadgen --host H --port P [--clients 200] [--size 64] [--rates r1,r2,...]\n"
           "               [--step-ms 3000] [--grace-ms 1000] [--fixed-rate R --duration-ms D]\n"
-          "               [--connect-timeout-ms 10000] [--hosts N] [--json]\n");
+          "               [--connect-timeout-ms 10000] [--hosts N] [--warmup-ms W] [--json]\n");
   exit(1);
 }
 
@@ -150,6 +154,7 @@ static void parse_args(int argc, char **argv) {
       }
       free(copy);
     }
+    else if (!strcmp(a, "--warmup-ms")) { NEED(); opt_warmup_ms = (int)num_arg(a, v, 0, 3600000); }
     else if (!strcmp(a, "--json")) opt_json = 1;
     else if (!strcmp(a, "--help") || !strcmp(a, "-h")) usage();
     else { fprintf(stderr, "loadgen: unknown option %s\n", a); usage(); }
@@ -272,7 +277,7 @@ static int run_step(int index, double rate, int dur_ms, StepResult *res) {
   last_recv_ns = 0;
   step_open = 1;
 
-  if (opt_json) {
+  if (opt_json && !step_silent) {
     printf("{\"type\":\"stepStart\",\"step\":%d,\"target\":%.0f,\"durationMs\":%d}\n", index, rate, dur_ms);
     fflush(stdout);
   }
@@ -478,6 +483,12 @@ int main(int argc, char **argv) {
   double best_rate = 0, best_tp = 0, best_p99 = NAN, stopped_at = 0;
   const char *reason = NULL;
   int steps_run = 0;
+  if (opt_warmup_ms > 0 && !stop_requested) {
+    StepResult warm;
+    step_silent = 1;
+    run_step(-1, opt_rates[0], opt_warmup_ms, &warm);
+    step_silent = 0;
+  }
   for (int s = 0; s < opt_nrates && !stop_requested; s++) {
     StepResult r;
     run_step(s, opt_rates[s], opt_step_ms, &r);
