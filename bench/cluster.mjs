@@ -9,10 +9,13 @@
 //   sendTo:    one client on server 1 named through the demo's 'identify' event; --sends sequential
 //              cluster.sendTo calls, each timed until the client received it (delivery) and until the
 //              promise resolved (the owner's acknowledgement); next to sendPacket from a server in
-//              this process to a client of its own (local). Target: cross-server p99 ≤ 2 ms.
+//              this process to a client of its own (local), and next to Redis alone: a PUBLISH from this
+//              process timed until a subscriber in another process got it (the floor of any design on
+//              Redis pub/sub). Target: cross-server p99 ≤ 2 ms.
 //   broadcast: --peers clients on each server; --rounds cluster.broadcast calls, each timed until every
 //              one of servers × peers clients received it; next to sendPacketToAll from the local
-//              server to as many clients of its own. Target: 3 × 500 within 20 ms at p99.
+//              server to 1 × peers and to servers × peers clients of its own, in as many client processes
+//              (the same work on one server). Target: 3 × 500 within 20 ms at p99.
 // The table goes to stdout, the figures to --out. Every wait is bounded, every child killed on exit.
 import { fork, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -20,6 +23,7 @@ import net from 'node:net';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 import { ENetServerSupervisor, Err } from '../dist/index.js';
 import { bounded, connectClients } from './lib/clients.mjs';
 
@@ -115,7 +119,7 @@ const ports = await Promise.all(Array.from({ length: opts.servers }, (_, i) => s
 const quiet = { warn: log, error: log };
 // The sender: in the fleet, with peers of its own only for the local comparison.
 const local = new ENetServerSupervisor();
-await local.createServer(0, opts.peers + 8, 2, { bindAddress: '127.0.0.1', logger: quiet, cluster: { redis, serverId: 'bench-sender' } });
+await local.createServer(0, opts.servers * opts.peers + 8, 2, { bindAddress: '127.0.0.1', logger: quiet, cluster: { redis, serverId: 'bench-sender' } });
 log(`redis ${redis}, servers on ${ports.join(', ')}, sender on ${local.getLocalPort()}`);
 
 // ---------- sendTo ----------
@@ -154,6 +158,23 @@ async function timeSends(send, client, count) {
 log('sendTo: local sendPacket …');
 const localSend = await timeSends((packet) => local.sendPacket(localPeer.peerId, packet), localTarget, opts.sends);
 log(`  local delivery  ${fmt(localSend.delivery)}`);
+log('sendTo: Redis alone, PUBLISH → a subscriber in another process …');
+const floorChild = fork(join(here, 'cluster-redis-floor.mjs'), ['--redis', redis], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+children.push(floorChild);
+await bounded(new Promise((ok) => floorChild.on('message', (m) => m.ready && ok())), 10_000, 'the Redis floor process');
+const publisher = new Redis(redis);
+const floorSamples = [];
+for (let i = 0; i < opts.sends + 100; i++) {
+  const got = new Promise((ok) => floorChild.once('message', (m) => ok(m.at)));
+  const t0 = performance.timeOrigin + performance.now();
+  await publisher.publish('bench:floor', Buffer.from(JSON.stringify({ i, pad: 'x'.repeat(48) })));
+  const at = await bounded(got, 5000, 'a floor message');
+  if (i >= 100) floorSamples.push(at - t0);
+}
+const redisFloor = percentiles(floorSamples);
+floorChild.send('stop');
+publisher.disconnect();
+log(`  redis one way   ${fmt(redisFloor)}`);
 log('sendTo: cross-server cluster.sendTo …');
 const crossSend = await timeSends((packet) => local.cluster.sendTo('bench-target', packet), target, opts.sends);
 log(`  cross delivery  ${fmt(crossSend.delivery)}`);
@@ -174,11 +195,12 @@ function clientProcess(port, count) {
   return bounded(ready, 60_000, `${count} clients on port ${port}`).then(() => child);
 }
 
-log(`broadcast: connecting ${opts.servers} × ${opts.peers} clients (one process per server) and ${opts.peers} local ones …`);
-const fleetGroups = [];
-for (const port of ports) fleetGroups.push(await clientProcess(port, opts.peers));
-const localGroup = await clientProcess(local.getLocalPort(), opts.peers);
-await sleep(500);  // the demo's welcome packets are gone
+/** Asks the client processes to disconnect and waits until they are gone. */
+async function stopClientProcesses(groups) {
+  const gone = groups.map((child) => (child.exitCode !== null ? null : new Promise((ok) => child.once('exit', ok))));
+  for (const child of groups) child.send('stop');
+  await bounded(Promise.all(gone), 10_000, 'client processes to exit');
+}
 
 async function timeBroadcasts(broadcast, groups, rounds) {
   const samples = [];
@@ -203,9 +225,23 @@ async function timeBroadcasts(broadcast, groups, rounds) {
   return percentiles(samples);
 }
 
-log('broadcast: local sendPacketToAll …');
-const localBroadcast = await timeBroadcasts((packet) => local.sendPacketToAll(packet), [localGroup], opts.rounds);
+log(`broadcast: ${opts.servers} × ${opts.peers} clients of the local server (one process per ${opts.peers}) …`);
+const localGroups = [];
+for (let i = 0; i < opts.servers; i++) localGroups.push(await clientProcess(local.getLocalPort(), opts.peers));
+await sleep(500);
+log(`broadcast: local sendPacketToAll to ${opts.servers} × ${opts.peers} …`);
+const localBroadcastAll = await timeBroadcasts((packet) => local.sendPacketToAll(packet), localGroups, opts.rounds);
+log(`  local ${opts.servers}×${opts.peers}      ${fmt(localBroadcastAll)}`);
+await stopClientProcesses(localGroups.slice(1));
+await sleep(500);
+log(`broadcast: local sendPacketToAll to ${opts.peers} …`);
+const localBroadcast = await timeBroadcasts((packet) => local.sendPacketToAll(packet), [localGroups[0]], opts.rounds);
 log(`  local ${opts.peers}         ${fmt(localBroadcast)}`);
+await stopClientProcesses([localGroups[0]]);
+log(`broadcast: connecting ${opts.servers} × ${opts.peers} clients (one process per server) …`);
+const fleetGroups = [];
+for (const port of ports) fleetGroups.push(await clientProcess(port, opts.peers));
+await sleep(500);  // the demo's welcome packets are gone
 log('broadcast: cluster.broadcast …');
 // The sender's own peers get it too (they are in the fleet); only the servers' are counted.
 const fleetBroadcast = await timeBroadcasts((packet) => local.cluster.broadcast(packet), fleetGroups, opts.rounds);
@@ -217,18 +253,22 @@ const result = {
   cores: cpus().length,
   options: opts,
   sendTo: {
+    redisOneWay: redisFloor,
     local: localSend.delivery,
     cross: crossSend.delivery,
     crossAck: crossSend.ack,
     ratioP50: round3(crossSend.delivery.p50 / localSend.delivery.p50),
     ratioP99: round3(crossSend.delivery.p99 / localSend.delivery.p99),
+    ratioP99VsRedis: round3(crossSend.delivery.p99 / redisFloor.p99),
     targetP99Ms: 2,
     met: crossSend.delivery.p99 <= 2,
   },
   broadcast: {
     local: localBroadcast,
+    localSamePeers: localBroadcastAll,
     fleet: fleetBroadcast,
     ratioP99: round3(fleetBroadcast.p99 / localBroadcast.p99),
+    ratioP99VsSamePeers: round3(fleetBroadcast.p99 / localBroadcastAll.p99),
     targetP99Ms: 20,
     met: fleetBroadcast.p99 <= 20,
   },
@@ -237,17 +277,20 @@ console.log('');
 console.log(`| what | p50 ms | p99 ms | max ms | ratio p99 |`);
 console.log(`|---|---|---|---|---|`);
 console.log(`| sendPacket, local | ${localSend.delivery.p50.toFixed(3)} | ${localSend.delivery.p99.toFixed(3)} | ${localSend.delivery.max.toFixed(3)} | 1 |`);
+console.log(`| Redis PUBLISH → subscriber in another process | ${redisFloor.p50.toFixed(3)} | ${redisFloor.p99.toFixed(3)} | ${redisFloor.max.toFixed(3)} | ${round3(redisFloor.p99 / localSend.delivery.p99)} |`);
 console.log(`| cluster.sendTo, cross-server (delivered) | ${crossSend.delivery.p50.toFixed(3)} | ${crossSend.delivery.p99.toFixed(3)} | ${crossSend.delivery.max.toFixed(3)} | ${result.sendTo.ratioP99} |`);
 console.log(`| cluster.sendTo, cross-server (acknowledged) | ${crossSend.ack.p50.toFixed(3)} | ${crossSend.ack.p99.toFixed(3)} | ${crossSend.ack.max.toFixed(3)} | |`);
 console.log(`| sendPacketToAll, local ${opts.peers} peers | ${localBroadcast.p50.toFixed(3)} | ${localBroadcast.p99.toFixed(3)} | ${localBroadcast.max.toFixed(3)} | 1 |`);
+console.log(`| sendPacketToAll, local ${opts.servers} × ${opts.peers} peers | ${localBroadcastAll.p50.toFixed(3)} | ${localBroadcastAll.p99.toFixed(3)} | ${localBroadcastAll.max.toFixed(3)} | ${round3(localBroadcastAll.p99 / localBroadcast.p99)} |`);
 console.log(`| cluster.broadcast, ${opts.servers} × ${opts.peers} peers | ${fleetBroadcast.p50.toFixed(3)} | ${fleetBroadcast.p99.toFixed(3)} | ${fleetBroadcast.max.toFixed(3)} | ${result.broadcast.ratioP99} |`);
 console.log('');
 console.log(`targets: sendTo p99 ≤ 2 ms: ${result.sendTo.met ? 'met' : 'NOT met'}; broadcast ${opts.servers}×${opts.peers} p99 ≤ 20 ms: ${result.broadcast.met ? 'met' : 'NOT met'}`);
+console.log(`ratios: cross-server sendTo p99 = ${result.sendTo.ratioP99VsRedis}× Redis pub/sub alone; fleet broadcast p99 = ${result.broadcast.ratioP99VsSamePeers}× the same ${opts.servers} × ${opts.peers} peers on one server`);
 mkdirSync(dirname(opts.out), { recursive: true });
 writeFileSync(opts.out, `${JSON.stringify(result, null, 2)}\n`);
 log(`written ${opts.out}`);
 
-for (const child of [...fleetGroups, localGroup]) child.send('stop');
+for (const child of fleetGroups) child.send('stop');
 await sleep(300);
 await local.stopServer();
 killAll();
