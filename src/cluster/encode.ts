@@ -24,3 +24,8 @@ export function encodeForFleet(packet: unknown, limits: CodecLimits): EncodedPac
   const godot = typeof packet === 'string' || packet instanceof Uint8Array ? msgpack : tryEncode(PacketFormat.GODOT);
   return msgpack || godot ? { msgpack, godot } : undefined;
 }
+
+/** The copy of a fleet packet for a peer speaking `format` (null: not encodable in it). */
+export function fleetBytes(packet: EncodedPacket, format: PacketFormat): Uint8Array | null {
+  return format === PacketFormat.GODOT ? packet.godot : packet.msgpack;
+}

@@ -372,20 +372,15 @@ export class ClusterMember<Peer extends ClusterPeer = ClusterPeer> {
 
   /** Every authenticated peer of every live server except those named in `excludeIdentities`; at most once. */
   async broadcast(packet: unknown, channel = 0, reliable = true, excludeIdentities: readonly string[] = []): Promise<void> {
-    if (!Number.isInteger(channel) || channel < 0) throw new ENetError(Err.ERR_INVALID_PARAMETER, `channel must be an integer ≥ 0, got ${String(channel)}`);
-    if (!Array.isArray(excludeIdentities) || !excludeIdentities.every((x) => typeof x === 'string')) {
-      throw new ENetError(Err.ERR_INVALID_PARAMETER, 'excludeIdentities must be an array of strings');
-    }
+    checkBroadcastArguments(channel, excludeIdentities);
     const encoded = encodeForFleet(packet, this.host.limits);
     if (!encoded) throw new ENetError(Err.ERR_INVALID_DATA, 'the packet cannot be encoded');
     return this.broadcastEncoded(encoded, channel, reliable, excludeIdentities);
   }
 
+  /** broadcast() and ctx.cluster.broadcast (whose arguments come from an actor: checked here). */
   private async broadcastEncoded(encoded: EncodedPacket, channel: number, reliable: boolean, excludeIdentities: readonly string[]): Promise<void> {
-    if (!Number.isInteger(channel) || channel < 0) throw new ENetError(Err.ERR_INVALID_PARAMETER, `channel must be an integer ≥ 0, got ${String(channel)}`);
-    if (!Array.isArray(excludeIdentities) || !excludeIdentities.every((x) => typeof x === 'string')) {
-      throw new ENetError(Err.ERR_INVALID_PARAMETER, 'excludeIdentities must be an array of strings');
-    }
+    checkBroadcastArguments(channel, excludeIdentities);
     const message = serialize({ t: 'bcast', from: this.serverId, channel, reliable: reliable !== false, m: encoded.msgpack ?? null, g: encoded.godot ?? null, x: [...excludeIdentities] } satisfies Envelope);
     await this.call(() => this.commands.publish(CHANNEL_ALL, message));
   }
@@ -615,6 +610,13 @@ export class ClusterMember<Peer extends ClusterPeer = ClusterPeer> {
 function parseValue(value: string): { serverId: string; peerId: number } {
   const [serverId = '', , peerId = '0'] = value.split('\n');
   return { serverId, peerId: Number(peerId) };
+}
+
+function checkBroadcastArguments(channel: unknown, excludeIdentities: unknown): void {
+  if (!Number.isInteger(channel) || (channel as number) < 0) throw new ENetError(Err.ERR_INVALID_PARAMETER, `channel must be an integer ≥ 0, got ${String(channel)}`);
+  if (!Array.isArray(excludeIdentities) || !excludeIdentities.every((x) => typeof x === 'string')) {
+    throw new ENetError(Err.ERR_INVALID_PARAMETER, 'excludeIdentities must be an array of strings');
+  }
 }
 
 function checkTopic(topic: unknown): void {

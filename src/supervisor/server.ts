@@ -73,6 +73,7 @@ import {
 } from '../shared/codec/index.js';
 import { DISCONNECT_DATA_BY_SERVER, DISCONNECT_REASON_EVENT, REDIRECT_EVENT } from '../shared/wire.js';
 import type { ClusterMember, ClusterHost } from '../cluster/member.js';
+import { fleetBytes } from '../cluster/encode.js';
 import { ENetServerPeer } from './peer.js';
 import { kAuthenticate, kDisconnect, kRedirect, kReject, kSend, kSendRaw, kSetIdentity, type PeerOwner } from './symbols.js';
 import type { ResolvedServerOptions, ServerOptions } from './options.js';
@@ -853,19 +854,26 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
   private sendToPeers(targets: readonly ENetServerPeer[], packet: unknown, channel: number, reliable: boolean): Err {
     const running = this.running;
     if (!running) return Err.ERR_UNCONFIGURED;
-    if (targets.length === 0) return Err.OK;
-    // Encoded once per format present among the targets, and queued once to all of them.
+    return this.sendInFormats(targets, (format) => encodePacket(packet, format, running.limits), channel, reliable);
+  }
+
+  /**
+   * Each format present among the targets gets its bytes once (`bytesFor`: encoding, or a fleet
+   * packet's pre-encoded copy), queued once to all of them. A throw is ERR_INVALID_DATA at once;
+   * null skips that format's peers (ERR_INVALID_DATA, the others are still sent to).
+   */
+  private sendInFormats(targets: readonly ENetServerPeer[], bytesFor: (format: PacketFormat) => Uint8Array | null, channel: number, reliable: boolean): Err {
     let result = Err.OK;
     for (const format of [PacketFormat.MSGPACK, PacketFormat.GODOT]) {
       const group = targets.filter((peer) => this.formatOf(peer) === format);
       if (group.length === 0) continue;
-      let bytes: Uint8Array;
+      let bytes: Uint8Array | null;
       try {
-        bytes = encodePacket(packet, format, running.limits);
+        bytes = bytesFor(format);
       } catch {
         return Err.ERR_INVALID_DATA;
       }
-      const sent = this.sendBytesToPeers(group, bytes, channel, reliable);
+      const sent = bytes ? this.sendBytesToPeers(group, bytes, channel, reliable) : Err.ERR_INVALID_DATA;
       if (sent !== Err.OK) result = sent;
     }
     return result;
@@ -1167,16 +1175,11 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
       logger: running.options.logger,
       isLive: (peer) => this.peers.get(peer.peerId) === peer && peer.state !== ConnectionState.STATE_DISCONNECTING,
       sendEncoded: (peer, packet, channel, reliable) => {
-        const bytes = this.formatOf(peer) === PacketFormat.GODOT ? packet.godot : packet.msgpack;
+        const bytes = fleetBytes(packet, this.formatOf(peer));
         return bytes ? this.sendBytes(peer, bytes, channel, reliable) : Err.ERR_INVALID_DATA;
       },
       broadcastEncoded: (packet, channel, reliable, excludePeerIds) => {
-        const targets = this.authenticatedPeers(excludePeerIds);
-        for (const format of [PacketFormat.MSGPACK, PacketFormat.GODOT]) {
-          const bytes = format === PacketFormat.GODOT ? packet.godot : packet.msgpack;
-          const group = targets.filter((peer) => this.formatOf(peer) === format);
-          if (bytes && group.length > 0) this.sendBytesToPeers(group, bytes, channel, reliable);
-        }
+        this.sendInFormats(this.authenticatedPeers(excludePeerIds), (format) => fleetBytes(packet, format), channel, reliable);
       },
       kick: (peer, reason) => {
         if (peer.state === ConnectionState.STATE_AUTHENTICATED) this.disconnect(peer, reason, DISCONNECT_LATER);
