@@ -22,7 +22,7 @@ const app = (name, port, { serverId, logs = name } = {}) => ({
   instances: 1,
   wait_ready: true,
   listen_timeout: 15000, // createServer() resolves once bound and every game actor ran onStart
-  kill_timeout: 5000, // the graceful stop gives up after 4 s (src/cli/process.ts)
+  kill_timeout: 5000, // the graceful stop gives up after 4 s (src/supervisor/process.ts)
   max_memory_restart: env('ENET_MAX_MEMORY', '1G'),
   restart_delay: 100,
   exp_backoff_restart_delay: 100,

@@ -77,7 +77,7 @@ try {
   process.exit(1);
 }
 process.stdout.write(`listening ${server.getLocalPort()}\n`);
-// The process glue every server uses (src/cli/process.ts); the statistics are read before the stop.
+// The process glue every server uses (src/supervisor/process.ts); the statistics are read before the stop.
 let handled = '';
 await serveUntilSignal(server, {
   stopTimeoutMs: 10000,

@@ -11,7 +11,7 @@ export type { ServerEvents, CustomAuthenticator, EventCallback, ServerMetrics, A
 export { defineGameLogic } from './game-actor/define.js';
 export type { GameLogic, GameContext, GamePeer, GameCluster } from './game-actor/define.js';
 export type { ServerOptions, Logger } from './supervisor/options.js';
-export type { RestartPolicy } from './shared/restart-policy.js';
+export type { RestartPolicy } from './supervision/restart-policy.js';
 export {
   AuthMode,
   AuthState,
@@ -23,12 +23,12 @@ export {
   PacketFormat,
   PacketType,
   PeerStatistic,
-} from './shared/enums.js';
-export { ENetError, GameHandlerError, ActorGaveUpError, PlacementError, SetAsideError } from './shared/errors.js';
-export { InvalidOptionError, SERVER_DEFAULTS, LIMITS } from './shared/options.js';
-export type { ClusterOptions, DuplicateLoginPolicy } from './shared/options.js';
+} from './wire/enums.js';
+export { ENetError, GameHandlerError, ActorGaveUpError, PlacementError, SetAsideError } from './wire/errors.js';
+export { InvalidOptionError, SERVER_DEFAULTS, LIMITS } from './server-common/options.js';
+export type { ClusterOptions, DuplicateLoginPolicy } from './server-common/options.js';
 export type { ClusterMember, ServerInfo } from './cluster/member.js';
-export type { ActorKind } from './shared/errors.js';
+export type { ActorKind } from './wire/errors.js';
 export {
   ENetPacketUtils,
   Vector2,
@@ -59,10 +59,10 @@ export {
   VariantType,
   typedArray,
   typedDictionary,
-} from './shared/codec/index.js';
-export type { NetworkNode, NodeState, CodecLimits } from './shared/codec/index.js';
+} from './wire/codec/index.js';
+export type { NetworkNode, NodeState, CodecLimits } from './wire/codec/index.js';
 
-export { serveUntilSignal, type ServeOptions } from './cli/process.js';
+export { serveUntilSignal, type ServeOptions } from './supervisor/process.js';
 
 /** The process-wide server, as the seed's `ENetServer` singleton. */
 export const ENetServer = new ENetServerSupervisor();

@@ -6,10 +6,10 @@ import {
   AABB, Basis, Transform3D, Projection, Color, StringName, NodePath, RID, VariantFloat,
   PackedStringArray, PackedVector2Array, PackedVector3Array, PackedVector4Array, PackedColorArray,
   typedArray, getArrayType, typedDictionary, getDictionaryTypes, floatKeys,
-} from '../dist/shared/codec/index.js';
-import { PacketType, PacketFormat, NodeSyncFlags, Err } from '../dist/shared/enums.js';
-import { ENetError } from '../dist/shared/errors.js';
-import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_PACKET_SIZE } from '../dist/shared/defaults.js';
+} from '../dist/wire/codec/index.js';
+import { PacketType, PacketFormat, NodeSyncFlags, Err } from '../dist/wire/enums.js';
+import { ENetError } from '../dist/wire/errors.js';
+import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_PACKET_SIZE } from '../dist/wire/defaults.js';
 
 /** Hand-written vectors: hex with spaces, little-endian as on the wire. */
 const hx = (s) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));

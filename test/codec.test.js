@@ -5,10 +5,10 @@ import {
   decodeRaw, decodeString, decodeJson, decodeMsgpack, decodeNodeMetadata, decodeVariant, decodeDictionary,
   encodeVariant, encodeDictionary, varToBytes, bytesToVar,
   isEvent, splitEvent, makeEvent, buildNodeState, resolveLimits, DEFAULT_LIMITS,
-} from '../dist/shared/codec/index.js';
-import { PacketType, PacketFormat, NodeSyncFlags, Err } from '../dist/shared/enums.js';
-import { ENetError } from '../dist/shared/errors.js';
-import { DEFAULT_MAX_PACKET_SIZE, DEFAULT_MAX_DEPTH } from '../dist/shared/defaults.js';
+} from '../dist/wire/codec/index.js';
+import { PacketType, PacketFormat, NodeSyncFlags, Err } from '../dist/wire/enums.js';
+import { ENetError } from '../dist/wire/errors.js';
+import { DEFAULT_MAX_PACKET_SIZE, DEFAULT_MAX_DEPTH } from '../dist/wire/defaults.js';
 
 const bytes = (...b) => Uint8Array.from(b);
 const hex = (u8) => Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength).toString('hex');

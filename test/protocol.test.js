@@ -1,8 +1,8 @@
-// The record constants exist twice, in src/shared/protocol.ts (JS side) and native/src/protocol.h
+// The record constants exist twice, in src/wire/protocol.ts (JS side) and native/src/protocol.h
 // (C++ side): docs/protocol.md is the contract, and this test keeps the two copies equal.
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import * as protocol from '../dist/shared/protocol.js';
+import * as protocol from '../dist/wire/protocol.js';
 
 const header = readFileSync(new URL('../native/src/protocol.h', import.meta.url), 'utf8');
 const native = new Map(

@@ -9,7 +9,7 @@ import {
   H_PRODUCER_WAITING,
   H_STALLS,
   RING_MIN_CAPACITY,
-} from '../dist/shared/ring.js';
+} from '../dist/plumbing/ring.js';
 
 const CAPACITY = RING_MIN_CAPACITY;
 
@@ -126,7 +126,7 @@ test('wait() resolves when a producer in another thread publishes (doorbell), an
        p.push(Buffer.from('ping'));
        if (p.publish()) p.notifyConsumer();
      });`,
-    { eval: true, workerData: { sab, ring: new URL('../dist/shared/ring.js', import.meta.url).href } },
+    { eval: true, workerData: { sab, ring: new URL('../dist/plumbing/ring.js', import.meta.url).href } },
   );
   const waiting = consumer.wait(10_000);
   t.false(consumer.hasData);
@@ -164,7 +164,7 @@ test('a million records through two threads arrive complete and in order despite
        if (p.publish()) p.notifyConsumer();
        parentPort.postMessage(stalls);
      })();`,
-    { eval: true, workerData: { sab, count: COUNT, ring: new URL('../dist/shared/ring.js', import.meta.url).href } },
+    { eval: true, workerData: { sab, count: COUNT, ring: new URL('../dist/plumbing/ring.js', import.meta.url).href } },
   );
   const stallsReported = new Promise((resolve) => worker.once('message', resolve));
   let expected = 0;

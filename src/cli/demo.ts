@@ -6,7 +6,7 @@
 //   - in AUTH_PRELOGIN_ONLY / AUTH_CUSTOM, any login dictionary is approved and kept as the peer's custom data;
 //   - in a fleet (--cluster-redis), a login's `identity` string, or the event 'identify' { identity },
 //     names the peer fleet-wide (peer.setIdentity; the event is answered with 'identified' { err }).
-import { AuthMode, Err } from '../shared/enums.js';
+import { AuthMode, Err } from '../wire/enums.js';
 import type { ENetServerPeer } from '../supervisor/peer.js';
 import type { ENetServerSupervisor } from '../supervisor/server.js';
 

@@ -9,7 +9,7 @@
 import { build, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
 import { ENetClient } from '../client/client.js';
 import { createClientNetwork } from '../client/network.js';
-import { Err, PacketFormat } from '../shared/enums.js';
+import { Err, PacketFormat } from '../wire/enums.js';
 import {
   RTT_BUCKETS,
   echoTime,

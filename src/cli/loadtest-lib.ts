@@ -2,12 +2,12 @@
 // (src/cli/loadtest-bots.ts): the flags and their validation, the messages between the two, the
 // layout of a measured message, thresholds, and the summary. Nothing here starts anything.
 import { existsSync } from 'node:fs';
-import { COMPRESSION_NAMES } from '../shared/wire.js';
+import { COMPRESSION_NAMES } from '../wire/conventions.js';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CompressionMode, PacketFormat, PacketType } from '../shared/enums.js';
-import { encodePacket, makeEvent } from '../shared/codec/index.js';
+import { CompressionMode, PacketFormat, PacketType } from '../wire/enums.js';
+import { encodePacket, makeEvent } from '../wire/codec/index.js';
 
 // ---- flags ---------------------------------------------------------------------------------
 

@@ -4,14 +4,14 @@
 // "enet-server listening on <address>:<port>" and tells PM2 it is ready; SIGINT/SIGTERM stop it
 // gracefully. A bad value exits with status 2 and one line naming the flag.
 import { resolve } from 'node:path';
-import { COMPRESSION_NAMES } from '../shared/wire.js';
+import { COMPRESSION_NAMES } from '../wire/conventions.js';
 import { parseArgs } from 'node:util';
 import { ENetServerSupervisor } from '../supervisor/server.js';
-import { AuthMode, PacketFormat } from '../shared/enums.js';
-import { ENetError } from '../shared/errors.js';
-import { InvalidOptionError, LIMITS, SERVER_DEFAULTS, checkAuthTimeout, checkPollRate, isInt, type DuplicateLoginPolicy, type ServerOptions } from '../shared/options.js';
+import { AuthMode, PacketFormat } from '../wire/enums.js';
+import { ENetError } from '../wire/errors.js';
+import { InvalidOptionError, LIMITS, SERVER_DEFAULTS, checkAuthTimeout, checkPollRate, isInt, type DuplicateLoginPolicy, type ServerOptions } from '../server-common/options.js';
 import { installDemo } from './demo.js';
-import { serveUntilSignal } from './process.js';
+import { serveUntilSignal } from '../supervisor/process.js';
 
 /** Where the CLI's own defaults differ from the API's (a public server wants more than 32 slots). */
 const CLI_DEFAULTS = { port: 7777, maxPeers: 1024 };

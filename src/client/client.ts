@@ -4,10 +4,10 @@
 import { EventEmitter } from 'node:events';
 import { isIPv4 } from 'node:net';
 import { lookup } from 'node:dns/promises';
-import { ClientStatus, CompressionMode, Err, PacketFormat, PacketType, PeerStatistic } from '../shared/enums.js';
-import { ENetError } from '../shared/errors.js';
-import { DEFAULT_MAX_DEPTH, ENET_MAX_CHANNELS } from '../shared/defaults.js';
-import { InvalidOptionError, LIMITS, checkPollRate, isInt, type Logger } from '../shared/options.js';
+import { ClientStatus, CompressionMode, Err, PacketFormat, PacketType, PeerStatistic } from '../wire/enums.js';
+import { ENetError } from '../wire/errors.js';
+import { DEFAULT_MAX_DEPTH, ENET_MAX_CHANNELS } from '../wire/defaults.js';
+import { InvalidOptionError, LIMITS, checkPollRate, isInt, type Logger } from '../common/checks.js';
 import {
   CAUSE_CONNECT_FAILED,
   CAUSE_LOCAL,
@@ -23,12 +23,12 @@ import {
   STATS_PEER_ID,
   STATS_ROW,
   STATS_STATISTICS,
-} from '../shared/protocol.js';
-import { decodePacket, encodeNode, encodePacket, makeEvent, splitEvent, type CodecLimits, type NetworkNode } from '../shared/codec/index.js';
-import { DISCONNECT_DATA_BY_SERVER, DISCONNECT_REASON_EVENT, REDIRECT_EVENT, invalidCompressionMessage, isSupportedCompression } from '../shared/wire.js';
+} from '../wire/protocol.js';
+import { decodePacket, encodeNode, encodePacket, makeEvent, splitEvent, type CodecLimits, type NetworkNode } from '../wire/codec/index.js';
+import { DISCONNECT_DATA_BY_SERVER, DISCONNECT_REASON_EVENT, REDIRECT_EVENT, invalidCompressionMessage, isSupportedCompression } from '../wire/conventions.js';
 import { ClientNetwork, clientNetwork, type ClientEndpoint } from './network.js';
-import { ErrorLog } from '../shared/error-log.js';
-import type { NetActorLink } from '../net-actor/link.js';
+import { ErrorLog } from '../common/error-log.js';
+import type { NetActorLink } from '../net-actor/owner.js';
 
 export interface ClientEvents {
   connectedToServer: [];

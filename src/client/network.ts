@@ -2,9 +2,10 @@
 // actor: one worker thread servicing one ENet host per client, so hundreds of load-test clients
 // cost one thread and two rings, not hundreds of threads. Every ENetClient uses the process's
 // shared network unless it is given one made by createClientNetwork().
-import { NetActorLink } from '../net-actor/link.js';
-import { DEFAULT_MAX_PACKET_SIZE, DEFAULT_POLL_RATE_MS, DEFAULT_RESTART_POLICY, DEFAULT_RING_BYTES } from '../shared/defaults.js';
-import { InvalidOptionError, LIMITS, checkPollRate, isInt } from '../shared/options.js';
+import { NetActorLink } from '../net-actor/owner.js';
+import { DEFAULT_MAX_PACKET_SIZE, DEFAULT_POLL_RATE_MS, DEFAULT_RING_BYTES } from '../wire/defaults.js';
+import { DEFAULT_RESTART_POLICY } from '../supervision/restart-policy.js';
+import { InvalidOptionError, LIMITS, checkPollRate, isInt } from '../common/checks.js';
 import {
   C_BYTES_IN,
   C_BYTES_OUT,
@@ -16,8 +17,8 @@ import {
   C_PASSES,
   C_SEND_FAILURES,
   R_HOST,
-} from '../shared/protocol.js';
-import type { RecordHandler } from '../shared/ring.js';
+} from '../wire/protocol.js';
+import type { RecordHandler } from '../plumbing/ring.js';
 
 export interface ClientNetworkOptions {
   /**

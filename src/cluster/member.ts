@@ -7,12 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { hostname, networkInterfaces } from 'node:os';
 import { deserialize, serialize } from 'node:v8';
 import { Redis, ReplyError } from 'ioredis';
-import { Err } from '../shared/enums.js';
-import { ENetError } from '../shared/errors.js';
-import type { CodecLimits } from '../shared/codec/index.js';
-import type { ClusterCall } from '../game-actor/control.js';
-import { encodeForFleet, type EncodedPacket } from './encode.js';
-import type { DuplicateLoginPolicy, Logger, ResolvedClusterOptions } from '../shared/options.js';
+import { Err } from '../wire/enums.js';
+import { ENetError } from '../wire/errors.js';
+import type { CodecLimits } from '../wire/codec/index.js';
+import { encodeForFleet, type ClusterCall, type EncodedPacket } from './encode.js';
+import type { DuplicateLoginPolicy, Logger, ResolvedClusterOptions } from '../server-common/options.js';
 import {
   CHANNEL_ALL,
   CHANNEL_SERVER_PREFIX,

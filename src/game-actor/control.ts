@@ -1,9 +1,12 @@
 // What a game actor is started with and the shared memory it reports through; used by the actor
-// (worker.ts) and by the supervisor's side (supervisor/game-actors.ts).
+// (worker.ts) and by its owner on the main thread (owner.ts).
 import { deserialize, serialize } from 'node:v8';
 import type { MessagePort } from 'node:worker_threads';
-import type { Err, PacketFormat } from '../shared/enums.js';
-import type { CodecLimits } from '../shared/codec/index.js';
+import type { Err, PacketFormat } from '../wire/enums.js';
+import type { CodecLimits } from '../wire/codec/index.js';
+import type { ClusterCall } from '../cluster/encode.js';
+
+export type { ClusterCall };
 
 /** One shard as an actor sees it: its reactor, its host, and this actor's ring pair there. */
 export interface ActorShard {
@@ -48,12 +51,6 @@ export type ActorMessage =
   | { type: 'handlerError'; handler: string; peerId: number; name: string; message: string; stack: string | undefined }
   | { type: 'log'; level: 'warn' | 'error'; message: string }
   | { type: 'cluster'; id: number; call: ClusterCall };
-
-/** ctx.cluster, through the supervisor's cluster member; packets encoded by the actor for both formats. */
-export type ClusterCall =
-  | { op: 'sendTo'; identity: string; channel: number; reliable: boolean; msgpack: Uint8Array | null; godot: Uint8Array | null }
-  | { op: 'broadcast'; channel: number; reliable: boolean; msgpack: Uint8Array | null; godot: Uint8Array | null; exclude: string[] }
-  | { op: 'publish'; topic: string; message: unknown };
 
 /** Supervisor → actor: the answer to a ClusterCall (`err`, or `error` for a rejection). */
 export type SupervisorMessage = { type: 'clusterReply'; id: number; err?: Err; error?: { code: Err; message: string } };

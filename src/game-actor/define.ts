@@ -1,7 +1,7 @@
 // The game-logic module contract (SPEC "Game logic in actors"). A module's default export comes
 // from defineGameLogic({...}); it is loaded in every game actor, each a thread of a Piscina pool.
 // Types only, plus the identity function that gives a module written in TypeScript its types.
-import type { Err } from '../shared/enums.js';
+import type { Err } from '../wire/enums.js';
 
 /** A peer as a game actor sees it: a plain view, not the supervisor's ENetServerPeer. */
 export interface GamePeer {

@@ -4,13 +4,13 @@
 // not on the path. A record is released only after it was handled and what its handler sent was
 // published, so a replacement handles again whatever this thread had not finished (at-least-once).
 import { performance } from 'node:perf_hooks';
-import { loadNative } from '../shared/native.js';
-import { RingConsumer } from '../shared/ring.js';
-import { OutboundWriter } from '../shared/outbound.js';
-import { Doorbells, waitForAny } from '../shared/doorbells.js';
-import { PeerDirectory } from '../shared/directory.js';
-import { QueueBudget } from '../shared/queue-budget.js';
-import { Err, PacketFormat, PacketType } from '../shared/enums.js';
+import { loadNative } from '../plumbing/native.js';
+import { RingConsumer } from '../plumbing/ring.js';
+import { OutboundWriter } from '../plumbing/outbound.js';
+import { Doorbells, waitForAny } from '../plumbing/doorbells.js';
+import { PeerDirectory } from '../server-common/directory.js';
+import { QueueBudget } from '../server-common/queue-budget.js';
+import { Err, PacketFormat, PacketType } from '../wire/enums.js';
 import {
   CAUSE_REMOTE,
   DISCONNECT_LATER,
@@ -22,9 +22,9 @@ import {
   R_PEER_ID,
   STATS_PEER_ID,
   STATS_ROW,
-} from '../shared/protocol.js';
-import { decodePacket, encodePacket, makeEvent, splitEvent, type CodecLimits } from '../shared/codec/index.js';
-import { DISCONNECT_DATA_BY_SERVER, DISCONNECT_REASON_EVENT } from '../shared/wire.js';
+} from '../wire/protocol.js';
+import { decodePacket, encodePacket, makeEvent, splitEvent, type CodecLimits } from '../wire/codec/index.js';
+import { DISCONNECT_DATA_BY_SERVER, DISCONNECT_REASON_EVENT } from '../wire/conventions.js';
 import {
   A_FAULT,
   A_IN_HAND,
@@ -43,7 +43,7 @@ import {
   type ClusterCall,
   type SupervisorMessage,
 } from './control.js';
-import { ENetError } from '../shared/errors.js';
+import { ENetError } from '../wire/errors.js';
 import { encodeForFleet } from '../cluster/encode.js';
 import type { GameContext, GameLogic, GamePeer } from './define.js';
 

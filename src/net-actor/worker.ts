@@ -3,9 +3,9 @@
 // sockets + a wake-up eventfd) for at most pollRate ms when there is nothing to do. This thread only
 // rings the inbound doorbells, which native code cannot do for a JS waiter.
 import { workerData } from 'node:worker_threads';
-import { loadNative } from '../shared/native.js';
-import { Doorbells } from '../shared/doorbells.js';
-import { SERVICE_DESTROYED, SERVICE_NOTIFY_INBOUND } from '../shared/protocol.js';
+import { loadNative } from '../plumbing/native.js';
+import { Doorbells } from '../plumbing/doorbells.js';
+import { SERVICE_DESTROYED, SERVICE_NOTIFY_INBOUND } from '../wire/protocol.js';
 import { CONTROL_FAULT, CONTROL_POLL_RATE, type NetActorData } from './control.js';
 
 const { reactorId, inbound, wakes, control } = workerData as NetActorData;

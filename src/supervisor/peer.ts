@@ -1,8 +1,8 @@
 // Runs on the main thread. A connected peer as the application sees it. Reading its state
 // (ping, statistics) reads the stats table the net actor keeps in shared memory: synchronous, no
 // round trip to a worker.
-import { AuthState, ConnectionState, Err, PacketFormat, PeerStatistic } from '../shared/enums.js';
-import { STATS_FIRST, STATS_PEER_ID, STATS_ROW, STATS_STATISTICS } from '../shared/protocol.js';
+import { AuthState, ConnectionState, Err, PacketFormat, PeerStatistic } from '../wire/enums.js';
+import { STATS_FIRST, STATS_PEER_ID, STATS_ROW, STATS_STATISTICS } from '../wire/protocol.js';
 import { kDisconnect, kSend, kSendRaw, kAuthenticate, kReject, kRedirect, kSetIdentity, type PeerOwner } from './symbols.js';
 
 export class ENetServerPeer {

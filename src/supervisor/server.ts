@@ -5,8 +5,8 @@ import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import pidusage from 'pidusage';
 import { closeShards, openShards, type Shard } from './shards.js';
-import { GameActors } from './game-actors.js';
-import { PeerDirectory } from '../shared/directory.js';
+import { GameActors } from '../game-actor/owner.js';
+import { PeerDirectory } from '../server-common/directory.js';
 import { encodeAttach, type ActorMessage, type ClusterCall, type SupervisorMessage } from '../game-actor/control.js';
 import {
   AuthMode,
@@ -16,15 +16,15 @@ import {
   Err,
   PacketFormat,
   PacketType,
-} from '../shared/enums.js';
-import { ENetError, GameHandlerError, PlacementError, SetAsideError } from '../shared/errors.js';
+} from '../wire/enums.js';
+import { ENetError, GameHandlerError, PlacementError, SetAsideError } from '../wire/errors.js';
 import {
   DEFAULT_AUTH_TIMEOUT_S,
   DEFAULT_MAX_CHANNELS,
   DEFAULT_MAX_PEERS,
   DEFAULT_POLL_RATE_MS,
   STOP_GRACE_MS,
-} from '../shared/defaults.js';
+} from '../wire/defaults.js';
 import {
   C_BYTES_IN,
   C_BYTES_OUT,
@@ -61,7 +61,7 @@ import {
   R_PEER_ID,
   R_SLOT,
   ipv4ToString,
-} from '../shared/protocol.js';
+} from '../wire/protocol.js';
 import {
   decodePacket,
   encodeNode,
@@ -70,8 +70,8 @@ import {
   splitEvent,
   type CodecLimits,
   type NetworkNode,
-} from '../shared/codec/index.js';
-import { DISCONNECT_DATA_BY_SERVER, DISCONNECT_REASON_EVENT, REDIRECT_EVENT } from '../shared/wire.js';
+} from '../wire/codec/index.js';
+import { DISCONNECT_DATA_BY_SERVER, DISCONNECT_REASON_EVENT, REDIRECT_EVENT } from '../wire/conventions.js';
 import type { ClusterMember, ClusterHost } from '../cluster/member.js';
 import { fleetBytes } from '../cluster/encode.js';
 import { ENetServerPeer } from './peer.js';
@@ -86,7 +86,7 @@ import {
   isInt,
   resolveServerOptions,
   shardSlots,
-} from '../shared/options.js';
+} from '../server-common/options.js';
 import type { ServerEvents, CustomAuthenticator, EventCallback, ServerMetrics, ActorMetrics } from './events.js';
 
 const REASON_CONNECTION_LOST = 'Connection lost';

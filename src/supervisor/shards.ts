@@ -2,11 +2,11 @@
 // reactor) owning one ENet host; several share the server's UDP port through SO_REUSEPORT (the
 // kernel keeps a client's datagrams on one socket) and draw peer ids from one shared counter, so
 // the supervisor above them sees one server.
-import { NetActorLink, type NetActorLinkOptions } from '../net-actor/link.js';
-import { QueueBudget } from '../shared/queue-budget.js';
-import type { GuardOptions } from '../shared/options.js';
-import type { RecordHandler } from '../shared/ring.js';
-import { createWakeWord } from '../shared/doorbells.js';
+import { NetActorLink, type NetActorLinkOptions } from '../net-actor/owner.js';
+import { QueueBudget } from '../server-common/queue-budget.js';
+import type { GuardOptions } from '../server-common/options.js';
+import type { RecordHandler } from '../plumbing/ring.js';
+import { createWakeWord } from '../plumbing/doorbells.js';
 
 export interface Shard {
   readonly id: number;

@@ -1,5 +1,5 @@
 // Internal entry points of the supervisor that its peers call. Symbols keep them off the public API.
-import type { Err } from '../shared/enums.js';
+import type { Err } from '../wire/enums.js';
 import type { ENetServerPeer } from './peer.js';
 
 export const kSend = Symbol('enet.send');

@@ -2,7 +2,7 @@
 // enet-server, the demo and the benchmark servers alike. It tells PM2 the server is ready once it is
 // bound (wait_ready), and on SIGINT/SIGTERM stops it gracefully (peers are told "Server stopped")
 // within a bound shorter than PM2's kill_timeout, then exits. A second signal exits at once.
-import type { ENetServerSupervisor } from '../supervisor/server.js';
+import type { ENetServerSupervisor } from './server.js';
 
 export interface ServeOptions {
   /** Longest a graceful stop may take before the process exits anyway (keep it under PM2's kill_timeout). */

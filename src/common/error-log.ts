@@ -2,7 +2,7 @@
 // server's supervisor does the same in its own copy). A handler that throws on every packet must
 // not flood the log: each cause (where + message) is logged at most once every REPEAT_MS, with how
 // many like it were left out meanwhile; a logger that throws is ignored.
-import type { Logger } from './options.js';
+import type { Logger } from './checks.js';
 
 export const ERROR_LOG_REPEAT_MS = 10_000;
 /** Causes remembered at most (the oldest is forgotten first). */

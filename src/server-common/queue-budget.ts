@@ -3,7 +3,7 @@
 // stats pass, the bytes queued to it and not acknowledged, and the payload bytes of the send
 // records it has taken for it so far. What this producer submitted beyond that is still in a ring
 // (not in ENet's queue yet) and is added, so a fast sender is held back at once.
-import { STATS_PEER_ID, STATS_PROCESSED_BYTES, STATS_QUEUED_BYTES, STATS_ROW } from './protocol.js';
+import { STATS_PEER_ID, STATS_PROCESSED_BYTES, STATS_QUEUED_BYTES, STATS_ROW } from '../wire/protocol.js';
 
 export class QueueBudget {
   private readonly peer: Uint32Array;

@@ -3,14 +3,14 @@
 // record handler, and writes outbound records. The ENet hosts themselves live in native memory
 // (the reactor), so a restarted worker picks up the same hosts and connected peers stay connected.
 import { Worker } from 'node:worker_threads';
-import { loadNative, type HostOptions, type NativeAddon } from '../shared/native.js';
-import { H_DOORBELL, RingConsumer, createRingBuffer, ringCapacityFor, type RecordHandler } from '../shared/ring.js';
-import { OutboundWriter } from '../shared/outbound.js';
-import { Doorbells } from '../shared/doorbells.js';
-import { COUNTERS_SLOTS, RECORD_HEADER_BYTES, SERVICE_NOTIFY_INBOUND, STATS_ROW } from '../shared/protocol.js';
+import { loadNative, type HostOptions, type NativeAddon } from '../plumbing/native.js';
+import { H_DOORBELL, RingConsumer, createRingBuffer, ringCapacityFor, type RecordHandler } from '../plumbing/ring.js';
+import { OutboundWriter } from '../plumbing/outbound.js';
+import { Doorbells } from '../plumbing/doorbells.js';
+import { COUNTERS_SLOTS, RECORD_HEADER_BYTES, SERVICE_NOTIFY_INBOUND, STATS_ROW } from '../wire/protocol.js';
 import { CONTROL_FAULT, CONTROL_POLL_RATE, CONTROL_SLOTS, type NetActorData } from './control.js';
-import type { RestartPolicy } from '../shared/restart-policy.js';
-import { ChildSupervisor } from '../supervisor/child.js';
+import type { RestartPolicy } from '../supervision/restart-policy.js';
+import { ChildSupervisor } from '../supervision/child.js';
 
 export interface NetActorLinkOptions {
   maxPacketSize: number;

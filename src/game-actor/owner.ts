@@ -4,14 +4,14 @@
 // deaths is set aside here (the dead actor's ring has no consumer, so this thread may release it).
 import { MessageChannel, type MessagePort, type ResourceLimits } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { H_READ, H_STALLS, RING_HEADER_BYTES, RingConsumer } from '../shared/ring.js';
-import { ring } from '../shared/doorbells.js';
-import type { PeerDirectory } from '../shared/directory.js';
-import { R_PEER_ID } from '../shared/protocol.js';
-import type { RestartPolicy } from '../shared/restart-policy.js';
-import type { CodecLimits } from '../shared/codec/index.js';
-import { ChildSupervisor } from './child.js';
-import type { Shard } from './shards.js';
+import { H_READ, H_STALLS, RING_HEADER_BYTES, RingConsumer } from '../plumbing/ring.js';
+import { ring } from '../plumbing/doorbells.js';
+import type { PeerDirectory } from '../server-common/directory.js';
+import { R_PEER_ID } from '../wire/protocol.js';
+import type { RestartPolicy } from '../supervision/restart-policy.js';
+import type { CodecLimits } from '../wire/codec/index.js';
+import { ChildSupervisor } from '../supervision/child.js';
+import type { Shard } from '../supervisor/shards.js';
 import {
   A_FAULT,
   A_IN_HAND,
@@ -28,7 +28,7 @@ import {
   type ActorShard,
   type ActorTask,
   type SupervisorMessage,
-} from '../game-actor/control.js';
+} from './control.js';
 
 const WORKER_URL = new URL('../game-actor/worker.js', import.meta.url).href;
 /** A record in hand at this many deaths of its actor is set aside. */

@@ -1,5 +1,5 @@
-// Every default and limit of the package, in one place.
-import type { RestartPolicy } from './restart-policy.js';
+// Every default and limit of the package, in one place (the restart policy's default is beside the
+// policy, src/supervision/restart-policy.ts).
 
 /** Largest packet (with its type byte) accepted or sent. ENet's own default is 32 MiB. */
 export const DEFAULT_MAX_PACKET_SIZE = 1024 * 1024;
@@ -21,12 +21,3 @@ export const ENET_MAX_CHANNELS = 255;
 export const DEFAULT_RING_BYTES = 8 * 1024 * 1024;
 /** How long stopServer() waits for peers to acknowledge their disconnect before dropping them. */
 export const STOP_GRACE_MS = 1000;
-
-/** One-for-one, at most 5 restarts in 10 s, backoff 10 ms doubling to 1 s. */
-export const DEFAULT_RESTART_POLICY: RestartPolicy = {
-  strategy: 'one_for_one',
-  intensity: 5,
-  periodMs: 10_000,
-  backoffMs: 10,
-  maxBackoffMs: 1000,
-};

@@ -27,7 +27,7 @@ import {
   R_PEER_ID,
   R_SLOT,
   SERVICE_NOTIFY_INBOUND,
-} from './protocol.js';
+} from '../wire/protocol.js';
 
 const utf8 = new TextEncoder();
 

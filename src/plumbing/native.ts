@@ -15,7 +15,7 @@ export interface HostOptions {
   /** The host's stats table (docs/protocol.md). */
   stats: SharedArrayBuffer;
   /** Server hosts: the native defences (native/src/guard.h); unset fields take native's defaults. */
-  guard?: Partial<import('./options.js').GuardOptions>;
+  guard?: Partial<GuardOptions>;
   /** Server hosts: join a SO_REUSEPORT group on the port (every shard of one server). */
   reusePort?: boolean;
   /** Server hosts: a u32 (Int32Array/SAB) every shard draws peer ids from (its last id). */
@@ -63,3 +63,19 @@ export function loadNative(): NativeAddon {
   }
   return addon;
 }
+
+/** What native's guard gets (native/src/guard.h GuardOptions; 0 turns a rate off). */
+export interface GuardOptions {
+  maxPeersPerAddress: number;
+  maxPendingConnects: number;
+  maxPendingPerAddress: number;
+  handshakeTimeoutMs: number;
+  connectPerSecond: number;
+  connectBurst: number;
+  packetsPerSecond: number;
+  bytesPerSecond: number;
+  burstSeconds: number;
+  disconnectAfterMs: number;
+  trusted: string[];
+}
+

@@ -1,13 +1,12 @@
 // The one options schema: every createServer() argument and option, every setter's range, and every
 // enet-server flag and environment variable, checked in one place against one typed defaults
-// object. The API, the setters and the CLI all call these; a bad value is an ENetError with
+// object (the checks the client shares are in src/common/checks.ts). The API, the setters and the CLI all call these; a bad value is an ENetError with
 // ERR_INVALID_PARAMETER whose `option` names what was wrong (the CLI turns it into its flag).
 import { isIPv4 } from 'node:net';
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
-import { AuthMode, CompressionMode, Err, PacketFormat } from './enums.js';
-import { ENetError } from './errors.js';
+import { AuthMode, CompressionMode, PacketFormat } from '../wire/enums.js';
 import {
   DEFAULT_AUTH_TIMEOUT_S,
   DEFAULT_MAX_CHANNELS,
@@ -15,27 +14,24 @@ import {
   DEFAULT_MAX_PACKET_SIZE,
   DEFAULT_MAX_PEERS,
   DEFAULT_POLL_RATE_MS,
-  DEFAULT_RESTART_POLICY,
   DEFAULT_RING_BYTES,
-  ENET_MAX_CHANNELS,
   ENET_MAX_PEERS,
   MAX_NET_ACTORS,
-  SERVER_MAX_PEERS,
-} from './defaults.js';
-import type { RestartPolicy } from './restart-policy.js';
-import { invalidCompressionMessage, isSupportedCompression } from './wire.js';
-import { MAX_RINGS } from './protocol.js';
-
-export interface Logger {
-  warn(message: string): void;
-  error(message: string): void;
-}
+} from '../wire/defaults.js';
+import type { RestartPolicy } from '../supervision/restart-policy.js';
+import { DEFAULT_RESTART_POLICY } from '../supervision/restart-policy.js';
+import type { GuardOptions } from '../plumbing/native.js';
+import { LIMITS, invalid, intIn, isInt, checkPacketFormat, type Logger } from '../common/checks.js';
 
 /** What a game actor's placement function gets (the supervisor's ENetServerPeer). */
 export interface PlaceablePeer {
   readonly peerId: number;
   getCustomData(): unknown;
 }
+
+export { LIMITS, InvalidOptionError, isInt, checkPollRate, checkCompression, checkPacketFormat } from '../common/checks.js';
+export type { Logger } from '../common/checks.js';
+export type { GuardOptions } from '../plumbing/native.js';
 
 export interface ServerOptions<Peer extends PlaceablePeer = PlaceablePeer> {
   /** Address to bind; default all IPv4 interfaces. */
@@ -156,62 +152,11 @@ export const SERVER_DEFAULTS = Object.freeze({
   },
 });
 
-/** Ranges, for messages and the CLI's --help. */
-export const LIMITS = Object.freeze({
-  port: [0, 65535],
-  maxPeers: [1, SERVER_MAX_PEERS],
-  netActors: [1, MAX_NET_ACTORS],
-  maxChannels: [1, ENET_MAX_CHANNELS],
-  pollRate: [1, 1000],
-  maxPacketSize: [16, 32 * 1024 * 1024],
-  maxDepth: [1, 1024],
-  ringBytes: [64 * 1024, 1024 * 1024 * 1024],
-  gameActors: [1, MAX_RINGS - 1],
-  /** Node's timers hold at most 2^31-1 ms: a longer timeout would fire at once. */
-  authTimeout: [0, Math.floor((2 ** 31 - 1) / 1000)],
-  clusterHeartbeatMs: [10, 60_000],
-  clusterTtlMs: [20, 24 * 3600_000],
-} as const);
-
-/** An ENetError with ERR_INVALID_PARAMETER that names the option at fault. */
-export class InvalidOptionError extends ENetError {
-  constructor(
-    readonly option: string,
-    message: string,
-  ) {
-    super(Err.ERR_INVALID_PARAMETER, message);
-  }
-}
-
-const invalid = (option: string, message: string): never => {
-  throw new InvalidOptionError(option, message);
-};
-
-export const isInt = (n: unknown, min: number, max: number): n is number =>
-  Number.isInteger(n) && (n as number) >= min && (n as number) <= max;
-
-function intIn(option: string, value: unknown, [min, max]: readonly [number, number]): number {
-  if (!isInt(value, min, max)) invalid(option, `${option} must be an integer ${min}–${max}, got ${String(value)}`);
-  return value as number;
-}
-
 /** createServer(port, maxPeers, maxChannels). */
 export function checkServerArgs(port: unknown, maxPeers: unknown, maxChannels: unknown): void {
   intIn('port', port, LIMITS.port);
   intIn('maxPeers', maxPeers, LIMITS.maxPeers);
   intIn('maxChannels', maxChannels, LIMITS.maxChannels);
-}
-
-/** setPollRate: a number of ms, rounded and clamped to 1–1000 (the seed clamps too). */
-export function checkPollRate(ms: unknown): number {
-  if (typeof ms !== 'number' || Number.isNaN(ms)) invalid('pollRate', `poll rate must be a number of ms, got ${String(ms)}`);
-  const [min, max] = LIMITS.pollRate;
-  return Math.max(min, Math.min(max, Math.round(ms as number)));
-}
-
-export function checkCompression(mode: unknown): CompressionMode {
-  if (!isSupportedCompression(mode)) invalid('compression', invalidCompressionMessage(mode));
-  return mode as CompressionMode;
 }
 
 export function checkAuthMode(mode: unknown): AuthMode {
@@ -229,11 +174,6 @@ export function checkAuthTimeout(seconds: unknown): number {
   return seconds as number;
 }
 
-export function checkPacketFormat(format: unknown): PacketFormat {
-  if (format !== PacketFormat.MSGPACK && format !== PacketFormat.GODOT) invalid('packetFormat', `unknown packetFormat ${String(format)} (0 MSGPACK, 1 GODOT)`);
-  return format as PacketFormat;
-}
-
 /** An absolute path or a file: URL, as a file: URL string. */
 export function checkGameLogic(value: unknown): string {
   const text = value instanceof URL ? value.href : value;
@@ -248,21 +188,6 @@ function checkRestartPolicy(policy: RestartPolicy): RestartPolicy {
     invalid('restartPolicy', `restartPolicy needs strategy 'one_for_one' and non-negative numbers, got ${JSON.stringify(policy)}`);
   }
   return policy;
-}
-
-/** What native's guard gets (native/src/guard.h GuardOptions; 0 turns a rate off). */
-export interface GuardOptions {
-  maxPeersPerAddress: number;
-  maxPendingConnects: number;
-  maxPendingPerAddress: number;
-  handshakeTimeoutMs: number;
-  connectPerSecond: number;
-  connectBurst: number;
-  packetsPerSecond: number;
-  bytesPerSecond: number;
-  burstSeconds: number;
-  disconnectAfterMs: number;
-  trusted: string[];
 }
 
 const positive = (option: string, value: unknown, max = Number.MAX_SAFE_INTEGER): number => {

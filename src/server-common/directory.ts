@@ -4,7 +4,7 @@
 // send to peers of other actors (sendToAll, a send to any peer id) without asking the main thread.
 // The format field is also written by the actor that owns the peer, when the peer shows it speaks
 // Godot's Variant format.
-import type { PacketFormat } from './enums.js';
+import type { PacketFormat } from '../wire/enums.js';
 
 export const DIR_ROW = 4;
 const DIR_PEER_ID = 0;

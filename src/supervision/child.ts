@@ -1,11 +1,11 @@
-// Runs on the main thread. The one child supervisor of every actor kind (net and game), after
-// Erlang/OTP one-for-one: it starts a child, watches it, restarts it with the policy's backoff when
+// Runs on the main thread (the supervisor of a server, or an ENetClient's client network). The one child
+// supervisor of every actor kind (net and game), after Erlang/OTP one-for-one: it starts a child, watches it, restarts it with the policy's backoff when
 // it dies, and gives up past the policy's intensity. The policy is data (restart-policy.ts); what a
 // child is (a worker thread, a Piscina task) is the spec's business.
-import { RestartTracker, type RestartPolicy } from '../shared/restart-policy.js';
-import { ActorGaveUpError, type ActorKind } from '../shared/errors.js';
+import { RestartTracker, type RestartPolicy } from './restart-policy.js';
+import { ActorGaveUpError, type ActorKind } from '../wire/errors.js';
 
-export type { ActorKind } from '../shared/errors.js';
+export type { ActorKind } from '../wire/errors.js';
 
 export interface ChildSpec {
   kind: ActorKind;

@@ -26,3 +26,12 @@ export class RestartTracker {
     return Math.min(maxBackoffMs, backoffMs * 2 ** (this.failures.length - 1));
   }
 }
+
+/** One-for-one, at most 5 restarts in 10 s, backoff 10 ms doubling to 1 s. */
+export const DEFAULT_RESTART_POLICY: RestartPolicy = {
+  strategy: 'one_for_one',
+  intensity: 5,
+  periodMs: 10_000,
+  backoffMs: 10,
+  maxBackoffMs: 1000,
+};
