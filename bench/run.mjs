@@ -30,7 +30,7 @@
 //   --only actors runs only these two sections (actors-fixed / actors-burn: only one of them), without the codec
 //   benchmark, into bench/results/actors.json unless --out; --only raw|ours runs only that server's rising/fixed
 //   section (and the codec benchmark).
-// Then, unless --no-shards, the shards section (SPEC "Many peers: shards"): shard-peers clients spread over
+// Then, unless --no-shards, the shards section (README "Many peers: shards"): shard-peers clients spread over
 //   shard-hosts client hosts (one UDP socket each: the kernel's SO_REUSEPORT hash spreads sockets, not peers)
 //   against the raw C echo (one host, 4,095 slots) and ours with each of --shard-counts net actors:
 //   (a) shard-peers x 10 msg/s fixed for fixed-ms: delivery, p50/p99, server CPU; (b) rising shard-rates: the

@@ -1,4 +1,4 @@
-// A fleet on Redis (SPEC "A fleet of servers on Redis"): servers in this process, each with its own
+// A fleet on Redis (docs/cluster.md): servers in this process, each with its own
 // ENet host, joined through a real redis-server of the test's own; real ENetClients. Presence and
 // load, sendTo, broadcast with exclude, publish/subscribe, the duplicate-login policies, redirect,
 // option checks, and Redis stopped and started again under traffic.

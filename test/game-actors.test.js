@@ -1,4 +1,4 @@
-// SPEC "Game logic in actors": game actors on real UDP with real ENet clients — order per peer,
+// Game logic in actors: game actors on real UDP with real ENet clients — order per peer,
 // placement, the peer view, what flows on to the main-thread signals, ctx, ticks, stop.
 import test from 'ava';
 import { ENetClient, ENetServerSupervisor, AuthMode, Err } from '../dist/index.js';

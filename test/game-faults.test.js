@@ -1,4 +1,4 @@
-// SPEC "Faults in actors": handler errors, dying actor threads and injected faults, each while
+// Faults in game actors: handler errors, dying actor threads and injected faults, each while
 // several clients stream numbered reliable messages. Every message is handled at least once and, once
 // duplicates are removed, in order per peer; peers stay connected with their ids; the poison record is
 // set aside; the restarts are reported.

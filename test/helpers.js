@@ -56,7 +56,7 @@ export async function until(condition, ms = WAIT_MS, what = 'condition') {
 
 /**
  * With ENET_TEST_GAME_ACTORS=N every server of the suite runs N game actors with a module that
- * handles nothing (`npm run test:actors`): the SPEC says everything then behaves as in main-thread mode.
+ * handles nothing (`npm run test:actors`): everything then behaves as in main-thread mode.
  */
 const GAME_ACTORS = Number(process.env.ENET_TEST_GAME_ACTORS ?? 0);
 export const EMPTY_GAME_LOGIC = new URL('./fixtures/game/empty.mjs', import.meta.url).href;

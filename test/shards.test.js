@@ -1,4 +1,4 @@
-// SPEC "Many peers: shards": several net actors, each owning one ENet host bound to the same UDP
+// Shards: several net actors, each owning one ENet host bound to the same UDP
 // port with SO_REUSEPORT, behave as one server. Real UDP, real ENetClients: each client has its own
 // socket (source port), so the kernel's hash spreads them over the shards.
 import test from 'ava';

@@ -366,7 +366,7 @@ export function checkThreshold(t: Threshold, actual: number | undefined): boolea
   }
 }
 
-// ---- the summary (SPEC's --json shape, plus a few more fields) -------------------------------
+// ---- the summary (the documented --json shape, plus a few more fields) -------------------------------
 
 export interface Summary {
   clients: number;

@@ -4,7 +4,8 @@
 import { EventEmitter } from 'node:events';
 import { isIPv4 } from 'node:net';
 import { lookup } from 'node:dns/promises';
-import { ClientStatus, CompressionMode, Err, PacketFormat, PacketType, PeerStatistic } from '../wire/enums.js';
+import { ClientStatus, CompressionMode, Err, PacketFormat, PeerStatistic } from '../wire/enums.js';
+import { REASON_CONNECTION_LOST, readDisconnect, recordBody, recordChannel, recordKind, recordSlot } from '../wire/records.js';
 import { ENetError } from '../wire/errors.js';
 import { DEFAULT_MAX_DEPTH, ENET_MAX_CHANNELS } from '../wire/defaults.js';
 import { InvalidOptionError, LIMITS, checkPollRate, isInt, type Logger } from '../common/checks.js';
@@ -16,18 +17,17 @@ import {
   IN_CONNECT,
   IN_DISCONNECT,
   IN_RECEIVE,
-  R_BODY,
-  R_CHANNEL,
-  R_SLOT,
   STATS_FIRST,
   STATS_PEER_ID,
   STATS_ROW,
   STATS_STATISTICS,
 } from '../wire/protocol.js';
-import { decodePacket, encodeNode, encodePacket, makeEvent, splitEvent, type CodecLimits, type NetworkNode } from '../wire/codec/index.js';
+import type { CodecLimits, NetworkNode } from '../wire/codec/index.js';
 import { DISCONNECT_DATA_BY_SERVER, DISCONNECT_REASON_EVENT, REDIRECT_EVENT, invalidCompressionMessage, isSupportedCompression } from '../wire/conventions.js';
 import { ClientNetwork, clientNetwork, type ClientEndpoint } from './network.js';
-import { ErrorLog } from '../common/error-log.js';
+import { ErrorReporter } from '../common/error-reporter.js';
+import { PacketEvents, type PacketSignals } from '../common/packet-events.js';
+import { SendEngine, eventPacket, nodeBytes, type SendTarget } from '../common/send-engine.js';
 import type { NetActorLink } from '../net-actor/owner.js';
 
 export interface ClientEvents {
@@ -70,6 +70,9 @@ let nextClientId = 1;
 
 interface Connection extends ClientEndpoint {
   link: NetActorLink;
+  /** This connection's send path (src/common/send-engine.ts): one route, the server as the one target. */
+  engine: SendEngine;
+  target: SendTarget & { slot: number; format: PacketFormat };
   host: number;
   stats: Uint32Array;
   slot: number;
@@ -102,15 +105,15 @@ export class ENetClient extends EventEmitter<ClientEvents> {
   private port = 0;
   private compression = CompressionMode.COMPRESS_NONE;
   private format = PacketFormat.MSGPACK;
-  private readonly events = new Map<string, ClientEventCallback>();
-  private readonly limits: CodecLimits;
+  private readonly events = new PacketEvents<[]>();
+  private readonly limits: CodecLimits & { maxPacketSize: number };
   private readonly connectTimeoutMs: number;
   private readonly followRedirects: boolean;
   private readonly network: ClientNetwork;
   private readonly logger: Logger;
   /** The poll rate set with setPollRate(); undefined: the network's. */
   private ownPollRate: number | undefined;
-  private readonly errorLog = new ErrorLog(() => this.logger, 'enet-actor-server client');
+  private readonly errors = new ErrorReporter(this, () => this.logger, 'enet-actor-server client');
 
   constructor(options: ClientOptions = {}) {
     // An async listener's rejected promise comes back to [Symbol.for('nodejs.rejection')].
@@ -162,8 +165,11 @@ export class ENetClient extends EventEmitter<ClientEvents> {
     } catch {
       return Err.ERR_CANT_CREATE;
     }
+    const target = { peerId: this.clientId, shard: 0, slot: 0, channels, format: this.format };
     const connection: Connection = {
       link,
+      engine: new SendEngine({ routes: [{ host: created.host, out: link.out }], limits: this.limits, maxChannels: channels, formatOf: () => this.format }),
+      target,
       host: created.host,
       stats: created.stats,
       slot: 0,
@@ -293,41 +299,34 @@ export class ENetClient extends EventEmitter<ClientEvents> {
   // ---- sending ------------------------------------------------------------------------------
 
   sendPacket(packet: unknown, channel = 0, reliable = true): Err {
-    let bytes: Uint8Array;
-    try {
-      bytes = encodePacket(packet, this.format, this.limits);
-    } catch {
-      return Err.ERR_INVALID_DATA;
-    }
-    return this.sendBytes(bytes, channel, reliable);
+    const connection = this.sendable();
+    if (!connection) return Err.ERR_UNCONFIGURED;
+    return connection.engine.send(connection.target, packet, channel, reliable);
   }
 
   sendRawPacket(bytes: Uint8Array, channel = 0, reliable = true): Err {
     if (!(bytes instanceof Uint8Array)) return Err.ERR_INVALID_PARAMETER;
-    return this.sendBytes(bytes, channel, reliable);
+    const connection = this.sendable();
+    if (!connection) return Err.ERR_UNCONFIGURED;
+    return connection.engine.sendRaw(connection.target, bytes, channel, reliable);
   }
 
   sendNodeState(node: NetworkNode, flags: number, channel = 0): Err {
-    if (node === null || typeof node !== 'object') return Err.ERR_INVALID_DATA;  // as the server's
-    let bytes: Uint8Array;
-    try {
-      bytes = encodeNode(node, flags);
-    } catch {
-      return Err.ERR_INVALID_DATA;
-    }
-    return this.sendBytes(bytes, channel, true);
+    const bytes = nodeBytes(node, flags);
+    if (!bytes) return Err.ERR_INVALID_DATA; // as the server's
+    const connection = this.sendable();
+    if (!connection) return Err.ERR_UNCONFIGURED;
+    return connection.engine.sendBytes(connection.target, bytes, channel, true);
   }
 
   // ---- custom events ------------------------------------------------------------------------
 
   registerEvent(name: string, callback: ClientEventCallback): void {
-    if (typeof name !== 'string' || name === '') throw new ENetError(Err.ERR_INVALID_PARAMETER, 'event name must be a non-empty string');
-    if (typeof callback !== 'function') throw new ENetError(Err.ERR_INVALID_PARAMETER, 'event callback must be a function');
-    this.events.set(name, callback);
+    this.events.register(name, callback);
   }
 
   unregisterEvent(name: string): void {
-    this.events.delete(name);
+    this.events.unregister(name);
   }
 
   hasEvent(name: string): boolean {
@@ -335,8 +334,10 @@ export class ENetClient extends EventEmitter<ClientEvents> {
   }
 
   triggerEvent(name: string, payload: Record<string, unknown> = {}, channel = 0, reliable = true): Err {
-    if (typeof name !== 'string' || name === '' || payload === null || typeof payload !== 'object' || Array.isArray(payload)) return Err.ERR_INVALID_PARAMETER;
-    return this.sendPacket(makeEvent(name, payload), channel, reliable);
+    if (payload === null) return Err.ERR_INVALID_PARAMETER;
+    const event = eventPacket(name, payload);
+    if (!event) return Err.ERR_INVALID_PARAMETER;
+    return this.sendPacket(event, channel, reliable);
   }
 
   // ---- records from the network (ClientEndpoint) --------------------------------------------
@@ -344,24 +345,22 @@ export class ENetClient extends EventEmitter<ClientEvents> {
   private onRecord(connection: Connection, bytes: Uint8Array, offset: number, length: number): void {
     const view = connection.link.inbound.view;
     const current = connection === this.connection;
-    switch (bytes[offset]) {
+    switch (recordKind(bytes, offset)) {
       case IN_RECEIVE: {
         if (!current) return; // we let go of this connection: nothing more is delivered
-        const data = Buffer.allocUnsafe(length - R_BODY);
-        data.set(bytes.subarray(offset + R_BODY, offset + length));
-        this.onPacket(connection, data, bytes[offset + R_CHANNEL]);
+        this.onPacket(connection, Buffer.from(recordBody(bytes, offset, length)), recordChannel(bytes, offset));
         return;
       }
       case IN_CONNECT:
         if (!current) return;
-        connection.slot = view.getUint32(offset + R_SLOT, true);
+        connection.slot = recordSlot(view, offset);
+        connection.target.slot = connection.slot;
         clearTimeout(connection.connectTimer);
         this.status = ClientStatus.STATUS_CONNECTED;
         this.safeEmit('connectedToServer');
         return;
       case IN_DISCONNECT: {
-        const data = view.getUint32(offset + R_BODY, true);
-        const cause = view.getUint32(offset + R_BODY + 4, true);
+        const { data, cause } = readDisconnect(bytes, view, offset, length);
         if (current && (this.status === ClientStatus.STATUS_CONNECTING || cause === CAUSE_CONNECT_FAILED)) {
           this.failConnect(connection, `Could not connect to ${this.address}:${this.port}`);
           return;
@@ -369,7 +368,7 @@ export class ENetClient extends EventEmitter<ClientEvents> {
         let reason: string;
         if (cause === CAUSE_LOCAL) reason = connection.localReason ?? '';
         else if (data === DISCONNECT_DATA_BY_SERVER) reason = connection.serverReason ?? '';  // the server's reason, even an empty one
-        else reason = 'Connection lost';
+        else reason = REASON_CONNECTION_LOST;
         const report = current || connection === this.closing;
         this.close(connection);
         if (report) this.safeEmit('disconnectedFromServer', reason);
@@ -401,49 +400,39 @@ export class ENetClient extends EventEmitter<ClientEvents> {
   // ---- internals ----------------------------------------------------------------------------
 
   private onPacket(connection: Connection, data: Buffer, channel: number): void {
-    let value: unknown;
-    let decoded = true;
-    try {
-      value = decodePacket(data, this.limits);
-    } catch {
-      decoded = false;
-    }
-    const event = decoded ? splitEvent(value) : undefined;
-    if (event?.name === DISCONNECT_REASON_EVENT) {
-      connection.serverReason = String(event.payload.reason ?? '');
-      return;
-    }
-    if (event?.name === REDIRECT_EVENT) {
-      const { address, port, reason } = event.payload;
-      if (typeof address === 'string' && Number.isInteger(port)) connection.redirect = { address, port: port as number, reason: String(reason ?? '') };
-      return;
-    }
-    this.safeEmit('rawPacketReceived', data, channel);
-    if (!decoded) return;
-    if (data[0] === PacketType.VARIANT || data[0] === PacketType.DICTIONARY) this.format = PacketFormat.GODOT;
-    if (event) {
-      const handler = this.events.get(event.name);
-      if (handler) {
-        try {
-          const result = handler(event.payload, channel) as unknown;
-          if (isThenable(result)) result.then(undefined, (error: unknown) => this.reportError(error, `event '${event.name}' callback`));
-        } catch (error) {
-          this.reportError(error, `event '${event.name}' callback`);
-        }
-        this.safeEmit('customEventReceived', event.name, event.payload, channel);
-        return;
-      }
-      this.safeEmit('unknownEventReceived', event.name, event.payload, channel);
-    }
-    this.safeEmit('packetReceived', value, channel);
+    this.receiving = connection;
+    this.events.dispatch([], data, channel, this.limits, this.signals);
   }
 
-  private sendBytes(bytes: Uint8Array, channel: number, reliable: boolean): Err {
+  /** The connection whose packet is being dispatched (its reserved events are taken here). */
+  private receiving: Connection | undefined;
+  private readonly signals: PacketSignals<[]> = {
+    emit: (event, ...args) => (this.safeEmit as (event: string, ...args: unknown[]) => void)(event, ...args),
+    malformed: () => {},
+    report: (error, where) => this.errors.report(error, where),
+    speaksGodot: () => {
+      this.format = PacketFormat.GODOT;
+    },
+    reserved: (name, payload) => {
+      const connection = this.receiving!;
+      if (name === DISCONNECT_REASON_EVENT) {
+        connection.serverReason = String(payload.reason ?? '');
+        return true;
+      }
+      if (name === REDIRECT_EVENT) {
+        const { address, port, reason } = payload;
+        if (typeof address === 'string' && Number.isInteger(port)) connection.redirect = { address, port: port as number, reason: String(reason ?? '') };
+        return true;
+      }
+      return false;
+    },
+  };
+
+  /** The connection sends may use now, or undefined (not connected, or disconnecting). */
+  private sendable(): Connection | undefined {
     const connection = this.connection;
-    if (!connection || this.status !== ClientStatus.STATUS_CONNECTED || connection.localReason !== undefined) return Err.ERR_UNCONFIGURED;
-    if (!Number.isInteger(channel) || channel < 0 || channel >= connection.channels) return Err.ERR_INVALID_PARAMETER;
-    if (bytes.length > this.limits.maxPacketSize) return Err.ERR_INVALID_DATA;
-    return connection.link.out.send(connection.host, connection.slot, this.clientId, channel, reliable !== false, bytes) ? Err.OK : Err.ERR_BUSY;
+    if (!connection || this.status !== ClientStatus.STATUS_CONNECTED || connection.localReason !== undefined) return undefined;
+    return connection;
   }
 
   private failConnect(connection: Connection, reason: string): void {
@@ -480,31 +469,13 @@ export class ENetClient extends EventEmitter<ClientEvents> {
 
   /** EventEmitter's captureRejections: an async listener's promise rejected. */
   [Symbol.for('nodejs.rejection')](error: unknown, event: string | symbol): void {
-    if (event === 'error') this.errorLog.log(error, "an 'error' listener");
-    else this.reportError(error, `'${String(event)}' listener`);
+    this.errors.onRejection(error, event);
   }
 
-  /**
-   * As the server does: an 'error' event when the client has listeners, else the logger, each cause
-   * (where + message) at most once every 10 s, so a handler that throws on every packet does not
-   * flood the log. An 'error' listener that throws is logged too.
-   */
+  /** As the server does (src/common/error-reporter.ts). */
   private reportError(error: unknown, where: string): void {
-    if (this.listenerCount('error') > 0) {
-      try {
-        this.emit('error', error instanceof Error ? error : new Error(String(error)));
-        return;
-      } catch (inner) {
-        this.errorLog.log(inner, "an 'error' listener");
-        return;
-      }
-    }
-    this.errorLog.log(error, where);
+    this.errors.report(error, where);
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 function ipv4Bytes(address: string): Uint8Array {

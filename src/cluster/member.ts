@@ -1,5 +1,5 @@
 // Runs on the main thread, beside the supervisor: this server's membership of a fleet coordinated
-// through Redis (SPEC "A fleet of servers on Redis", docs/cluster.md). Two connections: one for
+// through Redis (docs/cluster.md). Two connections: one for
 // commands, one subscribed to this server's channel, the broadcast channel and the topics. Redis
 // being down never reaches local serving: calls reject with ENetError ERR_UNAVAILABLE meanwhile,
 // and presence, identities and subscriptions are restored when it is back.

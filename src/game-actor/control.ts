@@ -34,7 +34,9 @@ export interface ActorTask {
   control: SharedArrayBuffer;
   directory: SharedArrayBuffer;
   slotsPerShard: number;
-  limits: CodecLimits;
+  limits: CodecLimits & { maxPacketSize: number };
+  /** The server's channels: a group send on a channel at or past it is ERR_INVALID_PARAMETER, as on the main thread. */
+  maxChannels: number;
   /** Past this many bytes queued to a peer (its stats row), sends to it return ERR_BUSY. */
   maxQueuedBytesPerPeer: number;
   restartOnHandlerError: boolean;
@@ -56,7 +58,7 @@ export type ActorMessage =
 export type SupervisorMessage = { type: 'clusterReply'; id: number; err?: Err; error?: { code: Err; message: string } };
 
 // Control block: Int32 flags, then Float64 counters.
-export const CONTROL_BYTES = 64;
+export const CONTROL_BYTES = 80;
 /** Int32 slots. */
 export const A_FAULT = 0; // 1: throw outside any handler (injectFault)
 export const A_STOP = 1; // STOP_GOODBYE, then STOP_END
@@ -70,9 +72,12 @@ export const F_HANDLED = 0; // records handled
 export const F_HANDLER_ERRORS = 1;
 export const F_ACTIVE_MS = 2; // event-loop active time (eventLoopUtilization().active)
 export const F_MALFORMED = 3;
+/** Targets of this actor's group sends left out for maxQueuedBytesPerPeer (getMetrics().busySkipped). */
+export const F_BUSY_SKIPPED = 4;
+const F_SLOTS = 6;
 
 export function controlViews(buffer: SharedArrayBuffer): { flags: Int32Array; counters: Float64Array } {
-  return { flags: new Int32Array(buffer, 0, 8), counters: new Float64Array(buffer, 32, 4) };
+  return { flags: new Int32Array(buffer, 0, 8), counters: new Float64Array(buffer, 32, F_SLOTS) };
 }
 
 /** What an actor learns of a peer when it is placed there (IN_ATTACH's body). */

@@ -1,4 +1,4 @@
-// The game-logic module contract (SPEC "Game logic in actors"). A module's default export comes
+// The game-logic module contract (README "Writing game logic"). A module's default export comes
 // from defineGameLogic({...}); it is loaded in every game actor, each a thread of a Piscina pool.
 // Types only, plus the identity function that gives a module written in TypeScript its types.
 import type { Err } from '../wire/enums.js';

@@ -23,6 +23,7 @@ import {
   F_HANDLED,
   F_HANDLER_ERRORS,
   F_MALFORMED,
+  F_BUSY_SKIPPED,
   controlViews,
   type ActorMessage,
   type ActorShard,
@@ -45,7 +46,9 @@ export interface GameActorsOptions {
   /** Each actor has a ring pair on every shard. */
   shards: readonly Shard[];
   directory: PeerDirectory;
-  limits: CodecLimits;
+  limits: CodecLimits & { maxPacketSize: number };
+  /** The server's channels (the actors' group sends check against it, as the supervisor's do). */
+  maxChannels: number;
   maxQueuedBytesPerPeer: number;
   restartPolicy: RestartPolicy;
   restartOnHandlerError: boolean;
@@ -70,6 +73,8 @@ export interface ActorRow {
   outboundDepth: number;
   /** Times the actor found its outbound ring full. */
   outboundStalls: number;
+  /** Group-send targets left out for maxQueuedBytesPerPeer (added to the server's busySkipped). */
+  busySkipped: number;
   /** Share of the last interval its event loop was busy (handlers, decoding), % of one core. */
   cpuPercent: number;
 }
@@ -169,6 +174,7 @@ class Actor {
       inboundDepth: sum(this.inboundHeaders.map(depth)),
       outboundDepth: sum(this.outboundHeaders.map(depth)),
       outboundStalls: sum(this.outboundHeaders.map((header) => Atomics.load(header, H_STALLS))),
+      busySkipped: this.counters[F_BUSY_SKIPPED],
       cpuPercent,
     };
   }
@@ -198,6 +204,7 @@ class Actor {
       directory: this.options.directory.buffer,
       slotsPerShard: this.options.directory.slotsPerShard,
       limits: this.options.limits,
+      maxChannels: this.options.maxChannels,
       maxQueuedBytesPerPeer: this.options.maxQueuedBytesPerPeer,
       restartOnHandlerError: this.options.restartOnHandlerError,
       peers: this.options.peersOf(this.id),

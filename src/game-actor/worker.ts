@@ -12,19 +12,16 @@ import { PeerDirectory } from '../server-common/directory.js';
 import { QueueBudget } from '../server-common/queue-budget.js';
 import { Err, PacketFormat, PacketType } from '../wire/enums.js';
 import {
-  CAUSE_REMOTE,
   DISCONNECT_LATER,
   IN_ATTACH,
   IN_DISCONNECT,
   IN_RECEIVE,
-  R_BODY,
-  R_CHANNEL,
-  R_PEER_ID,
   STATS_PEER_ID,
   STATS_ROW,
 } from '../wire/protocol.js';
-import { decodePacket, encodePacket, makeEvent, splitEvent, type CodecLimits } from '../wire/codec/index.js';
-import { DISCONNECT_DATA_BY_SERVER, DISCONNECT_REASON_EVENT } from '../wire/conventions.js';
+import { decodePacket, splitEvent, type CodecLimits } from '../wire/codec/index.js';
+import { readDisconnect, recordBody, recordChannel, recordKind, recordPeerId, serverDisconnectReason } from '../wire/records.js';
+import { SendEngine, eventPacket, type SendTarget } from '../common/send-engine.js';
 import {
   A_FAULT,
   A_IN_HAND,
@@ -35,6 +32,7 @@ import {
   F_HANDLED,
   F_HANDLER_ERRORS,
   F_MALFORMED,
+  F_BUSY_SKIPPED,
   controlViews,
   decodeAttach,
   type ActorMessage,
@@ -47,11 +45,9 @@ import { ENetError } from '../wire/errors.js';
 import { encodeForFleet } from '../cluster/encode.js';
 import type { GameContext, GameLogic, GamePeer } from './define.js';
 
-const REASON_CONNECTION_LOST = 'Connection lost';
 const REASON_SERVER_STOPPED = 'Server stopped';
 /** Records handled before the actor looks at its flags, ticks and the event loop again. */
 const BATCH = 1024;
-const utf8 = new TextDecoder();
 
 interface LocalPeer {
   view: GamePeer;
@@ -61,16 +57,7 @@ interface LocalPeer {
   format: PacketFormat;
 }
 
-interface Target {
-  shard: number;
-  slot: number;
-  peerId: number;
-  channels: number;
-  format: PacketFormat;
-}
-
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value) && !(value instanceof Map);
+type Target = SendTarget;
 
 /** One shard as this actor uses it: its ring pair there, and this thread's send budget for its peers. */
 interface ShardLink {
@@ -92,6 +79,8 @@ class GameActor {
   private readonly counters: Float64Array;
   private readonly peers = new Map<number, LocalPeer>();
   private readonly limits: CodecLimits;
+  /** This thread's send path (src/common/send-engine.ts), over every shard's outbound ring. */
+  private readonly engine: SendEngine;
   private readonly ctx: GameContext;
   private logic: GameLogic = {};
   private saidGoodbye = false;
@@ -119,6 +108,12 @@ class GameActor {
     this.directory = new PeerDirectory(task.directory, task.slotsPerShard);
     ({ flags: this.flags, counters: this.counters } = controlViews(task.control));
     this.limits = task.limits;
+    this.engine = new SendEngine({
+      routes: this.shards,
+      limits: task.limits,
+      maxChannels: task.maxChannels,
+      report: (error) => this.post({ type: 'log', level: 'error', message: `game actor ${task.actorId}: ${(error as Error)?.message ?? String(error)}` }),
+    });
     this.ctx = this.makeContext();
     task.port.on('message', (message: SupervisorMessage) => this.onSupervisorMessage(message));
   }
@@ -212,6 +207,7 @@ class GameActor {
 
   private flush(): void {
     for (const shard of this.shards) shard.out.flush();
+    this.counters[F_BUSY_SKIPPED] = this.engine.busySkipped;
   }
 
   /** False when the record must be tried again (no room to relay it). */
@@ -219,11 +215,11 @@ class GameActor {
     const inbound = this.shards[shard].inbound;
     const bytes = inbound.bytes;
     const view = inbound.view;
-    const peerId = view.getUint32(offset + R_PEER_ID, true);
-    switch (bytes[offset]) {
+    const peerId = recordPeerId(view, offset);
+    switch (recordKind(bytes, offset)) {
       case IN_ATTACH: {
         if (this.peers.has(peerId)) return true; // a replacement restored it already
-        const attach = decodeAttach(bytes.slice(offset + R_BODY, offset + length));
+        const attach = decodeAttach(recordBody(bytes, offset, length).slice());
         const peer = this.adopt(attach);
         await this.call('onPeerAuthenticated', peerId, () => this.logic.onPeerAuthenticated?.(peer.view, this.ctx));
         return true;
@@ -235,9 +231,7 @@ class GameActor {
         const peer = this.peers.get(peerId);
         if (!peer) return true;
         this.peers.delete(peerId);
-        const cause = view.getUint32(offset + R_BODY + 4, true);
-        const given = length > R_BODY + 8 ? utf8.decode(bytes.subarray(offset + R_BODY + 8, offset + length)) : '';
-        const reason = given !== '' ? given : cause === CAUSE_REMOTE ? REASON_CONNECTION_LOST : '';
+        const reason = serverDisconnectReason(readDisconnect(bytes, view, offset, length));
         await this.call('onPeerDisconnected', peerId, () => this.logic.onPeerDisconnected?.(peer.view, reason, this.ctx));
         return true;
       }
@@ -250,7 +244,7 @@ class GameActor {
     const peer = this.peers.get(peerId);
     if (!peer) return true; // gone (or said goodbye to, as the server stops): nobody to handle it for
     const bytes = this.shards[shard].inbound.bytes;
-    const data = bytes.subarray(offset + R_BODY, offset + length);
+    const data = recordBody(bytes, offset, length);
     let value: unknown;
     try {
       value = decodePacket(data, this.limits);
@@ -262,7 +256,7 @@ class GameActor {
       peer.format = PacketFormat.GODOT;
       this.directory.setFormat(peer.shard, peer.slot, peerId, PacketFormat.GODOT);
     }
-    const channel = bytes[offset + R_CHANNEL];
+    const channel = recordChannel(bytes, offset);
     const event = splitEvent(value);
     if (event) {
       const handler = this.logic.events?.[event.name];
@@ -381,54 +375,10 @@ class GameActor {
     return this.directory.find(peerId);
   }
 
-  private sendBytes(target: Target, bytes: Uint8Array, channel: number, reliable: boolean): Err {
-    if (!Number.isInteger(channel) || channel < 0 || channel >= target.channels) return Err.ERR_INVALID_PARAMETER;
-    if (bytes.length > this.limits.maxPacketSize!) return Err.ERR_INVALID_DATA;
-    const shard = this.shards[target.shard];
-    if (!shard.queueBudget.take(target.slot, bytes.length)) return Err.ERR_BUSY;
-    return shard.out.send(shard.host, target.slot, target.peerId, channel, reliable !== false, bytes) ? Err.OK : Err.ERR_BUSY;
-  }
-
   private sendTo(peerId: number, packet: unknown, channel: number, reliable: boolean): Err {
     const target = this.target(peerId);
     if (!target) return Err.ERR_INVALID_PARAMETER;
-    let bytes: Uint8Array;
-    try {
-      bytes = encodePacket(packet, target.format, this.limits);
-    } catch {
-      return Err.ERR_INVALID_DATA;
-    }
-    return this.sendBytes(target, bytes, channel, reliable);
-  }
-
-  /** Encoded once per format present, queued once to all targets of that format. */
-  private sendToTargets(targets: Target[], packet: unknown, channel: number, reliable: boolean): Err {
-    if (!Number.isInteger(channel) || channel < 0 || channel > 254) return Err.ERR_INVALID_PARAMETER;
-    let result = Err.OK;
-    for (const format of [PacketFormat.MSGPACK, PacketFormat.GODOT]) {
-      const group = targets.filter((t) => t.format === format && channel < t.channels);
-      if (group.length === 0) continue;
-      let bytes: Uint8Array;
-      try {
-        bytes = encodePacket(packet, format, this.limits);
-      } catch {
-        return Err.ERR_INVALID_DATA;
-      }
-      if (bytes.length > this.limits.maxPacketSize!) return Err.ERR_INVALID_DATA;
-      // One record per shard, all with the same bytes; peers with maxQueuedBytesPerPeer queued are left out.
-      for (let s = 0; s < this.shards.length; s++) {
-        const shard = this.shards[s];
-        const open = group.filter((t) => t.shard === s && shard.queueBudget.take(t.slot, bytes.length));
-        if (open.length === 0) continue;
-        const list = new Uint32Array(open.length * 2);
-        open.forEach((t, i) => {
-          list[2 * i] = t.slot;
-          list[2 * i + 1] = t.peerId;
-        });
-        if (!shard.out.sendMulti(shard.host, channel, reliable !== false, list, bytes)) result = Err.ERR_BUSY;
-      }
-    }
-    return result;
+    return this.engine.send(target, packet, channel, reliable);
   }
 
   private everyone(exclude: readonly number[]): Target[] {
@@ -444,20 +394,17 @@ class GameActor {
   }
 
   private makeContext(): GameContext {
-    const eventOf = (name: string, payload: Record<string, unknown> | undefined) =>
-      typeof name === 'string' && name !== '' && (payload == null || isPlainObject(payload)) ? makeEvent(name, payload ?? {}) : undefined;
     return Object.freeze({
       actorId: this.task.actorId,
       send: (peerId: number, packet: unknown, channel = 0, reliable = true) => this.sendTo(peerId, packet, channel, reliable),
       sendRaw: (peerId: number, bytes: Uint8Array, channel = 0, reliable = true) => {
         const target = this.target(peerId);
         if (!target) return Err.ERR_INVALID_PARAMETER;
-        if (!(bytes instanceof Uint8Array)) return Err.ERR_INVALID_PARAMETER;
-        return this.sendBytes(target, bytes, channel, reliable);
+        return this.engine.sendRaw(target, bytes, channel, reliable);
       },
       sendToAll: (packet: unknown, channel = 0, reliable = true, exclude: readonly number[] = []) => {
         if (!Array.isArray(exclude)) return Err.ERR_INVALID_PARAMETER;
-        return this.sendToTargets(this.everyone(exclude), packet, channel, reliable);
+        return this.engine.sendToGroup(this.everyone(exclude), packet, channel, reliable);
       },
       sendToMultiple: (peerIds: readonly number[], packet: unknown, channel = 0, reliable = true) => {
         if (!Array.isArray(peerIds)) return Err.ERR_INVALID_PARAMETER;
@@ -466,28 +413,21 @@ class GameActor {
           const target = this.target(id);
           if (target) targets.push(target);
         }
-        return this.sendToTargets(targets, packet, channel, reliable);
+        return this.engine.sendToGroup(targets, packet, channel, reliable);
       },
       triggerEvent: (peerId: number, name: string, payload?: Record<string, unknown>, channel = 0, reliable = true) => {
-        const event = eventOf(name, payload);
+        const event = eventPacket(name, payload);
         return event ? this.sendTo(peerId, event, channel, reliable) : Err.ERR_INVALID_PARAMETER;
       },
       triggerEventToAll: (name: string, payload?: Record<string, unknown>, channel = 0, reliable = true, exclude: readonly number[] = []) => {
-        const event = eventOf(name, payload);
+        const event = eventPacket(name, payload);
         if (!event || !Array.isArray(exclude)) return Err.ERR_INVALID_PARAMETER;
-        return this.sendToTargets(this.everyone(exclude), event, channel, reliable);
+        return this.engine.sendToGroup(this.everyone(exclude), event, channel, reliable);
       },
       kick: (peerId: number, reason = '') => {
         const target = this.target(peerId);
         if (!target) return Err.ERR_INVALID_PARAMETER;
-        const text = String(reason ?? '');
-        const { out, host } = this.shards[target.shard];
-        if (text !== '') {
-          // As the supervisor does: the reason travels just before the disconnect, as an event.
-          const notice = encodePacket(makeEvent(DISCONNECT_REASON_EVENT, { reason: text }), target.format, this.limits);
-          out.sendControlPacket(host, target.slot, peerId, 0, notice);
-        }
-        out.disconnect(host, target.slot, peerId, DISCONNECT_LATER, DISCONNECT_DATA_BY_SERVER, text);
+        this.engine.disconnect(target, String(reason ?? ''), DISCONNECT_LATER);
         return Err.OK;
       },
       post: (message: unknown) => this.post({ type: 'post', message }),

@@ -10,9 +10,9 @@ export const DEFAULT_MAX_PEERS = 32;
 export const DEFAULT_MAX_CHANNELS = 2;
 export const DEFAULT_POLL_RATE_MS = 10;
 export const DEFAULT_AUTH_TIMEOUT_S = 10;
-/** ENet limits (FACTS.md). */
+/** ENet limits (docs/enet-facts.md). */
 export const ENET_MAX_PEERS = 4095;
-/** A server's peers across all its shards (SPEC "Many peers: shards"). */
+/** A server's peers across all its shards (README "Many peers: shards"). */
 export const SERVER_MAX_PEERS = 65535;
 /** Shards (net actors, one ENet host each) a server may have. */
 export const MAX_NET_ACTORS = 16;

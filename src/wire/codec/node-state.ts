@@ -1,4 +1,4 @@
-// Node state (SPEC "Node state"): JavaScript has no scene tree, a node is any object of this shape.
+// Node state (sendNodeState): JavaScript has no scene tree, a node is any object of this shape.
 
 import { Err, NodeSyncFlags } from '../enums.js';
 import { ENetError } from '../errors.js';

@@ -1,0 +1,137 @@
+// Runs on the main thread: getMetrics() — the shards' native counters added up, the supervisor's own
+// counts, one row per actor — and the process's CPU and memory, sampled with pidusage.
+import pidusage from 'pidusage';
+import {
+  C_BANNED_ADDRESSES,
+  C_BYTES_IN,
+  C_BYTES_OUT,
+  C_INBOUND_STALLS,
+  C_PACKETS_IN,
+  C_PACKETS_OUT,
+  C_PENDING_CONNECTS,
+  C_QUEUED_BYTES,
+  C_RATE_LIMITED,
+  C_REFUSED_BANNED,
+  C_REFUSED_FULL,
+  C_REFUSED_PEERS_PER_ADDRESS,
+  C_REFUSED_PENDING,
+  C_REFUSED_PER_ADDRESS,
+  C_REFUSED_RATE,
+  C_WIRE_BYTES_IN,
+  C_WIRE_BYTES_OUT,
+} from '../wire/protocol.js';
+import type { Running } from './core.js';
+import type { PeerTable } from './peer-table.js';
+import type { Shard } from './shards.js';
+import type { ActorMetrics, ServerMetrics } from './events.js';
+
+/** How often the process's CPU and memory are sampled (pidusage) while a server runs. */
+const USAGE_SAMPLE_MS = 1000;
+
+/** What the supervisor's parts counted themselves (the rest is native's). */
+export interface SupervisorCounts {
+  malformedPackets: number;
+  droppedUnauthenticated: number;
+  actorRestarts: number;
+  setAside: number;
+  refusedFull: number;
+  kicked: { packetTooLarge: number; rateLimit: number };
+  busySkipped: number;
+}
+
+/** The counters of every shard, added up (docs/protocol.md "Counters"). */
+function sumCounters(shards: readonly Shard[]): Float64Array {
+  const total = new Float64Array(shards[0]?.link.counters.length ?? 0);
+  for (const shard of shards) {
+    const counters = shard.link.counters;
+    for (let i = 0; i < total.length; i++) total[i] += counters[i];
+  }
+  return total;
+}
+
+function refused(counters: Float64Array | undefined, fullHere: number): ServerMetrics['refusedConnects'] {
+  const rate = counters?.[C_REFUSED_RATE] ?? 0;
+  const pending = counters?.[C_REFUSED_PENDING] ?? 0;
+  const perAddress = (counters?.[C_REFUSED_PER_ADDRESS] ?? 0) + (counters?.[C_REFUSED_PEERS_PER_ADDRESS] ?? 0);
+  const banned = counters?.[C_REFUSED_BANNED] ?? 0;
+  const full = (counters?.[C_REFUSED_FULL] ?? 0) + fullHere;
+  return { rate, pending, perAddress, banned, full, total: rate + pending + perAddress + banned + full };
+}
+
+export function buildMetrics(running: Running | undefined, peers: PeerTable, counts: SupervisorCounts, usage: ProcessUsage): ServerMetrics {
+  const counters = running ? sumCounters(running.shards) : undefined;
+  const actors: ActorMetrics[] = [];
+  let actorStalls = 0;
+  let busySkipped = counts.busySkipped;
+  if (running) {
+    const peersOn = peers.countPerShard(running.shards.length);
+    for (const shard of running.shards) {
+      const link = shard.link;
+      actors.push({
+        kind: 'net',
+        id: shard.id,
+        restarts: link.restarts,
+        handled: link.counters[C_PACKETS_IN],
+        inboundDepth: link.inbound.depth,
+        outboundDepth: link.out.ring.capacity - link.out.ring.freeBytes,
+        peers: peersOn[shard.id],
+      });
+      actorStalls += link.out.ring.stalls;
+    }
+    for (const { outboundStalls, busySkipped: actorSkipped, ...row } of running.actors?.rows() ?? []) {
+      actors.push({ ...row, peers: peers.countOnActor(row.id) });
+      actorStalls += outboundStalls;
+      busySkipped += actorSkipped;
+    }
+  }
+  return {
+    peers: peers.size,
+    authenticatedPeers: peers.authenticatedCount(),
+    packetsIn: counters?.[C_PACKETS_IN] ?? 0,
+    packetsOut: counters?.[C_PACKETS_OUT] ?? 0,
+    bytesIn: counters?.[C_BYTES_IN] ?? 0,
+    bytesOut: counters?.[C_BYTES_OUT] ?? 0,
+    wireBytesIn: counters?.[C_WIRE_BYTES_IN] ?? 0,
+    wireBytesOut: counters?.[C_WIRE_BYTES_OUT] ?? 0,
+    malformedPackets: counts.malformedPackets,
+    droppedUnauthenticated: counts.droppedUnauthenticated,
+    actorRestarts: counts.actorRestarts,
+    setAside: counts.setAside,
+    pendingConnects: counters?.[C_PENDING_CONNECTS] ?? 0,
+    refusedConnects: refused(counters, counts.refusedFull),
+    rateLimited: counters?.[C_RATE_LIMITED] ?? 0,
+    kicked: { ...counts.kicked },
+    queuedBytes: counters?.[C_QUEUED_BYTES] ?? 0,
+    busySkipped,
+    bannedAddresses: counters?.[C_BANNED_ADDRESSES] ?? 0,
+    ringStalls: (counters?.[C_INBOUND_STALLS] ?? 0) + actorStalls,
+    cpuPercent: usage.cpuPercent,
+    memoryRss: usage.memoryRss,
+    actors,
+  };
+}
+
+/** The process's CPU (% of one core) and RSS, sampled every USAGE_SAMPLE_MS while started. */
+export class ProcessUsage {
+  cpuPercent = 0;
+  memoryRss = process.memoryUsage.rss();
+  private timer: NodeJS.Timeout | undefined;
+
+  start(): void {
+    const sample = (): void => {
+      pidusage(process.pid, (error, stats) => {
+        if (error || !stats) return;
+        this.cpuPercent = stats.cpu;
+        this.memoryRss = stats.memory;
+      });
+    };
+    sample();
+    this.timer = setInterval(sample, USAGE_SAMPLE_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
