@@ -30,7 +30,7 @@ constexpr uint16_t FLAG_RELAYED = 2;
 constexpr uint32_t SUPERVISOR_RING = 0;
 constexpr uint32_t MAX_RINGS = 256;
 
-// ---- inbound (native -> JS) ----
+// ---- inbound (native -> JS); each body is read or written by records.h only ----
 constexpr uint8_t IN_CONNECT = 1;     // body: u32 data, u8[4] ipv4, u16 port, u16 channels
 constexpr uint8_t IN_DISCONNECT = 2;  // body: u32 data, u32 cause, then the reason (UTF-8) if any
 constexpr uint8_t IN_RECEIVE = 3;     // body: packet bytes
@@ -39,15 +39,11 @@ constexpr uint8_t IN_ATTACH = 5;      // actor rings: the peer is routed here; b
 constexpr uint8_t IN_ROUTED = 6;      // ring 0: the route took effect; later packets go to the actor
 constexpr uint8_t IN_KICK_REQUEST = 7;  // ring 0: the guard wants this peer kicked; body: u32 cause
 
-constexpr uint32_t IN_CONNECT_BODY = 12;
-constexpr uint32_t IN_DISCONNECT_BODY = 8;
-constexpr uint32_t IN_ERROR_BODY = 4;
-
 constexpr uint32_t CAUSE_REMOTE = 1;     // remote disconnected or timed out
 constexpr uint32_t CAUSE_REQUESTED = 2;  // a disconnect we requested completed
 constexpr uint32_t CAUSE_CONNECT_FAILED = 3;  // outgoing connection never completed
 
-// ---- outbound (JS -> native) ----
+// ---- outbound (JS -> native); each body is read by records.h only ----
 constexpr uint8_t OUT_SEND = 1;             // body: bytes
 constexpr uint8_t OUT_SEND_MULTI = 2;       // body: u32 count, count x (u32 slot, u32 peerId), bytes
 constexpr uint8_t OUT_DISCONNECT = 3;       // flags: 0 later, 1 now, 2 reset; body: u32 data, reason bytes
@@ -67,8 +63,6 @@ constexpr uint32_t KICK_RATE_LIMIT = 2;
 constexpr uint16_t DISCONNECT_LATER = 0;
 constexpr uint16_t DISCONNECT_NOW = 1;
 constexpr uint16_t DISCONNECT_RESET = 2;
-
-constexpr uint32_t OUT_CONNECT_BODY = 12;
 
 // OUT_SET_COMPRESSION / hostCreate modes: compress::MODE_* in compress.h (0 none, 1 range coder,
 // 2 FastLZ, 3 zlib, 4 zstd; Godot's numbering).

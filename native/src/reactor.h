@@ -23,6 +23,10 @@
 
 namespace enet_actor {
 
+namespace records {
+struct Record;  // an outbound record's header and body (records.h)
+}
+
 // A failure reported to JS as an Error with a `code` property.
 class ReactorError : public std::runtime_error {
  public:
@@ -203,16 +207,16 @@ class Reactor {
 
   // ---- Outbound records (reactor_outbound.cc) ----
   void handleOutboundLocked(const uint8_t* rec, uint32_t len);
-  void outSendLocked(Host* h, const uint8_t* rec, uint32_t len);
-  void outSendMultiLocked(Host* h, const uint8_t* rec, uint32_t len);
-  void outDisconnectLocked(uint32_t index, Host* h, const uint8_t* rec, uint32_t len);
-  void outConnectLocked(uint32_t index, Host* h, const uint8_t* rec, uint32_t len);
+  void outSendLocked(Host* h, const records::Record& r);
+  void outSendMultiLocked(Host* h, const records::Record& r);
+  void outDisconnectLocked(uint32_t index, Host* h, const records::Record& r);
+  void outConnectLocked(uint32_t index, Host* h, const records::Record& r);
 
   // ---- Routing to game actors (reactor_routing.cc) ----
-  void outRouteLocked(uint32_t index, Host* h, const uint8_t* rec, uint32_t len);
-  void outRouteDoneLocked(uint32_t index, const uint8_t* rec);
-  void outForwardLocked(uint32_t index, const uint8_t* rec, uint32_t len);
-  void outRelayLocked(const uint8_t* rec, uint32_t len);
+  void outRouteLocked(uint32_t index, Host* h, const records::Record& r);
+  void outRouteDoneLocked(uint32_t index, const records::Record& r);
+  void outForwardLocked(uint32_t index, const records::Record& r);
+  void outRelayLocked(const records::Record& r);
 
   // ---- The guard glue (reactor_guard.cc) ----
   // Sets, on this thread, the host being serviced and its guard for interceptDatagram (ENet's
@@ -225,7 +229,7 @@ class Reactor {
   };
   // ENet's intercept for server hosts: the guard of the host being serviced on this thread.
   static int interceptDatagram(ENetHost* host, ENetEvent* event);
-  void outBanLocked(Host* h, const uint8_t* rec, uint32_t len);
+  void outBanLocked(Host* h, const records::Record& r);
   void emitKicksLocked(uint32_t index, Host& h);
 
   // ---- Stats and counters tables (reactor_stats.cc) ----

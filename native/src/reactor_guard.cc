@@ -31,8 +31,9 @@ int Reactor::interceptDatagram(ENetHost* host, ENetEvent* /*event*/) {
   return servicedGuard->onDatagram(host, nowMs()) ? 1 : 0;
 }
 
-void Reactor::outBanLocked(Host* h, const uint8_t* rec, uint32_t len) {
-  if (len < REC_HEADER_BYTES + 8) {
+void Reactor::outBanLocked(Host* h, const records::Record& r) {
+  records::Ban ban;
+  if (!records::readBan(r, &ban)) {
     counters_[C_MALFORMED] += 1;
     return;
   }
@@ -40,17 +41,14 @@ void Reactor::outBanLocked(Host* h, const uint8_t* rec, uint32_t len) {
     counters_[C_DROPPED_STALE] += 1;
     return;
   }
-  uint32_t address;
-  std::memcpy(&address, rec + REC_HEADER_BYTES, 4);
-  h->guard->ban(address, rd32(rec + REC_HEADER_BYTES + 4), nowMs());
+  h->guard->ban(ban.ipv4, ban.durationMs, nowMs());
 }
 
 void Reactor::emitKicksLocked(uint32_t index, Host& h) {
   for (const auto& [slot, cause] : h.guard->takeKicks()) {
     if (slot >= h.peerId.size() || h.peerId[slot] == 0) continue;  // not a peer the supervisor knows
-    uint8_t rec[REC_HEADER_BYTES + 4];
-    writeHeader(rec, IN_KICK_REQUEST, 0, 0, index, slot, h.peerId[slot]);
-    wr32(rec + REC_HEADER_BYTES, static_cast<uint32_t>(cause));
+    uint8_t rec[records::IN_KICK_REQUEST_BYTES];
+    records::writeKickRequest(rec, index, slot, h.peerId[slot], static_cast<uint32_t>(cause));
     emitControl(SUPERVISOR_RING, index, rec, sizeof rec);
   }
 }

@@ -153,7 +153,7 @@ void Reactor::hostsChangedLocked() {
   inlineHosts_ = 0;
   maxRecord_ = REC_HEADER_BYTES;
   for (auto& h : hosts_) {
-    if (REC_HEADER_BYTES + h->maxPacketSize > maxRecord_) maxRecord_ = REC_HEADER_BYTES + h->maxPacketSize;
+    if (records::receiveBytes(h->maxPacketSize) > maxRecord_) maxRecord_ = records::receiveBytes(h->maxPacketSize);
     if (h->inlined) ++inlineHosts_;
   }
   counters_[C_HOSTS] = static_cast<double>(hosts_.size());

@@ -12,7 +12,7 @@
 namespace enet_actor {
 
 bool Reactor::serviceHostLocked(uint32_t index, Host& h, uint32_t* budget, bool* stalled) {
-  const uint32_t maxRecord = REC_HEADER_BYTES + h.maxPacketSize;
+  const uint32_t maxRecord = records::receiveBytes(h.maxPacketSize);
   h.dirty = false;  // whatever the pass does, it sends what is queued
   h.statsDirty = true;
   bool serviced = false;
@@ -45,9 +45,8 @@ bool Reactor::serviceHostLocked(uint32_t index, Host& h, uint32_t* budget, bool*
       if (!h.errorReported || now - h.lastErrorMs >= 1000) {
         h.errorReported = true;
         h.lastErrorMs = now;
-        uint8_t rec[REC_HEADER_BYTES + IN_ERROR_BODY];
-        writeHeader(rec, IN_ERROR, 0, 0, index, 0, 0);
-        wr32(rec + REC_HEADER_BYTES, static_cast<uint32_t>(e != 0 ? e : r));
+        uint8_t rec[records::IN_ERROR_BYTES];
+        records::writeError(rec, index, e != 0 ? e : r);
         emitControl(SUPERVISOR_RING, index, rec, sizeof rec);
       }
       break;
@@ -87,13 +86,9 @@ void Reactor::handleEventLocked(uint32_t index, Host& h, ENetEvent& ev) {
       }
       assignSlot(h, slot, id);
       h.slotFlags[slot] = SLOT_CONNECTED;
-      uint8_t rec[REC_HEADER_BYTES + IN_CONNECT_BODY];
-      writeHeader(rec, IN_CONNECT, 0, 0, index, slot, id);
-      uint8_t* b = rec + REC_HEADER_BYTES;
-      wr32(b, ev.data);
-      std::memcpy(b + 4, &ev.peer->address.host, 4);
-      wr16(b + 8, ev.peer->address.port);
-      wr16(b + 10, static_cast<uint16_t>(ev.peer->channelCount));  // as agreed in the handshake
+      uint8_t rec[records::IN_CONNECT_BYTES];
+      records::writeConnect(rec, index, slot, id, ev.data, ev.peer->address.host, ev.peer->address.port,
+                            static_cast<uint16_t>(ev.peer->channelCount));  // as agreed in the handshake
       emitControl(SUPERVISOR_RING, index, rec, sizeof rec);
       counters_[C_CONNECTS] += 1;
       writeStatsRow(h, slot);
@@ -115,17 +110,15 @@ void Reactor::handleEventLocked(uint32_t index, Host& h, ENetEvent& ev) {
       if (id != 0 && len <= h.maxPacketSize && !(h.guard && h.guard->onPacket(slot, len, nowMs()))) {
         const uint16_t flags = (packet->flags & ENET_PACKET_FLAG_RELIABLE) ? FLAG_RELIABLE : 0;
         const uint32_t route = h.route[slot];
-        const uint32_t recLen = REC_HEADER_BYTES + static_cast<uint32_t>(len);
+        const uint32_t recLen = records::receiveBytes(static_cast<uint32_t>(len));
         if (route & ROUTE_HELD) {
           std::vector<uint8_t> rec(recLen);
-          writeHeader(rec.data(), IN_RECEIVE, ev.channelID, flags, index, slot, id);
-          std::memcpy(rec.data() + REC_HEADER_BYTES, packet->data, len);
+          records::writeReceive(rec.data(), ev.channelID, flags, index, slot, id, packet->data, len);
           holds_[holdKey(index, id)].records.push_back(std::move(rec));
         } else {
           uint8_t* p = appendRecord(route, recLen);
           if (p != nullptr) {  // always: the pass checked room for a maximum-size record
-            writeHeader(p, IN_RECEIVE, ev.channelID, flags, index, slot, id);
-            std::memcpy(p + REC_HEADER_BYTES, packet->data, len);
+            records::writeReceive(p, ev.channelID, flags, index, slot, id, packet->data, len);
           }
         }
         counters_[C_PACKETS_IN] += 1;
@@ -206,11 +199,8 @@ bool Reactor::flushPendingLocked() {
 
 void Reactor::emitDisconnect(uint32_t index, Host& h, uint32_t slot, uint32_t data, uint32_t cause) {
   const std::string& reason = h.reason[slot];
-  std::vector<uint8_t> rec(REC_HEADER_BYTES + IN_DISCONNECT_BODY + reason.size());
-  writeHeader(rec.data(), IN_DISCONNECT, 0, 0, index, slot, h.peerId[slot]);
-  wr32(rec.data() + REC_HEADER_BYTES, data);
-  wr32(rec.data() + REC_HEADER_BYTES + 4, cause);
-  std::memcpy(rec.data() + REC_HEADER_BYTES + IN_DISCONNECT_BODY, reason.data(), reason.size());
+  std::vector<uint8_t> rec(records::disconnectBytes(reason.size()));
+  records::writeDisconnect(rec.data(), index, slot, h.peerId[slot], data, cause, reason);
   // A peer routed to a game actor hears of it there; the actor passes it on to the supervisor.
   emitRouted(index, h, slot, rec.data(), static_cast<uint32_t>(rec.size()));
   counters_[C_DISCONNECTS] += 1;

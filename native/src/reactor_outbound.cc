@@ -13,24 +13,26 @@ void Reactor::handleOutboundLocked(const uint8_t* rec, uint32_t len) {
     counters_[C_MALFORMED] += 1;
     return;
   }
-  const uint32_t index = rd32(rec + REC_HOST);
+  const records::Record r = records::readRecord(rec, len);
+  const uint32_t index = r.header.host;
   Host* h = findHost(index);
   if (h != nullptr) markDirty(*h);
-  switch (rec[REC_KIND]) {
+  switch (r.header.kind) {
     case OUT_SEND:
-      outSendLocked(h, rec, len);
+      outSendLocked(h, r);
       return;
     case OUT_SEND_MULTI:
-      outSendMultiLocked(h, rec, len);
+      outSendMultiLocked(h, r);
       return;
     case OUT_DISCONNECT:
-      outDisconnectLocked(index, h, rec, len);
+      outDisconnectLocked(index, h, r);
       return;
     case OUT_CONNECT:
-      outConnectLocked(index, h, rec, len);
+      outConnectLocked(index, h, r);
       return;
     case OUT_SET_COMPRESSION: {
-      if (len < REC_HEADER_BYTES + 4) {
+      uint32_t mode;
+      if (!records::readSetCompression(r, &mode)) {
         counters_[C_MALFORMED] += 1;
         return;
       }
@@ -38,7 +40,6 @@ void Reactor::handleOutboundLocked(const uint8_t* rec, uint32_t len) {
         counters_[C_DROPPED_STALE] += 1;
         return;
       }
-      const uint32_t mode = rd32(rec + REC_HEADER_BYTES);
       if (!compress::isKnownMode(mode)) {
         counters_[C_MALFORMED] += 1;  // JS refuses unknown modes first
         return;
@@ -55,19 +56,19 @@ void Reactor::handleOutboundLocked(const uint8_t* rec, uint32_t len) {
       destroyHostLocked(h);
       return;
     case OUT_ROUTE:
-      outRouteLocked(index, h, rec, len);
+      outRouteLocked(index, h, r);
       return;
     case OUT_ROUTE_DONE:
-      outRouteDoneLocked(index, rec);
+      outRouteDoneLocked(index, r);
       return;
     case OUT_FORWARD:
-      outForwardLocked(index, rec, len);
+      outForwardLocked(index, r);
       return;
     case OUT_RELAY:
-      outRelayLocked(rec, len);
+      outRelayLocked(r);
       return;
     case OUT_BAN:
-      outBanLocked(h, rec, len);
+      outBanLocked(h, r);
       return;
     default:
       counters_[C_MALFORMED] += 1;
@@ -75,22 +76,22 @@ void Reactor::handleOutboundLocked(const uint8_t* rec, uint32_t len) {
   }
 }
 
-void Reactor::outSendLocked(Host* h, const uint8_t* rec, uint32_t len) {
-  ENetPeer* peer = livePeer(h, rd32(rec + REC_SLOT), rd32(rec + REC_PEER_ID));
+void Reactor::outSendLocked(Host* h, const records::Record& r) {
+  ENetPeer* peer = livePeer(h, r.header.slot, r.header.peerId);
   if (peer == nullptr) {
     counters_[C_DROPPED_STALE] += 1;
     return;
   }
-  const uint32_t bodyLen = len - REC_HEADER_BYTES;
-  h->processed[rd32(rec + REC_SLOT)] += bodyLen;  // what producers submitted, as JS counts it (queue-budget.ts)
-  const uint32_t pflags = (rd16(rec + REC_FLAGS) & FLAG_RELIABLE) ? ENET_PACKET_FLAG_RELIABLE
-                                                                   : ENET_PACKET_FLAG_UNSEQUENCED;
-  ENetPacket* packet = enet_packet_create(rec + REC_HEADER_BYTES, bodyLen, pflags);
+  const uint32_t bodyLen = r.bodyLength;
+  h->processed[r.header.slot] += bodyLen;  // what producers submitted, as JS counts it (queue-budget.ts)
+  const uint32_t pflags = (r.header.flags & FLAG_RELIABLE) ? ENET_PACKET_FLAG_RELIABLE
+                                                           : ENET_PACKET_FLAG_UNSEQUENCED;
+  ENetPacket* packet = enet_packet_create(r.body, bodyLen, pflags);
   if (packet == nullptr) {
     counters_[C_SEND_FAILURES] += 1;
     return;
   }
-  if (enet_peer_send(peer, rec[REC_CHANNEL], packet) == 0) {
+  if (enet_peer_send(peer, r.header.channel, packet) == 0) {
     counters_[C_PACKETS_OUT] += 1;
     counters_[C_BYTES_OUT] += bodyLen;
   } else {
@@ -99,38 +100,31 @@ void Reactor::outSendLocked(Host* h, const uint8_t* rec, uint32_t len) {
   if (packet->referenceCount == 0) enet_packet_destroy(packet);
 }
 
-void Reactor::outSendMultiLocked(Host* h, const uint8_t* rec, uint32_t len) {
-  const uint32_t bodyLen = len - REC_HEADER_BYTES;
-  const uint8_t* body = rec + REC_HEADER_BYTES;
-  if (bodyLen < 4) {
+void Reactor::outSendMultiLocked(Host* h, const records::Record& r) {
+  records::SendMulti m;
+  if (!records::readSendMulti(r, &m)) {
     counters_[C_MALFORMED] += 1;
     return;
   }
-  const uint32_t count = rd32(body);
-  if (count > (bodyLen - 4) / 8) {
-    counters_[C_MALFORMED] += 1;
-    return;
-  }
+  const uint32_t count = m.count;
   if (h == nullptr) {
     counters_[C_DROPPED_STALE] += count > 0 ? count : 1;
     return;
   }
-  const uint8_t* targets = body + 4;
-  const uint8_t* data = targets + 8 * count;
-  const uint32_t dataLen = bodyLen - 4 - 8 * count;
-  const uint32_t pflags = (rd16(rec + REC_FLAGS) & FLAG_RELIABLE) ? ENET_PACKET_FLAG_RELIABLE
-                                                                   : ENET_PACKET_FLAG_UNSEQUENCED;
-  const uint8_t channel = rec[REC_CHANNEL];
+  const uint32_t dataLen = m.dataLength;
+  const uint32_t pflags = (r.header.flags & FLAG_RELIABLE) ? ENET_PACKET_FLAG_RELIABLE
+                                                           : ENET_PACKET_FLAG_UNSEQUENCED;
+  const uint8_t channel = r.header.channel;
   ENetPacket* packet = nullptr;  // created once, for the first live target
   for (uint32_t i = 0; i < count; ++i) {
-    ENetPeer* peer = livePeer(h, rd32(targets + 8 * i), rd32(targets + 8 * i + 4));
+    ENetPeer* peer = livePeer(h, m.slot(i), m.peerId(i));
     if (peer == nullptr) {
       counters_[C_DROPPED_STALE] += 1;
       continue;
     }
-    h->processed[rd32(targets + 8 * i)] += dataLen;
+    h->processed[m.slot(i)] += dataLen;
     if (packet == nullptr) {
-      packet = enet_packet_create(data, dataLen, pflags);
+      packet = enet_packet_create(m.data, dataLen, pflags);
       if (packet == nullptr) {
         counters_[C_SEND_FAILURES] += count - i;
         return;
@@ -146,22 +140,21 @@ void Reactor::outSendMultiLocked(Host* h, const uint8_t* rec, uint32_t len) {
   if (packet != nullptr && packet->referenceCount == 0) enet_packet_destroy(packet);
 }
 
-void Reactor::outDisconnectLocked(uint32_t index, Host* h, const uint8_t* rec, uint32_t len) {
-  const uint16_t mode = rd16(rec + REC_FLAGS);
+void Reactor::outDisconnectLocked(uint32_t index, Host* h, const records::Record& r) {
+  const uint16_t mode = r.header.flags;
   if (mode > DISCONNECT_RESET) {
     counters_[C_MALFORMED] += 1;
     return;
   }
-  const uint32_t slot = rd32(rec + REC_SLOT);
-  ENetPeer* peer = livePeer(h, slot, rd32(rec + REC_PEER_ID));
+  const uint32_t slot = r.header.slot;
+  ENetPeer* peer = livePeer(h, slot, r.header.peerId);
   if (peer == nullptr) {
     counters_[C_DROPPED_STALE] += 1;
     return;
   }
-  const uint32_t data = len >= REC_HEADER_BYTES + 4 ? rd32(rec + REC_HEADER_BYTES) : 0;
-  if (len > REC_HEADER_BYTES + 4) {
-    h->reason[slot].assign(reinterpret_cast<const char*>(rec + REC_HEADER_BYTES + 4), len - REC_HEADER_BYTES - 4);
-  }
+  const records::Disconnect d = records::readDisconnect(r);
+  const uint32_t data = d.data;
+  if (d.reason != nullptr) h->reason[slot].assign(d.reason, d.reasonLength);
   const ENetPeerState prior = peer->state;
   const uint32_t priorData = peer->eventData;
   // The remote already closed (its DISCONNECT event is pending): that is what gets reported.
@@ -188,20 +181,17 @@ void Reactor::outDisconnectLocked(uint32_t index, Host* h, const uint8_t* rec, u
   }
 }
 
-void Reactor::outConnectLocked(uint32_t index, Host* h, const uint8_t* rec, uint32_t len) {
-  if (len < REC_HEADER_BYTES + OUT_CONNECT_BODY || rd32(rec + REC_PEER_ID) == 0) {
+void Reactor::outConnectLocked(uint32_t index, Host* h, const records::Record& r) {
+  records::Connect c;
+  if (!records::readConnect(r, &c) || r.header.peerId == 0) {
     counters_[C_MALFORMED] += 1;
     return;
   }
-  const uint32_t peerId = rd32(rec + REC_PEER_ID);
-  const uint32_t recSlot = rd32(rec + REC_SLOT);
-  const uint8_t* b = rec + REC_HEADER_BYTES;
-  const uint32_t data = rd32(b + 8);
+  const uint32_t peerId = r.header.peerId;
+  const uint32_t data = c.data;
   auto fail = [&]() {
-    uint8_t out[REC_HEADER_BYTES + IN_DISCONNECT_BODY];
-    writeHeader(out, IN_DISCONNECT, 0, 0, index, recSlot, peerId);
-    wr32(out + REC_HEADER_BYTES, data);
-    wr32(out + REC_HEADER_BYTES + 4, CAUSE_CONNECT_FAILED);
+    uint8_t out[records::IN_DISCONNECT_BYTES];
+    records::writeDisconnect(out, index, r.header.slot, peerId, data, CAUSE_CONNECT_FAILED);
     emitControl(SUPERVISOR_RING, index, out, sizeof out);
     counters_[C_DISCONNECTS] += 1;
   };
@@ -215,9 +205,9 @@ void Reactor::outConnectLocked(uint32_t index, Host* h, const uint8_t* rec, uint
     return;
   }
   ENetAddress addr;
-  std::memcpy(&addr.host, b, 4);
-  addr.port = rd16(b + 4);
-  size_t channels = rd16(b + 6);
+  addr.host = c.ipv4;
+  addr.port = c.port;
+  size_t channels = c.channels;
   if (channels == 0) channels = h->enet->channelLimit;
   ENetPeer* peer = enet_host_connect(h->enet, &addr, channels, data);
   if (peer == nullptr) {

@@ -7,14 +7,15 @@
 
 namespace enet_actor {
 
-void Reactor::outRouteLocked(uint32_t index, Host* h, const uint8_t* rec, uint32_t len) {
-  if (len < REC_HEADER_BYTES + 4) {
+void Reactor::outRouteLocked(uint32_t index, Host* h, const records::Record& r) {
+  records::Route route;
+  if (!records::readRoute(r, &route)) {
     counters_[C_MALFORMED] += 1;
     return;
   }
-  const uint32_t ring = rd32(rec + REC_HEADER_BYTES);
-  const uint32_t slot = rd32(rec + REC_SLOT);
-  const uint32_t peerId = rd32(rec + REC_PEER_ID);
+  const uint32_t ring = route.ring;
+  const uint32_t slot = r.header.slot;
+  const uint32_t peerId = r.header.peerId;
   if (ring == SUPERVISOR_RING || ring >= inbound_.size()) {
     counters_[C_MALFORMED] += 1;
     return;
@@ -29,19 +30,17 @@ void Reactor::outRouteLocked(uint32_t index, Host* h, const uint8_t* rec, uint32
   }
   h->route[slot] = ring | ROUTE_HELD;
   holds_[holdKey(index, peerId)] = Hold{ring, {}};
-  const uint32_t attachLen = len - REC_HEADER_BYTES - 4;
-  std::vector<uint8_t> attach(REC_HEADER_BYTES + attachLen);
-  writeHeader(attach.data(), IN_ATTACH, 0, 0, index, slot, peerId);
-  std::memcpy(attach.data() + REC_HEADER_BYTES, rec + REC_HEADER_BYTES + 4, attachLen);
+  std::vector<uint8_t> attach(records::attachBytes(route.attachLength));
+  records::writeAttach(attach.data(), index, slot, peerId, route.attach, route.attachLength);
   emitControl(ring, index, attach.data(), static_cast<uint32_t>(attach.size()));
-  uint8_t routed[REC_HEADER_BYTES];
-  writeHeader(routed, IN_ROUTED, 0, 0, index, slot, peerId);
+  uint8_t routed[records::IN_ROUTED_BYTES];
+  records::writeRouted(routed, index, slot, peerId);
   emitControl(SUPERVISOR_RING, index, routed, sizeof routed);
 }
 
-void Reactor::outRouteDoneLocked(uint32_t index, const uint8_t* rec) {
-  const uint32_t slot = rd32(rec + REC_SLOT);
-  const uint32_t peerId = rd32(rec + REC_PEER_ID);
+void Reactor::outRouteDoneLocked(uint32_t index, const records::Record& r) {
+  const uint32_t slot = r.header.slot;
+  const uint32_t peerId = r.header.peerId;
   auto it = holds_.find(holdKey(index, peerId));
   if (it == holds_.end()) {
     counters_[C_DROPPED_STALE] += 1;
@@ -56,26 +55,27 @@ void Reactor::outRouteDoneLocked(uint32_t index, const uint8_t* rec) {
   if (h != nullptr && slot < h->peerId.size() && h->peerId[slot] == peerId) h->route[slot] = ring;
 }
 
-void Reactor::outForwardLocked(uint32_t index, const uint8_t* rec, uint32_t len) {
-  auto it = holds_.find(holdKey(index, rd32(rec + REC_PEER_ID)));
+void Reactor::outForwardLocked(uint32_t index, const records::Record& r) {
+  auto it = holds_.find(holdKey(index, r.header.peerId));
   if (it == holds_.end()) {
     counters_[C_DROPPED_STALE] += 1;
     return;
   }
-  std::vector<uint8_t> out(rec, rec + len);
-  out[REC_KIND] = IN_RECEIVE;
-  wr16(out.data() + REC_FLAGS, rd16(rec + REC_FLAGS) & FLAG_RELIABLE);
-  emitControl(it->second.ring, index, out.data(), len);
+  const records::Header& hd = r.header;
+  std::vector<uint8_t> out(records::receiveBytes(r.bodyLength));
+  records::writeReceive(out.data(), hd.channel, hd.flags & FLAG_RELIABLE, hd.host, hd.slot, hd.peerId, r.body,
+                        r.bodyLength);
+  emitControl(it->second.ring, index, out.data(), static_cast<uint32_t>(out.size()));
 }
 
-void Reactor::outRelayLocked(const uint8_t* rec, uint32_t len) {
-  if (len < 2 * REC_HEADER_BYTES) {
+void Reactor::outRelayLocked(const records::Record& r) {
+  if (!records::readRelay(r)) {
     counters_[C_MALFORMED] += 1;
     return;
   }
-  std::vector<uint8_t> out(rec + REC_HEADER_BYTES, rec + len);
-  wr16(out.data() + REC_FLAGS, rd16(out.data() + REC_FLAGS) | FLAG_RELAYED);
-  emitControl(SUPERVISOR_RING, rd32(out.data() + REC_HOST), out.data(), static_cast<uint32_t>(out.size()));
+  std::vector<uint8_t> out(r.body, r.body + r.bodyLength);
+  records::markRelayed(out.data());
+  emitControl(SUPERVISOR_RING, records::readHeader(out.data()).host, out.data(), static_cast<uint32_t>(out.size()));
 }
 
 }  // namespace enet_actor
