@@ -354,8 +354,8 @@ Napi::Value HostCreate(const Napi::CallbackInfo& info) {
       typeError(env, "options.address must be a string");
     }
   }
-  opt.peers = integerValue(env, o.Get("peers"), "options.peers", 1, enet_actor::proto::MAX_PEERS);
-  opt.channels = integerValue(env, o.Get("channels"), "options.channels", 1, enet_actor::proto::MAX_CHANNELS);
+  opt.peers = integerValue(env, o.Get("peers"), "options.peers", 1, enet_actor::proto::ENET_MAX_PEERS);
+  opt.channels = integerValue(env, o.Get("channels"), "options.channels", 1, enet_actor::proto::ENET_MAX_CHANNELS);
   opt.compression = integerValue(env, o.Get("compression"), "options.compression", 0,
                                enet_actor::compress::MODE_LAST);
   opt.maxPacketSize = integerValue(env, o.Get("maxPacketSize"), "options.maxPacketSize", 1, 1u << 30);

@@ -215,7 +215,7 @@ int Reactor::passLocked(bool* work, bool* stalled, Host* onlyHost, bool ringDoor
   for (auto& out : outbound_) {
     handled += out.drain([this](const uint8_t* rec, uint32_t len) { handleOutboundLocked(rec, len); }, &corrupt);
   }
-  counters_[C_MALFORMED] += corrupt;
+  counters_[C_MALFORMED_RECORDS] += corrupt;
   flushPendingLocked();
 
   bool events = false;
@@ -254,7 +254,7 @@ int Reactor::passLocked(bool* work, bool* stalled, Host* onlyHost, bool ringDoor
   int flags = 0;
   // ringDoorbell false: ring 0's consumer is the calling thread (inline) and reads on at once.
   for (size_t i = 0; i < inbound_.size(); ++i) {
-    if (inbound_[i].publish(ringDoorbell || i != SUPERVISOR_RING)) flags |= SERVICE_NOTIFY;
+    if (inbound_[i].publish(ringDoorbell || i != SUPERVISOR_RING)) flags |= SERVICE_NOTIFY_INBOUND;
   }
   writeCountersLocked();
   *work = handled > 0 || corrupt > 0 || events || emitted_ > 0;
@@ -303,7 +303,7 @@ int Reactor::flushOutbound() {
   for (auto& out : outbound_) {
     out.drain([this](const uint8_t* rec, uint32_t len) { handleOutboundLocked(rec, len); }, &corrupt);
   }
-  counters_[C_MALFORMED] += corrupt;
+  counters_[C_MALFORMED_RECORDS] += corrupt;
   flushPendingLocked();
   const uint32_t now = enet_time_get();
   for (const uint32_t id : dirty_) {
@@ -319,7 +319,7 @@ int Reactor::flushOutbound() {
   writeCountersLocked();
   int flags = 0;
   for (auto& in : inbound_) {
-    if (in.publish()) flags |= SERVICE_NOTIFY;
+    if (in.publish()) flags |= SERVICE_NOTIFY_INBOUND;
   }
   return flags;
 }

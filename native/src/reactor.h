@@ -258,7 +258,7 @@ class Reactor {
   std::unordered_map<uint32_t, Host*> byId_;
   uint32_t nextHostId_ = 0;
   std::vector<uint32_t> dirty_;  // ids of hosts with dirty set
-  uint32_t maxRecord_ = proto::REC_HEADER_BYTES;  // largest inbound record any live host makes
+  uint32_t maxRecord_ = proto::RECORD_HEADER_BYTES;  // largest inbound record any live host makes
   std::deque<Pending> pending_;
   uint32_t emitted_ = 0;     // records appended during the current pass
   uint64_t lastStatsMs_ = 0;

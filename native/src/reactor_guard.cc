@@ -34,7 +34,7 @@ int Reactor::interceptDatagram(ENetHost* host, ENetEvent* /*event*/) {
 void Reactor::outBanLocked(Host* h, const records::Record& r) {
   records::Ban ban;
   if (!records::readBan(r, &ban)) {
-    counters_[C_MALFORMED] += 1;
+    counters_[C_MALFORMED_RECORDS] += 1;
     return;
   }
   if (h == nullptr || !h->guard) {

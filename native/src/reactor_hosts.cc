@@ -60,11 +60,11 @@ HostCreated Reactor::createHost(const HostOptions& o) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (destroyed_) throw ReactorError("ERR_INVALID_PARAMETER", "the reactor is destroyed");
-    if (REC_HEADER_BYTES + static_cast<uint64_t>(o.maxPacketSize) > ring::maxPayload(inCapacity_)) {
+    if (RECORD_HEADER_BYTES + static_cast<uint64_t>(o.maxPacketSize) > ring::maxPayload(inCapacity_)) {
       throw ReactorError("ERR_INVALID_PARAMETER",
                          "maxPacketSize " + std::to_string(o.maxPacketSize) +
                              " does not fit the inbound ring (at most " +
-                             std::to_string(ring::maxPayload(inCapacity_) - REC_HEADER_BYTES) +
+                             std::to_string(ring::maxPayload(inCapacity_) - RECORD_HEADER_BYTES) +
                              " for a capacity of " + std::to_string(inCapacity_) + ")");
     }
     if (!compress::isKnownMode(o.compression)) {
@@ -151,7 +151,7 @@ HostCreated Reactor::createHost(const HostOptions& o) {
 
 void Reactor::hostsChangedLocked() {
   inlineHosts_ = 0;
-  maxRecord_ = REC_HEADER_BYTES;
+  maxRecord_ = RECORD_HEADER_BYTES;
   for (auto& h : hosts_) {
     if (records::receiveBytes(h->maxPacketSize) > maxRecord_) maxRecord_ = records::receiveBytes(h->maxPacketSize);
     if (h->inlined) ++inlineHosts_;

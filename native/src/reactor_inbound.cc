@@ -97,7 +97,7 @@ void Reactor::handleEventLocked(uint32_t index, Host& h, ENetEvent& ev) {
     case ENET_EVENT_TYPE_DISCONNECT: {
       if (h.peerId[slot] == 0) return;  // never reported as connected (or already forgotten)
       const uint8_t f = h.slotFlags[slot];
-      const uint32_t cause = (f & SLOT_REQUESTED)    ? CAUSE_REQUESTED
+      const uint32_t cause = (f & SLOT_REQUESTED)    ? CAUSE_LOCAL
                              : (f & SLOT_CONNECTED) ? CAUSE_REMOTE
                                                     : CAUSE_CONNECT_FAILED;
       emitDisconnect(index, h, slot, ev.data, cause);

@@ -9,8 +9,8 @@
 namespace enet_actor {
 
 void Reactor::handleOutboundLocked(const uint8_t* rec, uint32_t len) {
-  if (len < REC_HEADER_BYTES) {
-    counters_[C_MALFORMED] += 1;
+  if (len < RECORD_HEADER_BYTES) {
+    counters_[C_MALFORMED_RECORDS] += 1;
     return;
   }
   const records::Record r = records::readRecord(rec, len);
@@ -33,7 +33,7 @@ void Reactor::handleOutboundLocked(const uint8_t* rec, uint32_t len) {
     case OUT_SET_COMPRESSION: {
       uint32_t mode;
       if (!records::readSetCompression(r, &mode)) {
-        counters_[C_MALFORMED] += 1;
+        counters_[C_MALFORMED_RECORDS] += 1;
         return;
       }
       if (h == nullptr) {
@@ -41,7 +41,7 @@ void Reactor::handleOutboundLocked(const uint8_t* rec, uint32_t len) {
         return;
       }
       if (!compress::isKnownMode(mode)) {
-        counters_[C_MALFORMED] += 1;  // JS refuses unknown modes first
+        counters_[C_MALFORMED_RECORDS] += 1;  // JS refuses unknown modes first
         return;
       }
       // Out of memory: the host keeps its previous compressor.
@@ -71,7 +71,7 @@ void Reactor::handleOutboundLocked(const uint8_t* rec, uint32_t len) {
       outBanLocked(h, r);
       return;
     default:
-      counters_[C_MALFORMED] += 1;
+      counters_[C_MALFORMED_RECORDS] += 1;
       return;
   }
 }
@@ -103,7 +103,7 @@ void Reactor::outSendLocked(Host* h, const records::Record& r) {
 void Reactor::outSendMultiLocked(Host* h, const records::Record& r) {
   records::SendMulti m;
   if (!records::readSendMulti(r, &m)) {
-    counters_[C_MALFORMED] += 1;
+    counters_[C_MALFORMED_RECORDS] += 1;
     return;
   }
   const uint32_t count = m.count;
@@ -143,7 +143,7 @@ void Reactor::outSendMultiLocked(Host* h, const records::Record& r) {
 void Reactor::outDisconnectLocked(uint32_t index, Host* h, const records::Record& r) {
   const uint16_t mode = r.header.flags;
   if (mode > DISCONNECT_RESET) {
-    counters_[C_MALFORMED] += 1;
+    counters_[C_MALFORMED_RECORDS] += 1;
     return;
   }
   const uint32_t slot = r.header.slot;
@@ -175,7 +175,7 @@ void Reactor::outDisconnectLocked(uint32_t index, Host* h, const records::Record
     // ENet reset the peer without an event (disconnect_now, reset, or any disconnect of a peer
     // that was not connected yet): report it ourselves.
     emitDisconnect(index, *h, slot, remoteFirst ? priorData : data,
-                   remoteFirst ? CAUSE_REMOTE : CAUSE_REQUESTED);
+                   remoteFirst ? CAUSE_REMOTE : CAUSE_LOCAL);
   } else if (!remoteFirst) {
     h->slotFlags[slot] |= SLOT_REQUESTED;
   }
@@ -184,7 +184,7 @@ void Reactor::outDisconnectLocked(uint32_t index, Host* h, const records::Record
 void Reactor::outConnectLocked(uint32_t index, Host* h, const records::Record& r) {
   records::Connect c;
   if (!records::readConnect(r, &c) || r.header.peerId == 0) {
-    counters_[C_MALFORMED] += 1;
+    counters_[C_MALFORMED_RECORDS] += 1;
     return;
   }
   const uint32_t peerId = r.header.peerId;
@@ -200,7 +200,7 @@ void Reactor::outConnectLocked(uint32_t index, Host* h, const records::Record& r
     return;
   }
   if (h->server) {  // OUT_CONNECT is for client hosts
-    counters_[C_MALFORMED] += 1;
+    counters_[C_MALFORMED_RECORDS] += 1;
     fail();
     return;
   }

@@ -10,14 +10,14 @@ namespace enet_actor {
 void Reactor::outRouteLocked(uint32_t index, Host* h, const records::Record& r) {
   records::Route route;
   if (!records::readRoute(r, &route)) {
-    counters_[C_MALFORMED] += 1;
+    counters_[C_MALFORMED_RECORDS] += 1;
     return;
   }
   const uint32_t ring = route.ring;
   const uint32_t slot = r.header.slot;
   const uint32_t peerId = r.header.peerId;
   if (ring == SUPERVISOR_RING || ring >= inbound_.size()) {
-    counters_[C_MALFORMED] += 1;
+    counters_[C_MALFORMED_RECORDS] += 1;
     return;
   }
   if (livePeer(h, slot, peerId) == nullptr) {  // gone first: its disconnect went to the supervisor
@@ -25,7 +25,7 @@ void Reactor::outRouteLocked(uint32_t index, Host* h, const records::Record& r) 
     return;
   }
   if (h->route[slot] != SUPERVISOR_RING) {
-    counters_[C_MALFORMED] += 1;  // routed once only
+    counters_[C_MALFORMED_RECORDS] += 1;  // routed once only
     return;
   }
   h->route[slot] = ring | ROUTE_HELD;
@@ -70,7 +70,7 @@ void Reactor::outForwardLocked(uint32_t index, const records::Record& r) {
 
 void Reactor::outRelayLocked(const records::Record& r) {
   if (!records::readRelay(r)) {
-    counters_[C_MALFORMED] += 1;
+    counters_[C_MALFORMED_RECORDS] += 1;
     return;
   }
   std::vector<uint8_t> out(r.body, r.body + r.bodyLength);

@@ -29,7 +29,7 @@ uint64_t queuedBytesOf(ENetPeer& peer) {
 
 void Reactor::writeStatsRow(Host& h, uint32_t slot) {
   const ENetPeer& p = h.enet->peers[slot];
-  uint32_t* row = h.stats + slot * STATS_ROW_U32;
+  uint32_t* row = h.stats + slot * STATS_ROW;
   const uint32_t values[14] = {
       p.packetLoss,           p.packetLossVariance,         p.packetLossEpoch,
       p.roundTripTime,        p.roundTripTimeVariance,      p.lastRoundTripTime,
@@ -38,7 +38,7 @@ void Reactor::writeStatsRow(Host& h, uint32_t slot) {
       p.packetThrottleDeceleration, p.packetThrottleInterval,
   };
   storeRelaxed(row + STATS_STATE, static_cast<uint32_t>(p.state));
-  for (uint32_t i = 0; i < STATS_STATISTICS; ++i) storeRelaxed(row + STATS_FIRST_STATISTIC + i, values[i]);
+  for (uint32_t i = 0; i < STATS_STATISTICS; ++i) storeRelaxed(row + STATS_FIRST + i, values[i]);
   if (h.guard) {
     const uint64_t queued = queuedBytesOf(h.enet->peers[slot]);
     h.queuedBytes += queued;
@@ -50,9 +50,9 @@ void Reactor::writeStatsRow(Host& h, uint32_t slot) {
 }
 
 void Reactor::zeroStatsRow(Host& h, uint32_t slot) {
-  uint32_t* row = h.stats + slot * STATS_ROW_U32;
+  uint32_t* row = h.stats + slot * STATS_ROW;
   storeRelaxed(row + STATS_PEER_ID, 0);
-  for (uint32_t i = 1; i < STATS_ROW_U32; ++i) storeRelaxed(row + i, 0);
+  for (uint32_t i = 1; i < STATS_ROW; ++i) storeRelaxed(row + i, 0);
 }
 
 void Reactor::statsPassLocked() {
@@ -76,7 +76,7 @@ void Reactor::statsPassLocked() {
         // Safety net: ENet let go of the slot without an event we saw.
         const uint8_t f = h->slotFlags[s];
         emitDisconnect(i, *h, s, 0,
-                       (f & SLOT_REQUESTED)    ? CAUSE_REQUESTED
+                       (f & SLOT_REQUESTED)    ? CAUSE_LOCAL
                        : (f & SLOT_CONNECTED) ? CAUSE_REMOTE
                                               : CAUSE_CONNECT_FAILED);
         continue;

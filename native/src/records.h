@@ -55,26 +55,26 @@ struct Header {
 
 inline Header readHeader(const uint8_t* p) {
   Header h;
-  h.kind = p[REC_KIND];
-  h.channel = p[REC_CHANNEL];
-  h.flags = rd16(p + REC_FLAGS);
-  h.host = rd32(p + REC_HOST);
-  h.slot = rd32(p + REC_SLOT);
-  h.peerId = rd32(p + REC_PEER_ID);
+  h.kind = p[R_KIND];
+  h.channel = p[R_CHANNEL];
+  h.flags = rd16(p + R_FLAGS);
+  h.host = rd32(p + R_HOST);
+  h.slot = rd32(p + R_SLOT);
+  h.peerId = rd32(p + R_PEER_ID);
   return h;
 }
 
 inline void writeHeader(uint8_t* p, uint8_t kind, uint8_t channel, uint16_t flags, uint32_t host,
                         uint32_t slot, uint32_t peerId) {
-  p[REC_KIND] = kind;
-  p[REC_CHANNEL] = channel;
-  wr16(p + REC_FLAGS, flags);
-  wr32(p + REC_HOST, host);
-  wr32(p + REC_SLOT, slot);
-  wr32(p + REC_PEER_ID, peerId);
+  p[R_KIND] = kind;
+  p[R_CHANNEL] = channel;
+  wr16(p + R_FLAGS, flags);
+  wr32(p + R_HOST, host);
+  wr32(p + R_SLOT, slot);
+  wr32(p + R_PEER_ID, peerId);
 }
 
-// A record taken from an outbound ring (length >= REC_HEADER_BYTES): its header, read once, and
+// A record taken from an outbound ring (length >= RECORD_HEADER_BYTES): its header, read once, and
 // its body.
 struct Record {
   Header header;
@@ -89,8 +89,8 @@ inline Record readRecord(const uint8_t* bytes, uint32_t length) {
   r.header = readHeader(bytes);
   r.bytes = bytes;
   r.length = length;
-  r.body = bytes + REC_HEADER_BYTES;
-  r.bodyLength = length - REC_HEADER_BYTES;
+  r.body = bytes + R_BODY;
+  r.bodyLength = length - RECORD_HEADER_BYTES;
   return r;
 }
 
@@ -100,11 +100,11 @@ inline Record readRecord(const uint8_t* bytes, uint32_t length) {
 namespace in_connect {
 constexpr uint32_t DATA = 0, IPV4 = 4, PORT = 8, CHANNELS = 10, BODY = 12;
 }
-constexpr uint32_t IN_CONNECT_BYTES = REC_HEADER_BYTES + in_connect::BODY;
+constexpr uint32_t IN_CONNECT_BYTES = RECORD_HEADER_BYTES + in_connect::BODY;
 inline void writeConnect(uint8_t* p, uint32_t host, uint32_t slot, uint32_t peerId, uint32_t data,
                          uint32_t ipv4, uint16_t port, uint16_t channels) {
   writeHeader(p, IN_CONNECT, 0, 0, host, slot, peerId);
-  uint8_t* b = p + REC_HEADER_BYTES;
+  uint8_t* b = p + R_BODY;
   wr32(b + in_connect::DATA, data);
   wr32(b + in_connect::IPV4, ipv4);
   wr16(b + in_connect::PORT, port);
@@ -115,47 +115,47 @@ inline void writeConnect(uint8_t* p, uint32_t host, uint32_t slot, uint32_t peer
 namespace in_disconnect {
 constexpr uint32_t DATA = 0, CAUSE = 4, REASON = 8;
 }
-constexpr uint32_t IN_DISCONNECT_BYTES = REC_HEADER_BYTES + in_disconnect::REASON;  // no reason
+constexpr uint32_t IN_DISCONNECT_BYTES = RECORD_HEADER_BYTES + in_disconnect::REASON;  // no reason
 inline uint32_t disconnectBytes(size_t reasonLength) {
   return IN_DISCONNECT_BYTES + static_cast<uint32_t>(reasonLength);
 }
 inline void writeDisconnect(uint8_t* p, uint32_t host, uint32_t slot, uint32_t peerId, uint32_t data,
                             uint32_t cause, const std::string& reason = std::string()) {
   writeHeader(p, IN_DISCONNECT, 0, 0, host, slot, peerId);
-  uint8_t* b = p + REC_HEADER_BYTES;
+  uint8_t* b = p + R_BODY;
   wr32(b + in_disconnect::DATA, data);
   wr32(b + in_disconnect::CAUSE, cause);
   std::memcpy(b + in_disconnect::REASON, reason.data(), reason.size());
 }
 
 // IN_RECEIVE: the packet's bytes.
-inline uint32_t receiveBytes(uint32_t packetLength) { return REC_HEADER_BYTES + packetLength; }
+inline uint32_t receiveBytes(uint32_t packetLength) { return RECORD_HEADER_BYTES + packetLength; }
 inline void writeReceive(uint8_t* p, uint8_t channel, uint16_t flags, uint32_t host, uint32_t slot,
                          uint32_t peerId, const void* packet, size_t packetLength) {
   writeHeader(p, IN_RECEIVE, channel, flags, host, slot, peerId);
-  std::memcpy(p + REC_HEADER_BYTES, packet, packetLength);
+  std::memcpy(p + R_BODY, packet, packetLength);
 }
 
 // IN_ERROR: i32 code.
 namespace in_error {
 constexpr uint32_t CODE = 0, BODY = 4;
 }
-constexpr uint32_t IN_ERROR_BYTES = REC_HEADER_BYTES + in_error::BODY;
+constexpr uint32_t IN_ERROR_BYTES = RECORD_HEADER_BYTES + in_error::BODY;
 inline void writeError(uint8_t* p, uint32_t host, int32_t code) {
   writeHeader(p, IN_ERROR, 0, 0, host, 0, 0);
-  wr32(p + REC_HEADER_BYTES + in_error::CODE, static_cast<uint32_t>(code));
+  wr32(p + R_BODY + in_error::CODE, static_cast<uint32_t>(code));
 }
 
 // IN_ATTACH: OUT_ROUTE's attach bytes.
-inline uint32_t attachBytes(uint32_t attachLength) { return REC_HEADER_BYTES + attachLength; }
+inline uint32_t attachBytes(uint32_t attachLength) { return RECORD_HEADER_BYTES + attachLength; }
 inline void writeAttach(uint8_t* p, uint32_t host, uint32_t slot, uint32_t peerId, const uint8_t* attach,
                         uint32_t attachLength) {
   writeHeader(p, IN_ATTACH, 0, 0, host, slot, peerId);
-  std::memcpy(p + REC_HEADER_BYTES, attach, attachLength);
+  std::memcpy(p + R_BODY, attach, attachLength);
 }
 
 // IN_ROUTED: header only.
-constexpr uint32_t IN_ROUTED_BYTES = REC_HEADER_BYTES;
+constexpr uint32_t IN_ROUTED_BYTES = RECORD_HEADER_BYTES;
 inline void writeRouted(uint8_t* p, uint32_t host, uint32_t slot, uint32_t peerId) {
   writeHeader(p, IN_ROUTED, 0, 0, host, slot, peerId);
 }
@@ -164,14 +164,14 @@ inline void writeRouted(uint8_t* p, uint32_t host, uint32_t slot, uint32_t peerI
 namespace in_kick_request {
 constexpr uint32_t CAUSE = 0, BODY = 4;
 }
-constexpr uint32_t IN_KICK_REQUEST_BYTES = REC_HEADER_BYTES + in_kick_request::BODY;
+constexpr uint32_t IN_KICK_REQUEST_BYTES = RECORD_HEADER_BYTES + in_kick_request::BODY;
 inline void writeKickRequest(uint8_t* p, uint32_t host, uint32_t slot, uint32_t peerId, uint32_t cause) {
   writeHeader(p, IN_KICK_REQUEST, 0, 0, host, slot, peerId);
-  wr32(p + REC_HEADER_BYTES + in_kick_request::CAUSE, cause);
+  wr32(p + R_BODY + in_kick_request::CAUSE, cause);
 }
 
 // A relayed record (OUT_RELAY's body, a whole inbound record): FLAG_RELAYED or'ed into its flags.
-inline void markRelayed(uint8_t* p) { wr16(p + REC_FLAGS, rd16(p + REC_FLAGS) | FLAG_RELAYED); }
+inline void markRelayed(uint8_t* p) { wr16(p + R_FLAGS, rd16(p + R_FLAGS) | FLAG_RELAYED); }
 
 // ---- outbound records (JS -> native): body readers; false = malformed ----
 // OUT_SEND and OUT_FORWARD: the body is the packet (Record::body); OUT_ROUTE_DONE and
@@ -276,7 +276,7 @@ inline bool readRoute(const Record& r, Route* out) {
 }
 
 // OUT_RELAY: a whole inbound record (header included) is the body.
-inline bool readRelay(const Record& r) { return r.bodyLength >= REC_HEADER_BYTES; }
+inline bool readRelay(const Record& r) { return r.bodyLength >= RECORD_HEADER_BYTES; }
 
 // OUT_BAN: u8[4] ipv4, u32 durationMs.
 namespace out_ban {
