@@ -7,10 +7,11 @@ import * as protocol from '../dist/shared/protocol.js';
 
 const header = readFileSync(new URL('../native/src/protocol.h', import.meta.url), 'utf8');
 // Every `constexpr T NAME = expr;` and enum entry `NAME = expr,` of protocol.h, in order; expr is a
-// number or arithmetic over names defined above it.
+// number or arithmetic over numbers, sizeof(type) and names defined above it.
+const SIZEOF = { uint32_t: 4, double: 8 };
 const native = new Map();
 for (const [, name, expr] of header.matchAll(/^\s*(?:constexpr\s+\w+\s+)?([A-Z][A-Z0-9_]*)\s*=\s*([^;,\n]+?)\s*[;,]/gm)) {
-  const numeric = expr.replace(/\b[A-Z][A-Z0-9_]*\b/g, (ref) => {
+  const numeric = expr.replace(/sizeof\((\w+)\)/g, (_, type) => String(SIZEOF[type])).replace(/\b[A-Z][A-Z0-9_]*\b/g, (ref) => {
     if (!native.has(ref)) throw new Error(`protocol.h: ${name} uses ${ref} before it is defined`);
     return String(native.get(ref));
   });

@@ -69,21 +69,23 @@ constexpr uint16_t DISCONNECT_RESET = 2;
 // OUT_SET_COMPRESSION / hostCreate modes: compress::MODE_* in compress.h (0 none, 1 range coder,
 // 2 FastLZ, 3 zlib, 4 zstd; Godot's numbering).
 
-// ---- stats table: peerCount rows of 20 u32 ----
+// ---- stats table: peerCount rows of STATS_ROW u32 ----
 constexpr uint32_t STATS_ROW = 20;
-constexpr uint32_t STATS_ROW_BYTES = STATS_ROW * 4;
+constexpr uint32_t STATS_ROW_BYTES = STATS_ROW * sizeof(uint32_t);
 constexpr uint32_t STATS_PEER_ID = 0;
 constexpr uint32_t STATS_STATE = 1;
-constexpr uint32_t STATS_FIRST = 2;            // 14 PeerStatistic values in Godot's order
+constexpr uint32_t STATS_FIRST = 2;            // STATS_STATISTICS PeerStatistic values in Godot's order
 constexpr uint32_t STATS_STATISTICS = 14;
 constexpr uint32_t STATS_QUEUED_BYTES = 16;    // bytes queued to the peer and not acknowledged yet
 constexpr uint32_t STATS_GENERATION = 17;      // incremented each time the row is rewritten
 constexpr uint32_t STATS_PROCESSED_BYTES = 18; // payload bytes of send records taken for the peer (u32, wraps)
-constexpr uint32_t STATS_INTERVAL_MS = 20;
+constexpr uint32_t STATS_INTERVAL_MS = 20;     // how often a stats pass rewrites the rows, at most
+static_assert(STATS_FIRST + STATS_STATISTICS <= STATS_QUEUED_BYTES, "the statistics overlap the row's other fields");
+static_assert(STATS_PROCESSED_BYTES < STATS_ROW, "a stats row holds every field");
 
-// ---- counters table: 32 f64 per reactor ----
+// ---- counters table: COUNTERS_SLOTS f64 per reactor ----
 constexpr uint32_t COUNTERS_SLOTS = 32;
-constexpr uint32_t COUNTERS_BYTES = COUNTERS_SLOTS * 8;
+constexpr uint32_t COUNTERS_BYTES = COUNTERS_SLOTS * sizeof(double);
 enum Counter : uint32_t {
   C_PACKETS_IN = 0,
   C_BYTES_IN = 1,
@@ -112,6 +114,7 @@ enum Counter : uint32_t {
   C_REFUSED_FULL = 24,               // CONNECTs refused: no free peer slot
   C_COUNT = 25,
 };
+static_assert(C_COUNT <= COUNTERS_SLOTS, "the counters table holds every counter");
 
 // ---- service() result bits ----
 constexpr int SERVICE_NOTIFY_INBOUND = 1;  // JS must Atomics.notify(inboundHeader, DOORBELL)

@@ -21,6 +21,8 @@ namespace {
 constexpr uint64_t EVENTFD_TAG = ~uint64_t{0};
 // The longest a client host goes unserviced (a safety net over nextDueMs).
 constexpr uint32_t MAX_IDLE_SERVICE_MS = 1000;
+// Readable sockets taken from epoll per pass.
+constexpr int READY_BATCH = 256;
 
 }  // namespace
 
@@ -32,7 +34,8 @@ Reactor::Reactor(const std::vector<SharedMemory>& inbound, const std::vector<Sha
   auto ringView = [](SharedMemory m, const char* name) {
     if (m.data == nullptr || m.length < ring::HEADER_BYTES + ring::MIN_CAPACITY) {
       throw ReactorError("ERR_INVALID_PARAMETER",
-                         std::string(name) + " ring is too small (need 256 + at least 65536 bytes)");
+                         std::string(name) + " ring is too small (need " + std::to_string(ring::HEADER_BYTES) +
+                             " + at least " + std::to_string(ring::MIN_CAPACITY) + " bytes)");
     }
     if (reinterpret_cast<uintptr_t>(m.data) % 8 != 0) {
       throw ReactorError("ERR_INVALID_PARAMETER", std::string(name) + " ring memory is not 8-aligned");
@@ -43,13 +46,15 @@ Reactor::Reactor(const std::vector<SharedMemory>& inbound, const std::vector<Sha
     if (!ring::validCapacity(capacity) || ring::HEADER_BYTES + capacity > m.length) {
       throw ReactorError("ERR_INVALID_PARAMETER",
                          std::string(name) + " ring header CAPACITY (" + std::to_string(capacity) +
-                             ") must be a power of two >= 65536 with 256 + CAPACITY <= byteLength (" +
+                             ") must be a power of two >= " + std::to_string(ring::MIN_CAPACITY) + " with " +
+                             std::to_string(ring::HEADER_BYTES) + " + CAPACITY <= byteLength (" +
                              std::to_string(m.length) + ")");
     }
     return ring::View(m.data, static_cast<uint32_t>(capacity));
   };
   if (inbound.empty() || outbound.empty() || inbound.size() > MAX_RINGS || outbound.size() > MAX_RINGS) {
-    throw ReactorError("ERR_INVALID_PARAMETER", "a reactor needs 1 to 256 inbound and outbound rings");
+    throw ReactorError("ERR_INVALID_PARAMETER",
+                       "a reactor needs 1 to " + std::to_string(MAX_RINGS) + " inbound and outbound rings");
   }
   std::vector<ring::View> in;
   std::vector<ring::View> out;
@@ -57,7 +62,8 @@ Reactor::Reactor(const std::vector<SharedMemory>& inbound, const std::vector<Sha
   for (const SharedMemory& m : outbound) out.push_back(ringView(m, "outbound"));
   if (counters.data == nullptr || counters.length < COUNTERS_BYTES ||
       reinterpret_cast<uintptr_t>(counters.data) % 8 != 0) {
-    throw ReactorError("ERR_INVALID_PARAMETER", "counters table must be >= 128 bytes, 8-aligned");
+    throw ReactorError("ERR_INVALID_PARAMETER",
+                       "counters table must be >= " + std::to_string(COUNTERS_BYTES) + " bytes, 8-aligned");
   }
   eventFd_ = Fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   if (!eventFd_) throw ReactorError("ERR_CANT_CREATE", "eventfd failed: " + errnoText(errno));
@@ -92,6 +98,9 @@ Reactor::~Reactor() {
   hosts_.clear();
   byId_.clear();
 }
+
+// ---------------------------------------------------------------------------------------------
+// Sleep and wake-up: the epoll sets and the eventfd
 
 void Reactor::epollAdd(int epollFd, const Host& h) {
   epoll_event ev{};
@@ -174,8 +183,8 @@ int Reactor::service(int timeoutMs) {
 }
 
 void Reactor::collectReadyLocked() {
-  epoll_event events[256];
-  const int n = ::epoll_wait(epollFd_.get(), events, 256, 0);
+  epoll_event events[READY_BATCH];
+  const int n = ::epoll_wait(epollFd_.get(), events, READY_BATCH, 0);
   for (int i = 0; i < n; ++i) {
     if (events[i].data.u64 == EVENTFD_TAG) {
       drainEventFd();
@@ -184,7 +193,7 @@ void Reactor::collectReadyLocked() {
     Host* h = findHost(static_cast<uint32_t>(events[i].data.u64));
     if (h != nullptr) h->ready = true;
   }
-  // More than 256 ready: level-triggered, the rest are reported by the next pass.
+  // More than READY_BATCH ready: level-triggered, the rest are reported by the next pass.
 }
 
 bool Reactor::clientHostDueLocked(const Host& h, uint32_t now) const {

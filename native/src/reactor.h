@@ -96,7 +96,7 @@ struct HostCreated {
 class Reactor {
  public:
   // inbound/outbound: whole ring memory (256-byte header + capacity), one or more of each (ring 0
-  // is the supervisor's, ring k game actor k-1's); counters: >= 128 bytes. Validates sizes and the
+  // is the supervisor's, ring k game actor k-1's); counters: >= COUNTERS_BYTES. Validates sizes and the
   // CAPACITY slots; throws ReactorError.
   Reactor(const std::vector<SharedMemory>& inbound, const std::vector<SharedMemory>& outbound,
           SharedMemory counters);
@@ -133,7 +133,7 @@ class Reactor {
     uint32_t pos = 0;                    // its index in hosts_
     bool server = false;
     uint32_t maxPacketSize = 0;
-    uint32_t* stats = nullptr;           // peerCount rows of 16 u32
+    uint32_t* stats = nullptr;           // peerCount rows of STATS_ROW u32
     std::vector<uint32_t> peerId;        // per slot; 0 = none
     std::vector<uint8_t> slotFlags;      // SLOT_* bits
     std::vector<uint32_t> route;         // per slot: inbound ring of its records (| ROUTE_HELD)

@@ -30,7 +30,7 @@ uint64_t queuedBytesOf(ENetPeer& peer) {
 void Reactor::writeStatsRow(Host& h, uint32_t slot) {
   const ENetPeer& p = h.enet->peers[slot];
   uint32_t* row = h.stats + slot * STATS_ROW;
-  const uint32_t values[14] = {
+  const uint32_t values[STATS_STATISTICS] = {
       p.packetLoss,           p.packetLossVariance,         p.packetLossEpoch,
       p.roundTripTime,        p.roundTripTimeVariance,      p.lastRoundTripTime,
       p.lastRoundTripTimeVariance, p.packetThrottle,        p.packetThrottleLimit,
