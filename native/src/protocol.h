@@ -120,7 +120,7 @@ static_assert(C_COUNT <= COUNTERS_SLOTS, "the counters table holds every counter
 constexpr int SERVICE_NOTIFY_INBOUND = 1;  // JS must Atomics.notify(inboundHeader, DOORBELL)
 constexpr int SERVICE_DESTROYED = 2;       // the reactor is gone: end the loop
 
-// ---- ENet limits ----
+// ---- ENet limits (docs/enet-facts.md "Limits and defaults") and native scheduling ----
 constexpr uint32_t ENET_MAX_PEERS = 4095;
 constexpr uint32_t ENET_MAX_CHANNELS = 255;
 constexpr uint32_t EVENTS_PER_PASS = 4096;

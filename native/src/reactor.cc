@@ -203,7 +203,8 @@ bool Reactor::clientHostDueLocked(const Host& h, uint32_t now) const {
 // When ENet next has something to do for this host without a datagram arriving: at once for
 // queued acknowledgements or commands, else the earliest retransmission check (nextTimeout, while
 // reliable commands are in flight) or ping (pingInterval after the last datagram received). These
-// are the conditions of enet_protocol_send_outgoing_commands in ENet 1.3.
+// are the conditions of enet_protocol_send_outgoing_commands (docs/enet-facts.md "Retransmission,
+// pings and timeouts").
 uint32_t Reactor::nextDueMs(const ENetHost* host, uint32_t now) {
   uint32_t due = now + MAX_IDLE_SERVICE_MS;
   for (size_t i = 0; i < host->peerCount; ++i) {

@@ -15,14 +15,15 @@ namespace enet_actor {
 
 namespace {
 
-// enet_host_service reads at most this many datagrams per call (ENet 1.3's protocol.c loop).
+// enet_host_service reads at most this many datagrams per call (docs/enet-facts.md "Servicing a host").
 constexpr size_t ENET_MAX_DATAGRAMS = 256;
 
 // Socket buffers asked for a server host's socket (each direction).
 constexpr int SERVER_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
-// A server host whose socket joins a SO_REUSEPORT group (FACTS.md: enet_host_create offers no such
-// option, so the host is created unbound and bound here). nullptr with errno set on failure.
+// A server host whose socket joins a SO_REUSEPORT group (docs/enet-facts.md "SO_REUSEPORT":
+// enet_host_create offers no such option, so the host is created unbound and bound here). nullptr
+// with errno set on failure.
 ENetHost* createReusePortHost(const ENetAddress& address, size_t peers, size_t channels) {
   ENetHost* host = enet_host_create(nullptr, peers, channels, 0, 0);
   if (host == nullptr) return nullptr;
@@ -92,10 +93,11 @@ HostCreated Reactor::createHost(const HostOptions& o) {
         }
         throw ReactorError("ERR_CANT_CREATE", msg);
       }
-      // Every peer's datagrams reach this one socket: ENet's 256 KiB buffers hold a few hundred
-      // small datagrams, a few milliseconds of a thousand busy peers, and what overflows is dropped
-      // by the kernel and retransmitted by ENet (seconds of RTT). The kernel caps the request at
-      // net.core.rmem_max / wmem_max; a failure leaves ENet's size.
+      // Every peer's datagrams reach this one socket (docs/enet-facts.md "Socket buffers"): ENet's
+      // 256 KiB buffers hold a few hundred small datagrams, a few milliseconds of a thousand busy
+      // peers, and what overflows is dropped by the kernel and retransmitted by ENet (seconds of
+      // RTT). The kernel caps the request at net.core.rmem_max / wmem_max; a failure leaves ENet's
+      // size.
       enet_socket_set_option(enet->socket, ENET_SOCKOPT_RCVBUF, SERVER_SOCKET_BUFFER_BYTES);
       enet_socket_set_option(enet->socket, ENET_SOCKOPT_SNDBUF, SERVER_SOCKET_BUFFER_BYTES);
       ENetAddress bound;
@@ -111,10 +113,10 @@ HostCreated Reactor::createHost(const HostOptions& o) {
     }
     enet->maximumPacketSize = o.maxPacketSize;
     // Bytes one peer may have waiting in ENet (fragments of incomplete packets, and packets not
-    // dispatched yet), not ENet's 32 MiB default (FACTS.md: fragment pinning). Past it ENet drops
-    // incoming commands yet acknowledges them: reliable data lost. We dispatch everything before
-    // reading again, and one read takes at most ENET_MAX_DATAGRAMS datagrams, so this never cuts
-    // legitimate traffic.
+    // dispatched yet), not ENet's 32 MiB default (docs/enet-facts.md "Waiting data and fragment
+    // pinning"). Past it ENet refuses the peer's incoming commands. We dispatch everything before
+    // reading again, and one read takes at most ENET_MAX_DATAGRAMS datagrams of at most
+    // ENET_PROTOCOL_MAXIMUM_MTU bytes, so this never cuts legitimate traffic.
     enet->maximumWaitingData = std::max<size_t>(2 * static_cast<size_t>(o.maxPacketSize),
                                                 o.maxPacketSize + ENET_MAX_DATAGRAMS * size_t{ENET_PROTOCOL_MAXIMUM_MTU});
     // maxPeersPerAddress is the guard's (it can count, and trust some addresses), not ENet's duplicatePeers.

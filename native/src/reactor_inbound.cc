@@ -32,7 +32,7 @@ bool Reactor::serviceHostLocked(uint32_t index, Host& h, uint32_t* budget, bool*
         ServicingScope scope(h.enet, h.guard.get());
         r = enet_host_service(h.enet, &ev, 0);
       }
-      h.ready = false;  // what is left past ENet's 256 datagrams is reported again
+      h.ready = false;  // what is left past ENet's 256 datagrams is reported again (docs/enet-facts.md)
       // A connect or disconnect returns from enet_host_service before its second send: the acks
       // of that datagram (a handshake's last step) would wait for the next pass, inflating the
       // first round trip by up to pollRate.
@@ -41,7 +41,8 @@ bool Reactor::serviceHostLocked(uint32_t index, Host& h, uint32_t* budget, bool*
     if (r < 0) {
       const int e = errno;
       const uint64_t now = nowMs();
-      // At most one IN_ERROR per host per second: a persistent failure must not flood the ring.
+      // At most one IN_ERROR per host per second: a persistent failure must not flood the ring (any
+      // datagram over 4096 bytes fails the call: docs/enet-facts.md "Receive buffer (4096 bytes)").
       if (!h.errorReported || now - h.lastErrorMs >= 1000) {
         h.errorReported = true;
         h.lastErrorMs = now;

@@ -97,6 +97,7 @@ void Reactor::outSendLocked(Host* h, const records::Record& r) {
   } else {
     counters_[C_SEND_FAILURES] += 1;
   }
+  // Not taken by ENet (docs/enet-facts.md "Packet ownership and freeing"): ours to free.
   if (packet->referenceCount == 0) enet_packet_destroy(packet);
 }
 
