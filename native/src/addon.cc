@@ -1,5 +1,6 @@
 // The N-API surface of enet_actor: argument checking and JS <-> C++ conversion only.
-// Everything else lives in reactor.cc. See docs/protocol.md ("Native module API").
+// Everything else lives in the Reactor (reactor.h; reactor*.cc by role). See docs/protocol.md
+// ("Native module API").
 //
 // JS argument types
 // -----------------
@@ -36,7 +37,7 @@
 //
 // Errors: a wrong JS type -> TypeError, a value out of range -> RangeError (both with
 // code 'ERR_INVALID_PARAMETER'); ENet / OS failures -> Error with code 'ERR_CANT_CREATE'
-// (see reactor.cc).
+// (thrown as ReactorError, reactor.h).
 //
 // Lifetime of the shared memory: native code keeps raw pointers into it. As a safety net (a
 // forgotten SharedArrayBuffer would otherwise be collected while native code still writes into
@@ -47,7 +48,7 @@
 // a buffer handed over by a worker that then exits is kept alive only by the JS that still has it.
 //
 // No static JS state: each environment (main thread, every worker) gets its own instance data;
-// the only process-wide state is the reactor registry (reactor.cc).
+// the only process-wide state is the reactor registry (registry.cc).
 
 #include <napi.h>
 #include <uv.h>
