@@ -73,7 +73,7 @@ const opts = {
   fixedMs: 5000,
   idleMs: 5000,
   p99BudgetMs: 50, // also report the highest rate whose p99 RTT stays within this budget
-  // Our server asks for 4 MiB socket buffers (native/src/reactor.cc): the raw C server gets the same.
+  // Our server asks for 4 MiB socket buffers (native/src/reactor_hosts.cc): the raw C server gets the same.
   rawSockbuf: 4 * 1024 * 1024,
   out: join(here, 'results', 'latest.json'),
   codec: true, // run bench/codec.mjs after the network benchmark

@@ -2,7 +2,11 @@
   "targets": [
     {
       "target_name": "enet_actor",
-      "sources": ["src/addon.cc", "src/reactor.cc", "src/compress.cc", "src/guard.cc"],
+      "sources": [
+        "src/addon.cc", "src/reactor.cc", "src/reactor_hosts.cc", "src/reactor_inbound.cc",
+        "src/reactor_outbound.cc", "src/reactor_routing.cc", "src/reactor_guard.cc", "src/reactor_stats.cc",
+        "src/registry.cc", "src/compress.cc", "src/guard.cc"
+      ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],

@@ -1,5 +1,6 @@
 // The N-API surface of enet_actor: argument checking and JS <-> C++ conversion only.
-// Everything else lives in reactor.cc. See docs/protocol.md ("Native module API").
+// Everything else lives in the Reactor (reactor.h; reactor*.cc by role). See docs/protocol.md
+// ("Native module API").
 //
 // JS argument types
 // -----------------
@@ -12,7 +13,7 @@
 //       a ring: shared memory with a 256-byte header whose CAPACITY slot (Int32 #32) is already
 //       written (a power of two >= 65536, and 256 + CAPACITY <= byteLength), 8-aligned. Ring 0 of
 //       each direction is the supervisor's, ring k game actor k-1's (1 to 256 rings each).
-//       counters: >= 128 bytes (16 x f64), 8-aligned.
+//       counters: >= proto::COUNTERS_BYTES (COUNTERS_SLOTS = 32 f64: 256 bytes), 8-aligned.
 //   hostCreate(reactorId: number, options: {
 //         address?: string,           // dotted IPv4, default "0.0.0.0"; ignored for client hosts
 //         port?: number,              // integer 0..65535; undefined = client host (no bind)
@@ -20,7 +21,7 @@
 //         channels: number,           // integer 1..255
 //         compression: number,        // integer 0..4: none, range coder, FastLZ, zlib, zstd
 //         maxPacketSize: number,      // integer >= 1; 16 + it must be <= inbound capacity/2 - 8
-//         stats: shared memory,       // >= peers * 64 bytes, 4-aligned
+//         stats: shared memory,       // >= peers * STATS_ROW_BYTES (20 u32: 80 bytes), 4-aligned
 //       }): { host: number, port: number }
 //   service(reactorId: number, timeoutMs: number): number   // bits: 1 notify, 2 destroyed
 //       timeoutMs is clamped to 0..2^31-1 (NaN -> 0). An unknown id returns 2.
@@ -36,7 +37,7 @@
 //
 // Errors: a wrong JS type -> TypeError, a value out of range -> RangeError (both with
 // code 'ERR_INVALID_PARAMETER'); ENet / OS failures -> Error with code 'ERR_CANT_CREATE'
-// (see reactor.cc).
+// (thrown as ReactorError, reactor.h).
 //
 // Lifetime of the shared memory: native code keeps raw pointers into it. As a safety net (a
 // forgotten SharedArrayBuffer would otherwise be collected while native code still writes into
@@ -47,7 +48,7 @@
 // a buffer handed over by a worker that then exits is kept alive only by the JS that still has it.
 //
 // No static JS state: each environment (main thread, every worker) gets its own instance data;
-// the only process-wide state is the reactor registry (reactor.cc).
+// the only process-wide state is the reactor registry (registry.cc).
 
 #include <napi.h>
 #include <uv.h>
@@ -354,8 +355,8 @@ Napi::Value HostCreate(const Napi::CallbackInfo& info) {
       typeError(env, "options.address must be a string");
     }
   }
-  opt.peers = integerValue(env, o.Get("peers"), "options.peers", 1, enet_actor::proto::MAX_PEERS);
-  opt.channels = integerValue(env, o.Get("channels"), "options.channels", 1, enet_actor::proto::MAX_CHANNELS);
+  opt.peers = integerValue(env, o.Get("peers"), "options.peers", 1, enet_actor::proto::ENET_MAX_PEERS);
+  opt.channels = integerValue(env, o.Get("channels"), "options.channels", 1, enet_actor::proto::ENET_MAX_CHANNELS);
   opt.compression = integerValue(env, o.Get("compression"), "options.compression", 0,
                                enet_actor::compress::MODE_LAST);
   opt.maxPacketSize = integerValue(env, o.Get("maxPacketSize"), "options.maxPacketSize", 1, 1u << 30);
@@ -363,7 +364,8 @@ Napi::Value HostCreate(const Napi::CallbackInfo& info) {
   opt.stats = sharedMemoryArg(env, stats, "options.stats");
   const uint64_t statsNeeded = static_cast<uint64_t>(opt.peers) * enet_actor::proto::STATS_ROW_BYTES;
   if (opt.stats.length < statsNeeded) {
-    rangeError(env, "options.stats must be at least peers * 64 = " + std::to_string(statsNeeded) +
+    rangeError(env, "options.stats must be at least peers * " +
+                        std::to_string(enet_actor::proto::STATS_ROW_BYTES) + " = " + std::to_string(statsNeeded) +
                         " bytes (got " + std::to_string(opt.stats.length) + ")");
   }
   if (reinterpret_cast<uintptr_t>(opt.stats.data) % 4 != 0) rangeError(env, "options.stats must be 4-aligned");

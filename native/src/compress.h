@@ -1,6 +1,7 @@
 // ENet compressors, wire-compatible with Godot's ENetConnection (Godot 4) and
 // NetworkedMultiplayerENet (Godot 3) compression modes, after Godot's enet_compress /
-// enet_decompress callbacks and core/io/compression.cpp. See docs/godot.md.
+// enet_decompress callbacks and core/io/compression.cpp. See docs/godot.md and
+// docs/enet-facts.md "Godot compression".
 //
 // ENet has no negotiation and no algorithm id on the wire: a datagram only carries a "compressed"
 // header bit. Both ends must install the same mode. For FASTLZ, ZLIB and ZSTD the framing is exactly

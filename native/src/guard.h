@@ -1,7 +1,8 @@
-// The defences of one server host against hostile networks (docs/protocol.md "Guard"): checks that
+// The defences of one server host against hostile networks (docs/protocol.md "The guard"): checks that
 // must cost nanoseconds per datagram, so they run in native code before ENet or JS see anything.
-//  - CONNECT datagrams (header peer id 0xFFF): refused from banned addresses, past a per-address
-//    token bucket, past a cap on handshakes in progress (in total and per address);
+//  - CONNECT datagrams (header peer id 0xFFF; docs/enet-facts.md "Handshakes and peer slots"):
+//    refused from banned addresses, past a per-address token bucket, past a cap on handshakes in
+//    progress (in total and per address);
 //  - handshakes that do not complete within handshakeTimeoutMs are reset (no more VERIFY_CONNECT
 //    retransmissions to a forged address);
 //  - datagrams and packets of a connected peer: token buckets (packets/s, bytes/s); a peer over its
@@ -49,7 +50,8 @@ class Guard {
  public:
   Guard(const GuardOptions& options, ENetHost* host, uint32_t maxPacketSize);
 
-  // ENet's intercept, for every datagram the host receives: true = drop it.
+  // ENet's intercept, for every datagram the host receives: true = drop it (docs/enet-facts.md
+  // "Intercept callback").
   bool onDatagram(ENetHost* host, uint64_t nowMs);
   // A packet ENet delivered from slot `slot` (a connected peer): true = drop it.
   bool onPacket(uint32_t slot, size_t length, uint64_t nowMs);

@@ -1,5 +1,6 @@
 // Record kinds, offsets, flags and table layouts shared with JS.
-// docs/protocol.md is the contract; src/shared/protocol.ts mirrors these values.
+// docs/protocol.md is the contract; src/wire/protocol.ts has the same names and values
+// (test/protocol.test.js checks both ways; the few native-only names are listed there).
 #pragma once
 
 #include <cstddef>
@@ -13,13 +14,14 @@ namespace enet_actor {
 namespace proto {
 
 // ---- record header (every record payload starts with these 16 bytes) ----
-constexpr uint32_t REC_KIND = 0;      // u8
-constexpr uint32_t REC_CHANNEL = 1;   // u8
-constexpr uint32_t REC_FLAGS = 2;     // u16
-constexpr uint32_t REC_HOST = 4;      // u32
-constexpr uint32_t REC_SLOT = 8;      // u32
-constexpr uint32_t REC_PEER_ID = 12;  // u32
-constexpr uint32_t REC_HEADER_BYTES = 16;
+constexpr uint32_t RECORD_HEADER_BYTES = 16;
+constexpr uint32_t R_KIND = 0;      // u8
+constexpr uint32_t R_CHANNEL = 1;   // u8
+constexpr uint32_t R_FLAGS = 2;     // u16
+constexpr uint32_t R_HOST = 4;      // u32
+constexpr uint32_t R_SLOT = 8;      // u32
+constexpr uint32_t R_PEER_ID = 12;  // u32
+constexpr uint32_t R_BODY = RECORD_HEADER_BYTES;  // where the body starts
 
 constexpr uint16_t FLAG_RELIABLE = 1;
 // Inbound records a game actor passed on to the supervisor (OUT_RELAY): already seen by an actor.
@@ -30,7 +32,7 @@ constexpr uint16_t FLAG_RELAYED = 2;
 constexpr uint32_t SUPERVISOR_RING = 0;
 constexpr uint32_t MAX_RINGS = 256;
 
-// ---- inbound (native -> JS) ----
+// ---- inbound (native -> JS); each body is read or written by records.h only ----
 constexpr uint8_t IN_CONNECT = 1;     // body: u32 data, u8[4] ipv4, u16 port, u16 channels
 constexpr uint8_t IN_DISCONNECT = 2;  // body: u32 data, u32 cause, then the reason (UTF-8) if any
 constexpr uint8_t IN_RECEIVE = 3;     // body: packet bytes
@@ -39,15 +41,11 @@ constexpr uint8_t IN_ATTACH = 5;      // actor rings: the peer is routed here; b
 constexpr uint8_t IN_ROUTED = 6;      // ring 0: the route took effect; later packets go to the actor
 constexpr uint8_t IN_KICK_REQUEST = 7;  // ring 0: the guard wants this peer kicked; body: u32 cause
 
-constexpr uint32_t IN_CONNECT_BODY = 12;
-constexpr uint32_t IN_DISCONNECT_BODY = 8;
-constexpr uint32_t IN_ERROR_BODY = 4;
-
-constexpr uint32_t CAUSE_REMOTE = 1;     // remote disconnected or timed out
-constexpr uint32_t CAUSE_REQUESTED = 2;  // a disconnect we requested completed
+constexpr uint32_t CAUSE_REMOTE = 1;          // remote disconnected or timed out
+constexpr uint32_t CAUSE_LOCAL = 2;           // a disconnect we requested completed
 constexpr uint32_t CAUSE_CONNECT_FAILED = 3;  // outgoing connection never completed
 
-// ---- outbound (JS -> native) ----
+// ---- outbound (JS -> native); each body is read by records.h only ----
 constexpr uint8_t OUT_SEND = 1;             // body: bytes
 constexpr uint8_t OUT_SEND_MULTI = 2;       // body: u32 count, count x (u32 slot, u32 peerId), bytes
 constexpr uint8_t OUT_DISCONNECT = 3;       // flags: 0 later, 1 now, 2 reset; body: u32 data, reason bytes
@@ -68,26 +66,26 @@ constexpr uint16_t DISCONNECT_LATER = 0;
 constexpr uint16_t DISCONNECT_NOW = 1;
 constexpr uint16_t DISCONNECT_RESET = 2;
 
-constexpr uint32_t OUT_CONNECT_BODY = 12;
-
 // OUT_SET_COMPRESSION / hostCreate modes: compress::MODE_* in compress.h (0 none, 1 range coder,
 // 2 FastLZ, 3 zlib, 4 zstd; Godot's numbering).
 
-// ---- stats table: peerCount rows of 20 u32 ----
-constexpr uint32_t STATS_ROW_U32 = 20;
-constexpr uint32_t STATS_ROW_BYTES = STATS_ROW_U32 * 4;
+// ---- stats table: peerCount rows of STATS_ROW u32 ----
+constexpr uint32_t STATS_ROW = 20;
+constexpr uint32_t STATS_ROW_BYTES = STATS_ROW * sizeof(uint32_t);
 constexpr uint32_t STATS_PEER_ID = 0;
 constexpr uint32_t STATS_STATE = 1;
-constexpr uint32_t STATS_FIRST_STATISTIC = 2;  // 14 PeerStatistic values in Godot's order
+constexpr uint32_t STATS_FIRST = 2;            // STATS_STATISTICS PeerStatistic values in Godot's order
 constexpr uint32_t STATS_STATISTICS = 14;
 constexpr uint32_t STATS_QUEUED_BYTES = 16;    // bytes queued to the peer and not acknowledged yet
 constexpr uint32_t STATS_GENERATION = 17;      // incremented each time the row is rewritten
 constexpr uint32_t STATS_PROCESSED_BYTES = 18; // payload bytes of send records taken for the peer (u32, wraps)
-constexpr uint32_t STATS_INTERVAL_MS = 20;
+constexpr uint32_t STATS_INTERVAL_MS = 20;     // how often a stats pass rewrites the rows, at most
+static_assert(STATS_FIRST + STATS_STATISTICS <= STATS_QUEUED_BYTES, "the statistics overlap the row's other fields");
+static_assert(STATS_PROCESSED_BYTES < STATS_ROW, "a stats row holds every field");
 
-// ---- counters table: 32 f64 per reactor ----
+// ---- counters table: COUNTERS_SLOTS f64 per reactor ----
 constexpr uint32_t COUNTERS_SLOTS = 32;
-constexpr uint32_t COUNTERS_BYTES = COUNTERS_SLOTS * 8;
+constexpr uint32_t COUNTERS_BYTES = COUNTERS_SLOTS * sizeof(double);
 enum Counter : uint32_t {
   C_PACKETS_IN = 0,
   C_BYTES_IN = 1,
@@ -98,7 +96,7 @@ enum Counter : uint32_t {
   C_SEND_FAILURES = 6,
   C_CONNECTS = 7,
   C_DISCONNECTS = 8,
-  C_MALFORMED = 9,         // outbound records native could not parse
+  C_MALFORMED_RECORDS = 9, // outbound records native could not parse
   C_WIRE_BYTES_IN = 10,    // UDP payload bytes received by the hosts (ENet's totalReceivedData)
   C_WIRE_BYTES_OUT = 11,   // UDP payload bytes sent by the hosts (ENet's totalSentData)
   C_PASSES = 12,           // passes over the hosts (service() passes, inline passes excluded)
@@ -116,14 +114,15 @@ enum Counter : uint32_t {
   C_REFUSED_FULL = 24,               // CONNECTs refused: no free peer slot
   C_COUNT = 25,
 };
+static_assert(C_COUNT <= COUNTERS_SLOTS, "the counters table holds every counter");
 
 // ---- service() result bits ----
-constexpr int SERVICE_NOTIFY = 1;     // JS must Atomics.notify(inboundHeader, DOORBELL)
-constexpr int SERVICE_DESTROYED = 2;  // the reactor is gone: end the loop
+constexpr int SERVICE_NOTIFY_INBOUND = 1;  // JS must Atomics.notify(inboundHeader, DOORBELL)
+constexpr int SERVICE_DESTROYED = 2;       // the reactor is gone: end the loop
 
-// ---- ENet limits ----
-constexpr uint32_t MAX_PEERS = 4095;
-constexpr uint32_t MAX_CHANNELS = 255;
+// ---- ENet limits (docs/enet-facts.md "Limits and defaults") and native scheduling ----
+constexpr uint32_t ENET_MAX_PEERS = 4095;
+constexpr uint32_t ENET_MAX_CHANNELS = 255;
 constexpr uint32_t EVENTS_PER_PASS = 4096;
 // How long the net actor sleeps when its hosts have no peer at all (pollRate applies otherwise).
 constexpr int QUIET_SLEEP_MS = 1000;

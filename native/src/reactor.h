@@ -23,6 +23,10 @@
 
 namespace enet_actor {
 
+namespace records {
+struct Record;  // an outbound record's header and body (records.h)
+}
+
 // A failure reported to JS as an Error with a `code` property.
 class ReactorError : public std::runtime_error {
  public:
@@ -92,7 +96,7 @@ struct HostCreated {
 class Reactor {
  public:
   // inbound/outbound: whole ring memory (256-byte header + capacity), one or more of each (ring 0
-  // is the supervisor's, ring k game actor k-1's); counters: >= 128 bytes. Validates sizes and the
+  // is the supervisor's, ring k game actor k-1's); counters: >= COUNTERS_BYTES. Validates sizes and the
   // CAPACITY slots; throws ReactorError.
   Reactor(const std::vector<SharedMemory>& inbound, const std::vector<SharedMemory>& outbound,
           SharedMemory counters);
@@ -129,7 +133,7 @@ class Reactor {
     uint32_t pos = 0;                    // its index in hosts_
     bool server = false;
     uint32_t maxPacketSize = 0;
-    uint32_t* stats = nullptr;           // peerCount rows of 16 u32
+    uint32_t* stats = nullptr;           // peerCount rows of STATS_ROW u32
     std::vector<uint32_t> peerId;        // per slot; 0 = none
     std::vector<uint8_t> slotFlags;      // SLOT_* bits
     std::vector<uint32_t> route;         // per slot: inbound ring of its records (| ROUTE_HELD)
@@ -169,33 +173,28 @@ class Reactor {
   static constexpr uint8_t SLOT_REQUESTED = 1;  // we asked for the disconnect
   static constexpr uint8_t SLOT_CONNECTED = 2;  // the slot reached CONNECTED
 
+  // ---- Scheduling (reactor.cc) ----
   int passLocked(bool* work, bool* stalled, Host* onlyHost = nullptr, bool ringDoorbell = true);
-  bool serviceHostLocked(uint32_t index, Host& h, uint32_t* budget, bool* stalled);
   bool clientHostDueLocked(const Host& h, uint32_t now) const;
   static uint32_t nextDueMs(const ENetHost* host, uint32_t now);
   void collectReadyLocked();  // epoll_wait(0): marks client hosts whose socket is readable
-  Host* findHost(uint32_t id) const;
-  void markDirty(Host& h);
   void epollAdd(int epollFd, const Host& h);
   void epollDel(int epollFd, const Host& h);
-  void handleEventLocked(uint32_t index, Host& h, ENetEvent& ev);
-  void handleOutboundLocked(const uint8_t* rec, uint32_t len);
-  void outSendLocked(Host* h, const uint8_t* rec, uint32_t len);
-  void outSendMultiLocked(Host* h, const uint8_t* rec, uint32_t len);
-  void outDisconnectLocked(uint32_t index, Host* h, const uint8_t* rec, uint32_t len);
-  void outConnectLocked(uint32_t index, Host* h, const uint8_t* rec, uint32_t len);
-  void outRouteLocked(uint32_t index, Host* h, const uint8_t* rec, uint32_t len);
-  void outRouteDoneLocked(uint32_t index, const uint8_t* rec);
-  void outForwardLocked(uint32_t index, const uint8_t* rec, uint32_t len);
-  void outRelayLocked(const uint8_t* rec, uint32_t len);
-  void outBanLocked(Host* h, const uint8_t* rec, uint32_t len);
-  void emitKicksLocked(uint32_t index, Host& h);
-  // ENet's intercept for server hosts: the guard of the host being serviced on this thread.
-  static int interceptDatagram(ENetHost* host, ENetEvent* event);
-  void destroyHostLocked(Host* h);
-  ENetPeer* livePeer(Host* h, uint32_t slot, uint32_t peerId) const;
+  void drainEventFd();
+  bool anyPeerLocked() const;
 
-  // Inbound records.
+  // ---- Hosts and slots (reactor_hosts.cc) ----
+  Host* findHost(uint32_t id) const;
+  void markDirty(Host& h);
+  void destroyHostLocked(Host* h);
+  void hostsChangedLocked();  // recomputes maxRecord_ and inlineHosts_
+  ENetPeer* livePeer(Host* h, uint32_t slot, uint32_t peerId) const;
+  void assignSlot(Host& h, uint32_t slot, uint32_t peerId);
+  void forgetSlot(Host& h, uint32_t slot);
+
+  // ---- Inbound records (reactor_inbound.cc) ----
+  bool serviceHostLocked(uint32_t index, Host& h, uint32_t* budget, bool* stalled);
+  void handleEventLocked(uint32_t index, Host& h, ENetEvent& ev);
   uint8_t* appendRecord(uint32_t ring, uint32_t len);  // nullptr when full; counts it as emitted
   // A record that must not be lost (not taken from ENet): written now, or queued until there
   // is room (ENet events are not taken while anything is queued, so order is kept per ring).
@@ -205,17 +204,40 @@ class Reactor {
   bool flushPendingLocked();
   bool inboundRoomLocked(uint32_t len) const;  // every inbound ring can take a record of len
   void emitDisconnect(uint32_t index, Host& h, uint32_t slot, uint32_t data, uint32_t cause);
-  void assignSlot(Host& h, uint32_t slot, uint32_t peerId);
-  void forgetSlot(Host& h, uint32_t slot);
-  bool anyPeerLocked() const;
 
+  // ---- Outbound records (reactor_outbound.cc) ----
+  void handleOutboundLocked(const uint8_t* rec, uint32_t len);
+  void outSendLocked(Host* h, const records::Record& r);
+  void outSendMultiLocked(Host* h, const records::Record& r);
+  void outDisconnectLocked(uint32_t index, Host* h, const records::Record& r);
+  void outConnectLocked(uint32_t index, Host* h, const records::Record& r);
+
+  // ---- Routing to game actors (reactor_routing.cc) ----
+  void outRouteLocked(uint32_t index, Host* h, const records::Record& r);
+  void outRouteDoneLocked(uint32_t index, const records::Record& r);
+  void outForwardLocked(uint32_t index, const records::Record& r);
+  void outRelayLocked(const records::Record& r);
+
+  // ---- The guard glue (reactor_guard.cc) ----
+  // Sets, on this thread, the host being serviced and its guard for interceptDatagram (ENet's
+  // intercept callback gets only the ENetHost), around enet_host_service, under the mutex.
+  struct ServicingScope {
+    ServicingScope(ENetHost* host, Guard* guard);
+    ~ServicingScope();
+    ServicingScope(const ServicingScope&) = delete;
+    ServicingScope& operator=(const ServicingScope&) = delete;
+  };
+  // ENet's intercept for server hosts: the guard of the host being serviced on this thread.
+  static int interceptDatagram(ENetHost* host, ENetEvent* event);
+  void outBanLocked(Host* h, const records::Record& r);
+  void emitKicksLocked(uint32_t index, Host& h);
+
+  // ---- Stats and counters tables (reactor_stats.cc) ----
   void writeStatsRow(Host& h, uint32_t slot);
   void zeroStatsRow(Host& h, uint32_t slot);
   void statsPassLocked();
   void writeCountersLocked();
   void accountWireLocked(Host& h);  // adds the host's new wire bytes to the counters
-  void drainEventFd();
-  void hostsChangedLocked();  // recomputes maxRecord_ and inlineHosts_
 
   std::mutex mu_;
   bool destroyed_ = false;
@@ -236,7 +258,7 @@ class Reactor {
   std::unordered_map<uint32_t, Host*> byId_;
   uint32_t nextHostId_ = 0;
   std::vector<uint32_t> dirty_;  // ids of hosts with dirty set
-  uint32_t maxRecord_ = proto::REC_HEADER_BYTES;  // largest inbound record any live host makes
+  uint32_t maxRecord_ = proto::RECORD_HEADER_BYTES;  // largest inbound record any live host makes
   std::deque<Pending> pending_;
   uint32_t emitted_ = 0;     // records appended during the current pass
   uint64_t lastStatsMs_ = 0;
@@ -247,7 +269,7 @@ class Reactor {
   bool quiet_ = false;  // the net actor sleeps the quiet sleep (no peer at all)
 };
 
-// Process-wide registry: id -> shared_ptr<Reactor>, ids from 1 up, never reused.
+// ---- Process-wide registry (registry.cc): id -> shared_ptr<Reactor>, ids from 1 up, never reused.
 uint32_t registerReactor(std::shared_ptr<Reactor> reactor);
 std::shared_ptr<Reactor> findReactor(uint32_t id);
 std::shared_ptr<Reactor> unregisterReactor(uint32_t id);

@@ -10,7 +10,7 @@ export const DEFAULT_MAX_PEERS = 32;
 export const DEFAULT_MAX_CHANNELS = 2;
 export const DEFAULT_POLL_RATE_MS = 10;
 export const DEFAULT_AUTH_TIMEOUT_S = 10;
-/** ENet limits (docs/enet-facts.md). */
+/** ENet limits (docs/enet-facts.md "Limits and defaults"). */
 export const ENET_MAX_PEERS = 4095;
 /** A server's peers across all its shards (README "Many peers: shards"). */
 export const SERVER_MAX_PEERS = 65535;

@@ -1,4 +1,4 @@
-// Godot 4's Variant.Type ids (Godot 4's core/variant/variant.h; the docs page still shows Godot 3's numbering).
+// Godot 4's Variant.Type ids (docs/enet-facts.md "Godot Variant type ids").
 
 export enum VariantType {
   NIL = 0,
