@@ -66,3 +66,4 @@ export { serveUntilSignal, type ServeOptions } from './supervisor/process.js';
 
 /** The process-wide server, as the seed's `ENetServer` singleton. */
 export const ENetServer = new ENetServerSupervisor();
+export { createLinkRelay, parseLinkSpec, formatLinkSpec, LinkRelay, type LinkSpec, type LinkRelayOptions, type LinkRelayStats, type LinkRelayClient } from './net-relay/relay.js';
