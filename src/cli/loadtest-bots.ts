@@ -6,13 +6,22 @@
 // Timeline, driven by the parent: 'start' → connect everyone → 'connected' (every client connected
 // or failed) → load (warmup) → 'window' (count from now) → 'stop' (stop sending, wait for the
 // echoes up to --grace) → 'final' → 'exit' (disconnect, close). If the parent goes away, so do we.
+//
+// Bad networks (--link, --rebind-at, --blackout): the process runs one relay (src/net-relay) in front
+// of the server and its clients connect through it, each client its own upstream port. --churn:
+// from the warmup on, clients leave (after their echoes are back, bounded) and new ones replace them.
+import { lookup } from 'node:dns/promises';
+import { EventEmitter } from 'node:events';
 import { build, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
 import { ENetClient } from '../client/client.js';
 import { createClientNetwork } from '../client/network.js';
+import { createLinkRelay, type LinkRelay } from '../net-relay/relay.js';
 import { Err, PacketFormat } from '../wire/enums.js';
 import {
   RTT_BUCKETS,
+  echoSeq,
   echoTime,
+  usesRelay,
   messageTemplate,
   rttBucket,
   stamp,
@@ -59,6 +68,16 @@ interface Bot {
   /** Online and (with --auth) logged in: load may flow. */
   ready: boolean;
   done: boolean;
+  /** A --churn replacement (its connect counts as joined, not connected). */
+  churn: boolean;
+  /** Leaving on purpose (--churn): no more sends, its loss of connection is not a disconnection. */
+  leaving: boolean;
+  /** Its messages not echoed yet. */
+  outstanding: number;
+  /** The last DUP_WINDOW sequence numbers echoed (slot seq % DUP_WINDOW holds seq), for duplicates. */
+  seen: Int32Array | undefined;
+  /** When 'connectionInterrupted' came (performance.now()), or -1. */
+  interruptedAt: number;
 }
 
 /** The send schedule's resolution: small ticks keep bursts small (the server's socket buffer is 256 KiB). */
@@ -67,6 +86,10 @@ const TICK_MS = 2;
 const MAX_LAG_MS = 1000;
 /** With --auth: wait at most this long for the server's first packet before loading. */
 const AUTH_WAIT_MS = 1000;
+/** Sequence numbers remembered per client to spot a duplicate echo (1 KiB per client). */
+const DUP_WINDOW = 256;
+/** A churned client waits at most this long for its echoes before it disconnects. */
+const LEAVE_WAIT_MS = 1500;
 
 const send = (message: ToParent): void => {
   if (process.connected) process.send!(message);
@@ -81,9 +104,18 @@ class Bots {
   private readonly counters: BotCounters = {
     connected: 0, connectFailed: 0, online: 0, disconnected: 0,
     sentTotal: 0, sent: 0, receivedTotal: 0, received: 0, sendRefused: 0, scenarioErrors: 0,
+    interrupted: 0, resumed: 0, duplicates: 0, churnLeft: 0, churnJoined: 0, churnFailed: 0,
   };
   private readonly rtt = histogram();
   private readonly connectTimes = histogram();
+  private readonly resumeTimes = histogram();
+  private relay: LinkRelay | undefined;
+  /** Where clients connect: the server, or this process's relay. */
+  private target: { host: string; port: number };
+  private readonly linkTimers: NodeJS.Timeout[] = [];
+  private churnFrom = Infinity;
+  private churnDone = 0;
+  private churnSeq = 0;
   private interval = histogram();
   private readonly buckets = new Array<number>(RTT_BUCKETS).fill(0);
   private readonly template;
@@ -106,6 +138,7 @@ class Bots {
   constructor(private readonly config: BotsConfig) {
     this.template = messageTemplate(config);
     this.period = config.rate > 0 ? 1000 / config.rate : Infinity;
+    this.target = { host: config.host, port: config.port };
   }
 
   async start(): Promise<void> {
@@ -114,6 +147,11 @@ class Bots {
       const fn = [mod.default, mod.scenario, ...Object.values(mod)].find((f) => typeof f === 'function');
       if (typeof fn !== 'function') throw new Error(`${this.config.scenario} exports no function (export default async function (client, ctx) { … })`);
       this.scenario = fn as ScenarioFn;
+    }
+    if (usesRelay(this.config)) {
+      const { address } = await lookup(this.config.host, { family: 4 });
+      this.relay = await createLinkRelay({ target: { address, port: this.config.port }, link: this.config.link });
+      this.target = { host: '127.0.0.1', port: this.relay.port };
     }
     this.startedAt = performance.now();
     this.ticker = setInterval(this.tick, TICK_MS);
@@ -126,6 +164,7 @@ class Bots {
       case 'window':
         this.windowStart = performance.now();
         this.cpuAtWindow = process.cpuUsage();
+        this.scheduleLinkEvents();
         return;
       case 'stop':
         void this.stop();
@@ -143,23 +182,40 @@ class Bots {
     while (this.nextConnect < count && (now - this.startedAt) >= (this.nextConnect / processRamp) * 1000) this.connect(this.nextConnect++);
   }
 
-  private connect(i: number): void {
+  private connect(i: number, churn = false): void {
     const client = new ENetClient({ network: this.network, connectTimeoutMs: Math.round(this.config.connectTimeout * 1000) });
-    const bot: Bot = { index: this.config.first + i, client, seq: 0, nextAt: 0, startedAt: performance.now(), online: false, ready: false, done: false };
+    const bot: Bot = {
+      // A replacement's index follows every first client's, unique over the processes.
+      index: churn ? this.config.clients + this.config.processIndex + this.config.processes * i : this.config.first + i,
+      client, seq: 0, nextAt: 0, startedAt: performance.now(), online: false, ready: false, done: false,
+      churn, leaving: false, outstanding: 0, seen: undefined, interruptedAt: -1,
+    };
     this.bots.push(bot);
     client.setCompressionMode(this.config.compression);
     if (this.config.format === 'godot') client.setPacketFormat(PacketFormat.GODOT);
     client.on('error', (error) => this.log(`client ${bot.index}: ${error.stack ?? error}`));
-    client.on('packetReceived', (value) => this.onEcho(value));
+    client.on('packetReceived', (value) => this.onEcho(bot, value));
     client.once('connectedToServer', () => this.onConnected(bot));
     client.once('connectionFailed', () => this.onFailed(bot));
     client.on('disconnectedFromServer', () => this.onLost(bot));
-    if (client.connectToServer(this.config.host, this.config.port) !== Err.OK) this.onFailed(bot);
+    // Sessions (when the client has them): an interruption, and its resumption.
+    const emitter = client as unknown as EventEmitter;
+    emitter.on('connectionInterrupted', () => {
+      this.counters.interrupted++;
+      bot.interruptedAt = performance.now();
+    });
+    emitter.on('resumed', () => {
+      this.counters.resumed++;
+      if (bot.interruptedAt >= 0) this.resumeTimes.recordValue(Math.max(1, Math.round((performance.now() - bot.interruptedAt) * 1000)));
+      bot.interruptedAt = -1;
+    });
+    if (client.connectToServer(this.target.host, this.target.port) !== Err.OK) this.onFailed(bot);
   }
 
   private onConnected(bot: Bot): void {
     this.connectTimes.recordValue(Math.max(1, Math.round((performance.now() - bot.startedAt) * 1000)));
-    this.counters.connected++;
+    if (bot.churn) this.counters.churnJoined++;
+    else this.counters.connected++;
     this.counters.online++;
     bot.online = true;
     this.online.push(bot);
@@ -188,6 +244,11 @@ class Bots {
   private onFailed(bot: Bot): void {
     if (bot.done) return;
     bot.done = true;
+    if (bot.churn) {
+      this.counters.churnFailed++;
+      this.forget(bot);
+      return;
+    }
     this.counters.connectFailed++;
     this.checkConnected();
   }
@@ -197,14 +258,22 @@ class Bots {
     bot.online = false;
     bot.ready = false;
     this.counters.online--;
-    if (!this.stopping) this.counters.disconnected++;
+    if (!this.stopping && !bot.leaving) this.counters.disconnected++;
     const at = this.online.indexOf(bot);
     if (at >= 0) this.online.splice(at, 1);
+    if (bot.leaving) this.forget(bot);
+  }
+
+  /** A client that is gone for good (churned): out of the list. */
+  private forget(bot: Bot): void {
+    const at = this.bots.indexOf(bot);
+    if (at >= 0) this.bots.splice(at, 1);
   }
 
   private checkConnected(): void {
     if (this.connectedReported || this.counters.connected + this.counters.connectFailed < this.config.count) return;
     this.connectedReported = true;
+    this.churnFrom = performance.now();
     send({ type: 'connected', counters: { ...this.counters } });
   }
 
@@ -213,6 +282,7 @@ class Bots {
   private readonly tick = (): void => {
     const now = performance.now();
     if (this.nextConnect < this.config.count) this.connectDue(now);
+    if (this.config.churn > 0 && !this.stopping && now > this.churnFrom) this.churnDue(now);
     if (this.stopping || this.scenario || this.period === Infinity) return;
     for (const bot of this.online) {
       if (!bot.ready) continue;
@@ -224,6 +294,46 @@ class Bots {
     }
   };
 
+  // ---- churn and the link's events -------------------------------------------------------------
+
+  /** This process's share of --churn: so many clients leave and are replaced, evenly over time. */
+  private churnDue(now: number): void {
+    const share = (this.config.churn * this.config.count) / this.config.clients;
+    const due = Math.floor(((now - this.churnFrom) / 1000) * share);
+    while (this.churnDone < due) {
+      this.churnDone++;
+      const victim = this.online.find((b) => b.ready && !b.leaving);
+      if (victim) void this.leave(victim);
+      this.connect(this.churnSeq++, true);
+    }
+  }
+
+  /** A churned client stops sending, waits for its echoes (bounded), and disconnects. */
+  private async leave(bot: Bot): Promise<void> {
+    bot.leaving = true;
+    bot.ready = false;
+    this.counters.churnLeft++;
+    const at = this.online.indexOf(bot);
+    if (at >= 0) this.online.splice(at, 1);
+    const deadline = performance.now() + LEAVE_WAIT_MS;
+    while (bot.outstanding > 0 && performance.now() < deadline && !this.stopping) await sleep(10);
+    if (this.stopping) return; // exit() disconnects everyone
+    bot.client.disconnectFromServer('churn');
+  }
+
+  private scheduleLinkEvents(): void {
+    const relay = this.relay;
+    if (!relay) return;
+    const later = (seconds: number, fn: () => void) => {
+      const timer = setTimeout(() => {
+        if (!this.stopping) fn();
+      }, seconds * 1000);
+      this.linkTimers.push(timer);
+    };
+    for (const at of this.config.rebindAt) later(at, () => relay.rebind(this.config.rebindFraction));
+    for (const b of this.config.blackouts) later(b.at, () => relay.blackout(b.seconds * 1000));
+  }
+
   private sendMeasured(bot: Bot): Err {
     const now = performance.now();
     const bytes = stamp(this.template, bot.seq++ >>> 0, now);
@@ -233,13 +343,25 @@ class Bots {
       return result;
     }
     this.counters.sentTotal++;
+    bot.outstanding++;
     if (now >= this.windowStart && now < this.windowEnd) this.counters.sent++;
     return Err.OK;
   }
 
-  private onEcho(value: unknown): void {
+  private onEcho(bot: Bot, value: unknown): void {
     const t = echoTime(value);
     if (t < 0) return;
+    const seq = echoSeq(value);
+    if (seq >= 0) {
+      const seen = (bot.seen ??= new Int32Array(DUP_WINDOW).fill(-1));
+      const slot = seq % DUP_WINDOW;
+      if (seen[slot] === (seq | 0)) {
+        this.counters.duplicates++;
+        return;
+      }
+      seen[slot] = seq | 0;
+    }
+    bot.outstanding--;
     const now = performance.now();
     const us = Math.max(1, Math.round((now - t) * 1000));
     this.counters.receivedTotal++;
@@ -268,7 +390,7 @@ class Bots {
       id: bot.index,
       clients: this.config.clients,
       config: this.config,
-      send: () => (bot.online ? this.sendMeasured(bot) : Err.ERR_UNCONFIGURED),
+      send: () => (bot.online && !bot.leaving ? this.sendMeasured(bot) : Err.ERR_UNCONFIGURED),
       waitFor: (event, { timeoutMs = 5000, filter } = {}) => waitForEvent(bot.client, event, timeoutMs, filter),
       sleep: (ms) => sleep(ms, this.abort.signal),
       record: (rttMs) => this.record(rttMs),
@@ -314,6 +436,7 @@ class Bots {
     this.cpuPercent = windowMs > 0 ? ((cpu.user + cpu.system) / 1000 / windowMs) * 100 : 0;
     this.stopping = true;
     this.abort.abort();
+    for (const timer of this.linkTimers) clearTimeout(timer);
     // The echoes of the window's last messages: until all are back, or --grace.
     const deadline = now + this.config.grace * 1000;
     while (this.counters.received < this.counters.sent && performance.now() < deadline && this.counters.online > 0) {
@@ -325,6 +448,8 @@ class Bots {
       counters: { ...this.counters },
       rtt: encodeIntoCompressedBase64(this.rtt),
       connect: encodeIntoCompressedBase64(this.connectTimes),
+      resume: encodeIntoCompressedBase64(this.resumeTimes),
+      ...(this.relay ? { relay: this.relay.stats() } : {}),
       buckets: this.buckets,
       cpuPercent: this.cpuPercent,
       rssMb: this.maxRssMb,
@@ -335,6 +460,7 @@ class Bots {
   private async exit(): Promise<void> {
     clearInterval(this.ticker);
     clearInterval(this.progress);
+    for (const timer of this.linkTimers) clearTimeout(timer);
     this.stopping = true;
     this.abort.abort();
     // Disconnect politely, so the server sees its peers go; bounded.
@@ -347,6 +473,7 @@ class Bots {
       }));
     await Promise.race([Promise.all(gone), sleep(1000)]);
     await Promise.race([this.network.close(), sleep(1000)]);
+    await Promise.race([this.relay?.close(), sleep(1000)]);
     process.exit(0);
   }
 

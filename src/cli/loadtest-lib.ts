@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CompressionMode, PacketFormat, PacketType } from '../wire/enums.js';
 import { encodePacket, makeEvent } from '../wire/codec/index.js';
+import { formatLinkSpec, parseLinkSpec, type LinkRelayStats, type LinkSpec } from '../net-relay/relay.js';
 
 // ---- flags ---------------------------------------------------------------------------------
 
@@ -45,7 +46,21 @@ export interface LoadConfig {
   connectTimeout: number;
   /** Seconds the echoes of the last messages may take after the measured window. */
   grace: number;
+  /** --link: the impairment of each client's path (a relay per bot process); undefined: no relay unless rebinds or blackouts ask for one. */
+  link: Required<LinkSpec> | undefined;
+  /** --rebind-at: seconds into the measured window when clients' ports are re-mapped. */
+  rebindAt: number[];
+  /** --rebind-fraction: the share of clients re-mapped each time (default 1). */
+  rebindFraction: number;
+  /** --blackout S:LEN: everything dropped for `seconds` from `at` seconds into the window. */
+  blackouts: { at: number; seconds: number }[];
+  /** --churn: clients per second (all processes together) that leave and are replaced. */
+  churn: number;
 }
+
+/** Whether the bot processes put a relay in front of the server. */
+export const usesRelay = (c: Pick<LoadConfig, 'link' | 'rebindAt' | 'blackouts'>): boolean =>
+  c.link !== undefined || c.rebindAt.length > 0 || c.blackouts.length > 0;
 
 const COMPRESSIONS = COMPRESSION_NAMES;
 
@@ -77,9 +92,14 @@ export const FLAGS: Record<string, FlagSpec> = {
   'server-pid': { value: 'PID', help: "the server's process: its CPU and RSS in the summary" },
   json: { value: 'FILE', help: 'write the summary as JSON' },
   plot: { value: 'FILE.svg', help: 'write RTT percentiles over time and the RTT histogram as SVG' },
-  threshold: { value: 'EXPR', help: 'e.g. p99<5, delivery>0.999, connected==500 (repeatable): exit 3 when one fails', multiple: true },
+  threshold: { value: 'EXPR', help: 'NAME OP NUMBER, NAME any numeric field of the --json summary by dotted path (or p50 p90 p99 max for rtt.*), OP < <= > >= ==; e.g. p99<5, delivery>0.999, resume.p99<3000 (repeatable): exit 3 when one fails', multiple: true },
   'connect-timeout': { value: 'S', help: 'seconds a client may take to connect (default 10)' },
   grace: { value: 'S', help: 'seconds the echoes of the window\'s messages may take after it (retransmissions; ends early when all are back; default 5)' },
+  link: { value: 'SPEC', help: 'impair every client\'s path both ways, e.g. "loss=2%,delay=30ms,jitter=10ms" (a UDP relay per bot process; each client its own upstream port, as behind a NAT)' },
+  'rebind-at': { value: 'S', help: 're-map clients\' ports (a NAT re-mapping) S seconds into the measured window (repeatable)', multiple: true },
+  'rebind-fraction': { value: 'F', help: 'the share of clients each --rebind-at re-maps, 0–1 (default 1)' },
+  blackout: { value: 'S:LEN', help: 'drop everything both ways for LEN seconds from S seconds into the measured window (repeatable)', multiple: true },
+  churn: { value: 'N', help: 'N clients per second leave and are replaced by new ones (connect, login), from the warmup on' },
 };
 
 export const usage = (): string =>
@@ -183,6 +203,28 @@ export function parseFlags(argv: string[], cwd = process.cwd()): LoadConfig | nu
       return fail('threshold', (error as Error).message);
     }
   });
+  let link: Required<LinkSpec> | undefined;
+  if (str('link') !== undefined) {
+    try {
+      link = parseLinkSpec(str('link')!);
+    } catch (error) {
+      fail('link', (error as Error).message);
+    }
+  }
+  const rebindAt = ((v['rebind-at'] as string[] | undefined) ?? []).map((text) => num('rebind-at', text, 0, 0, duration, false));
+  for (const at of rebindAt) if (at >= duration) fail('rebind-at', `${at} s is not inside the measured window (--duration ${duration})`);
+  if (str('rebind-fraction') !== undefined && rebindAt.length === 0) fail('rebind-fraction', 'needs --rebind-at');
+  const rebindFraction = num('rebind-fraction', str('rebind-fraction'), 1, 0, 1, false);
+  const blackouts = ((v.blackout as string[] | undefined) ?? []).map((text) => {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*:\s*(\d+(?:\.\d+)?)\s*$/.exec(text);
+    if (!m) fail('blackout', `expected S:LEN (seconds into the window : seconds dark), got '${text}'`);
+    const at = Number(m[1]);
+    const seconds = Number(m[2]);
+    if (at >= duration) fail('blackout', `${at} s is not inside the measured window (--duration ${duration})`);
+    if (seconds <= 0 || seconds > 600) fail('blackout', `LEN must be more than 0 and at most 600 s, got '${m[2]}'`);
+    return { at, seconds };
+  });
+  const churn = num('churn', str('churn'), 0, 0, 100_000, false);
   const minSize = messageTemplate({ format, event, size: 1 }).bytes.length;
   if (size < minSize && str('size') !== undefined) fail('size', `at least ${minSize} bytes for --format ${format}${event ? ' with --event' : ''}, got ${size}`);
   return {
@@ -190,6 +232,7 @@ export function parseFlags(argv: string[], cwd = process.cwd()): LoadConfig | nu
     reliable: !v.unreliable,
     auth, event, compression, format, scenario, serverPid,
     json: str('json'), plot: str('plot'), thresholds, connectTimeout, grace,
+    link, rebindAt, rebindFraction, blackouts, churn,
   };
 }
 
@@ -266,6 +309,19 @@ export function echoTime(value: unknown): number {
   return -1;
 }
 
+/** The sequence number of an echoed message (its decoded value), or -1 when it is not one of ours. */
+export function echoSeq(value: unknown): number {
+  if (value instanceof Uint8Array) {
+    if (value.length < 12) return -1;
+    return new DataView(value.buffer, value.byteOffset, value.byteLength).getUint32(0, true);
+  }
+  if (value !== null && typeof value === 'object') {
+    const s = value instanceof Map ? value.get('s') : (value as { s?: unknown }).s;
+    if (typeof s === 'number') return s;
+  }
+  return -1;
+}
+
 // ---- RTT buckets for the plot (log scale, mergeable by addition) ----------------------------
 
 /** Bucket k holds RTTs in [2^(k/4), 2^((k+1)/4)) µs; 0 also takes everything below 1 µs. */
@@ -303,12 +359,21 @@ export interface BotCounters {
   /** Sends refused by the client (ERR_BUSY: its network's ring was full). */
   sendRefused: number;
   scenarioErrors: number;
+  /** ENetClient 'connectionInterrupted' / 'resumed' (sessions), when the client emits them. */
+  interrupted: number;
+  resumed: number;
+  /** Echoes of a message already echoed (by sequence number, per client). */
+  duplicates: number;
+  /** --churn: clients that left on purpose, replacements connected / failed to connect. */
+  churnLeft: number;
+  churnJoined: number;
+  churnFailed: number;
 }
 
 export type ToParent =
   | { type: 'progress'; counters: BotCounters; interval: string; rssMb: number }
   | { type: 'connected'; counters: BotCounters }
-  | { type: 'final'; counters: BotCounters; rtt: string; connect: string; buckets: number[]; cpuPercent: number; rssMb: number; windowMs: number }
+  | { type: 'final'; counters: BotCounters; rtt: string; connect: string; resume: string; buckets: number[]; cpuPercent: number; rssMb: number; windowMs: number; relay?: LinkRelayStats }
   | { type: 'log'; line: string };
 
 export type ToBots =
@@ -335,16 +400,24 @@ const SHORTHANDS: Record<string, string> = {
   max: 'rtt.max',
   rtt: 'rtt.p99',
 };
-export const THRESHOLD_NAMES = [
+/**
+ * The summary's top-level fields: a threshold names one of them, or a numeric field inside one by
+ * dotted path (`resume.p99`, `link.relay.dropped.up`, `clientProcesses.0.cpuPercent`), or a shorthand.
+ * Whether the path really holds a number is known once the run is summarized (else the threshold fails, n/a).
+ */
+export const SUMMARY_FIELDS = [
   'clients', 'connected', 'connectFailed', 'disconnected', 'sent', 'received', 'lost', 'delivery', 'throughput',
-  'rtt.p50', 'rtt.p90', 'rtt.p99', 'rtt.max', 'p50', 'p90', 'p99', 'max',
-  'connect.p50', 'connect.p99', 'server.cpuPercent', 'server.rssMb', 'clientCpuPercent',
+  'windowSeconds', 'rtt', 'connect', 'server', 'clientProcesses', 'clientCpuPercent', 'clientCpuUsPerMessage',
+  'sendRefused', 'interrupted', 'resumed', 'resume', 'duplicates', 'link', 'churn', 'config',
 ];
 
 export function parseThreshold(expr: string): Threshold {
-  const m = /^\s*([A-Za-z][\w.]*)\s*(<=|>=|==|<|>)\s*(-?\d+(?:\.\d+)?(?:e-?\d+)?)\s*$/.exec(expr);
+  const m = /^\s*([A-Za-z][\w]*(?:\.\w+)*)\s*(<=|>=|==|<|>)\s*(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?)\s*$/.exec(expr);
   if (!m) throw new Error(`'${expr}' is not NAME OP NUMBER (OP one of < <= > >= ==)`);
-  if (!THRESHOLD_NAMES.includes(m[1])) throw new Error(`'${m[1]}' is not a summary figure (one of ${THRESHOLD_NAMES.join(', ')})`);
+  const top = m[1].split('.')[0];
+  if (!(m[1] in SHORTHANDS) && !SUMMARY_FIELDS.includes(top)) {
+    throw new Error(`'${m[1]}' is not a summary figure (a field of the --json summary by dotted path, from ${SUMMARY_FIELDS.join(', ')}; or ${Object.keys(SHORTHANDS).join(', ')})`);
+  }
   return { expr: expr.trim(), name: m[1], op: m[2] as Op, value: Number(m[3]) };
 }
 
@@ -392,9 +465,32 @@ export interface Summary {
   /** Client-side CPU per echoed message, µs. */
   clientCpuUsPerMessage: number;
   sendRefused: number;
+  /** Clients whose connection was interrupted / resumed (ENetClient 'connectionInterrupted' / 'resumed'; 0 when the client has no sessions). */
+  interrupted: number;
+  resumed: number;
+  /** ms from an interruption to its resumption. */
+  resume: { p50: number; p99: number };
+  /** Messages echoed more than once (by sequence number). */
+  duplicates: number;
+  /** With --link / --rebind-at / --blackout: the impairment, what the relays did, and when. */
+  link?: {
+    lossPercent: number;
+    delayMs: number;
+    jitterMs: number;
+    /** "loss 2% delay 30±10 ms" */
+    text: string;
+    /** Re-mappings and blackouts: `t` in seconds since the start (the plot's time axis), `at` in seconds into the window. */
+    rebinds: { t: number; at: number; fraction: number }[];
+    blackouts: { t: number; at: number; seconds: number }[];
+    /** The relays' counts, all bot processes together. */
+    relay: LinkRelayStats;
+  };
+  /** With --churn: clients per second replaced, how many left, joined, failed to join. */
+  churn?: { perSecond: number; left: number; joined: number; failed: number };
   config: {
     host: string; port: number; rate: number; size: number; duration: number; warmup: number; ramp: number;
     reliable: boolean; format: LoadFormat; event?: string; compression: number; processes: number; scenario?: string;
+    link?: string; rebindAt?: number[]; rebindFraction?: number; blackouts?: string[]; churn?: number;
   };
   thresholds: { expr: string; ok: boolean; actual: number | null }[];
   /** Per second of load: RTT percentiles of the echoes received in that second (ms). */
@@ -406,6 +502,8 @@ export interface Summary {
 const ms = (n: number): string => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2)) + ' ms';
 
 /** The human summary table (stdout at the end of a run). */
+export { formatLinkSpec };
+
 export function formatSummary(s: Summary): string {
   const c = s.config;
   const rows: [string, string][] = [];
@@ -417,10 +515,24 @@ export function formatSummary(s: Summary): string {
   rows.push(['delivery', `${(s.delivery * 100).toFixed(3)} %`]);
   rows.push(['throughput', `${Math.round(s.throughput)} echoes/s`]);
   rows.push(['rtt', `p50 ${ms(s.rtt.p50)}  p90 ${ms(s.rtt.p90)}  p99 ${ms(s.rtt.p99)}  max ${ms(s.rtt.max)}`]);
+  if (s.link) {
+    const l = s.link;
+    const events = [
+      ...l.rebinds.map((r) => `rebind ${r.fraction === 1 ? 'all' : `${+(r.fraction * 100).toFixed(1)}%`} at ${r.at} s`),
+      ...l.blackouts.map((b) => `blackout ${b.seconds} s at ${b.at} s`),
+    ];
+    rows.push(['link', l.text]);
+    if (events.length > 0) rows.push(['link events', events.join(', ')]);
+    rows.push(['relay', `forwarded ${l.relay.forwarded.up} up ${l.relay.forwarded.down} down  dropped ${l.relay.dropped.up} up ${l.relay.dropped.down} down  re-mapped ${l.relay.rebinds}`]);
+  }
+  if (s.churn) rows.push(['churn', `${s.churn.perSecond}/s: ${s.churn.left} left, ${s.churn.joined} joined, ${s.churn.failed} failed to join`]);
+  if (s.link || s.churn || s.interrupted || s.resumed || s.duplicates) {
+    rows.push(['sessions', `disconnected ${s.disconnected}  interrupted ${s.interrupted}  resumed ${s.resumed}  resume p50 ${ms(s.resume.p50)}  p99 ${ms(s.resume.p99)}  duplicates ${s.duplicates}`]);
+  }
   if (s.server) rows.push(['server', `cpu ${s.server.cpuPercent.toFixed(1)} %  rss ${s.server.rssMb.toFixed(1)} MB  (pid ${s.server.pid})`]);
   s.clientProcesses.forEach((p, i) => rows.push([`bots ${i + 1}`, `cpu ${p.cpuPercent.toFixed(1)} %  rss ${p.rssMb.toFixed(1)} MB  (${p.clients} clients)`]));
   rows.push(['client cpu', `${s.clientCpuPercent.toFixed(1)} % in all, ${s.clientCpuUsPerMessage.toFixed(1)} µs per echoed message`]);
-  for (const t of s.thresholds) rows.push(['threshold', `${t.ok ? 'ok  ' : 'FAIL'} ${t.expr}  (${t.actual === null ? 'n/a' : +t.actual.toFixed(4)})`]);
+  for (const t of s.thresholds) rows.push(['threshold', `${t.ok ? 'ok  ' : 'FAIL'} ${t.expr}  (${t.actual === null ? 'n/a: not a number in this summary' : +t.actual.toFixed(4)})`]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n');
 }

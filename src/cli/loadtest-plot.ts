@@ -11,9 +11,36 @@ export function plotSpec(summary: Summary): Record<string, unknown> {
     (['p50', 'p90', 'p99'] as const).map((name) => ({ t: p.t, percentile: name, ms: Math.max(p[name], 0.001), warmup: p.warmup })),
   );
   const windowStart = summary.timeline.find((p) => !p.warmup)?.t;
-  const title = `${summary.clients} clients × ${c.rate} msg/s, ${c.size} B ${c.reliable ? 'reliable' : 'unreliable'} — delivery ${(summary.delivery * 100).toFixed(3)} %, RTT p50 ${summary.rtt.p50.toFixed(2)} / p99 ${summary.rtt.p99.toFixed(2)} ms`;
+  const linkNote = summary.link ? ` — link ${summary.link.text}` : '';
+  const title = `${summary.clients} clients × ${c.rate} msg/s, ${c.size} B ${c.reliable ? 'reliable' : 'unreliable'} — delivery ${(summary.delivery * 100).toFixed(3)} %, RTT p50 ${summary.rtt.p50.toFixed(2)} / p99 ${summary.rtt.p99.toFixed(2)} ms${linkNote}`;
+  // The link's events on the time axis: blackouts as red bands, re-mappings as dashed lines.
+  const blackouts = (summary.link?.blackouts ?? []).map((b) => ({ from: b.t, to: b.t + b.seconds, label: `blackout ${b.seconds} s` }));
+  const rebinds = (summary.link?.rebinds ?? []).map((r) => ({ t: r.t, label: `rebind ${r.fraction === 1 ? 'all' : `${+(r.fraction * 100).toFixed(1)}%`}` }));
+  const marks: Record<string, unknown>[] = [];
+  if (blackouts.length > 0) {
+    marks.push({
+      data: { values: blackouts },
+      mark: { type: 'rect', color: '#e45756', opacity: 0.25 },
+      encoding: { x: { field: 'from', type: 'quantitative' }, x2: { field: 'to' } },
+    }, {
+      data: { values: blackouts },
+      mark: { type: 'text', align: 'left', baseline: 'top', dx: 2, dy: 2, color: '#b22222', fontSize: 10 },
+      encoding: { x: { field: 'from', type: 'quantitative' }, y: { value: 0 }, text: { field: 'label' } },
+    });
+  }
+  if (rebinds.length > 0) {
+    marks.push({
+      data: { values: rebinds },
+      mark: { type: 'rule', color: '#f58518', strokeDash: [4, 3], strokeWidth: 2 },
+      encoding: { x: { field: 't', type: 'quantitative' } },
+    }, {
+      data: { values: rebinds },
+      mark: { type: 'text', align: 'left', baseline: 'top', dx: 2, dy: 14, color: '#c0560b', fontSize: 10 },
+      encoding: { x: { field: 't', type: 'quantitative' }, y: { value: 0 }, text: { field: 'label' } },
+    });
+  }
   const overTime: Record<string, unknown> = {
-    title: 'RTT percentiles per second (ms; shaded: warmup)',
+    title: `RTT percentiles per second (ms; shaded: warmup${blackouts.length ? '; red: blackouts' : ''}${rebinds.length ? '; dashed: rebinds' : ''})`,
     width: 640,
     height: 240,
     layer: [
@@ -33,6 +60,7 @@ export function plotSpec(summary: Summary): Record<string, unknown> {
           color: { field: 'percentile', type: 'nominal', sort: ['p50', 'p90', 'p99'] },
         },
       },
+      ...marks,
     ],
   };
   const histogram: Record<string, unknown> = {

@@ -16,10 +16,12 @@ import {
   RTT_BUCKETS,
   bucketLowMs,
   checkThreshold,
+  formatLinkSpec,
   formatSummary,
   parseFlags,
   thresholdValue,
   usage,
+  usesRelay,
   type BotCounters,
   type BotsConfig,
   type LoadConfig,
@@ -62,7 +64,10 @@ interface Child {
 const newHistogram = (): Histogram => build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
 
 function emptyCounters(): BotCounters {
-  return { connected: 0, connectFailed: 0, online: 0, disconnected: 0, sentTotal: 0, sent: 0, receivedTotal: 0, received: 0, sendRefused: 0, scenarioErrors: 0 };
+  return {
+    connected: 0, connectFailed: 0, online: 0, disconnected: 0, sentTotal: 0, sent: 0, receivedTotal: 0, received: 0, sendRefused: 0, scenarioErrors: 0,
+    interrupted: 0, resumed: 0, duplicates: 0, churnLeft: 0, churnJoined: 0, churnFailed: 0,
+  };
 }
 
 function botExecArgv(): string[] {
@@ -241,12 +246,24 @@ export async function runLoadtest(config: LoadConfig, options: RunOptions = {}):
   // ---- the summary ----
   const rtt = newHistogram();
   const connect = newHistogram();
+  const resume = newHistogram();
   const buckets = new Array<number>(RTT_BUCKETS).fill(0);
+  const relay = { clients: 0, forwarded: { up: 0, down: 0 }, dropped: { up: 0, down: 0 }, rebinds: 0 };
   for (const child of children) {
     if (!child.final) continue;
     rtt.add(decodeFromCompressedBase64(child.final.rtt));
     connect.add(decodeFromCompressedBase64(child.final.connect));
+    resume.add(decodeFromCompressedBase64(child.final.resume));
     child.final.buckets.forEach((n, k) => (buckets[k] += n));
+    const r = child.final.relay;
+    if (r) {
+      relay.clients += r.clients;
+      relay.forwarded.up += r.forwarded.up;
+      relay.forwarded.down += r.forwarded.down;
+      relay.dropped.up += r.dropped.up;
+      relay.dropped.down += r.dropped.down;
+      relay.rebinds += r.rebinds;
+    }
   }
   const pct = (h: Histogram, p: number) => (h.totalCount > 0 ? h.getValueAtPercentile(p) / 1000 : 0);
   const sent = sum('sent');
@@ -256,6 +273,11 @@ export async function runLoadtest(config: LoadConfig, options: RunOptions = {}):
   const clientProcesses = children.map((c) => ({ cpuPercent: c.final?.cpuPercent ?? 0, rssMb: c.rssMb, clients: c.clients }));
   const clientCpuPercent = clientProcesses.reduce((n, p) => n + p.cpuPercent, 0);
   const windowStartSecond = Math.floor((windowStartedAt - started) / 1000);
+  // Where the window's link events fall on the plot's time axis (seconds since the start); only
+  // those the window reached (an interrupted run may end before them).
+  const windowAt = (windowStartedAt - started) / 1000;
+  const happened = (at: number) => windowStartedAt > 0 && at <= windowMs / 1000;
+  const link = usesRelay(config) ? config.link ?? { lossPercent: 0, delayMs: 0, jitterMs: 0 } : undefined;
   const summary: Summary = {
     clients: config.clients,
     connected: sum('connected'),
@@ -273,11 +295,29 @@ export async function runLoadtest(config: LoadConfig, options: RunOptions = {}):
     clientCpuPercent,
     clientCpuUsPerMessage: received > 0 ? (clientCpuPercent / 100) * windowMs * 1000 / received : 0,
     sendRefused: sum('sendRefused'),
+    interrupted: sum('interrupted'),
+    resumed: sum('resumed'),
+    resume: { p50: pct(resume, 50), p99: pct(resume, 99) },
+    duplicates: sum('duplicates'),
+    ...(link ? {
+      link: {
+        ...link,
+        text: formatLinkSpec(link),
+        rebinds: config.rebindAt.filter(happened).map((at) => ({ t: +(windowAt + at).toFixed(3), at, fraction: config.rebindFraction })),
+        blackouts: config.blackouts.filter((b) => happened(b.at)).map((b) => ({ t: +(windowAt + b.at).toFixed(3), at: b.at, seconds: b.seconds })),
+        relay,
+      },
+    } : {}),
+    ...(config.churn > 0 ? { churn: { perSecond: config.churn, left: sum('churnLeft'), joined: sum('churnJoined'), failed: sum('churnFailed') } } : {}),
     config: {
       host: config.host, port: config.port, rate: config.rate, size: config.size, duration: config.duration, warmup: config.warmup,
       ramp: config.ramp, reliable: config.reliable, format: config.format, compression: config.compression, processes: config.processes,
       ...(config.event !== undefined ? { event: config.event } : {}),
       ...(config.scenario !== undefined ? { scenario: fileURLToPath(config.scenario) } : {}),
+      ...(config.link !== undefined ? { link: formatLinkSpec(config.link) } : {}),
+      ...(config.rebindAt.length > 0 ? { rebindAt: config.rebindAt, rebindFraction: config.rebindFraction } : {}),
+      ...(config.blackouts.length > 0 ? { blackouts: config.blackouts.map((b) => `${b.at}:${b.seconds}`) } : {}),
+      ...(config.churn > 0 ? { churn: config.churn } : {}),
     },
     thresholds: [],
     timeline: [...timeline.entries()].sort(([a], [b]) => a - b).filter(([, h]) => h.totalCount > 0).map(([second, h]) => ({
