@@ -8,6 +8,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ENetServerSupervisor } from '../dist/index.js';
+import { installDemo } from '../dist/cli/demo.js';
 
 const LOADTEST = fileURLToPath(new URL('../dist/cli/loadtest.js', import.meta.url));
 const SERVER = fileURLToPath(new URL('../dist/cli/server.js', import.meta.url));
@@ -152,6 +154,15 @@ test('bad flags exit 2 with one line naming the flag; --help exits 0', async (t)
     [['--port', '1', '--reliable', '--unreliable'], '--unreliable'],
     [['--port', '1', '--scenario', '/nonexistent/bot.mjs'], '--scenario'],
     [['--port', '1', '--nope'], '--nope'],
+    [['--port', '1', '--link', 'loss=200%'], '--link'],
+    [['--port', '1', '--link', 'latency=3ms'], '--link'],
+    [['--port', '1', '--blackout', '5'], '--blackout'],
+    [['--port', '1', '--duration', '2', '--blackout', '3:1'], '--blackout'],
+    [['--port', '1', '--duration', '2', '--rebind-at', '2'], '--rebind-at'],
+    [['--port', '1', '--rebind-fraction', '0.5'], '--rebind-fraction'],
+    [['--port', '1', '--rebind-at', '1', '--rebind-fraction', '2'], '--rebind-fraction'],
+    [['--port', '1', '--churn', '-1'], '--churn'],
+    [['--port', '1', '--threshold', 'nosuch.field<1'], '--threshold'],
   ]) {
     const run = await loadtest(args);
     t.is(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
@@ -162,4 +173,106 @@ test('bad flags exit 2 with one line naming the flag; --help exits 0', async (t)
   const help = await loadtest(['--help']);
   t.is(help.code, 0);
   t.regex(help.stdout, /--threshold EXPR/);
+});
+
+// ---- bad networks, on purpose -----------------------------------------------------------------
+
+/** The package's server with the demo (echo) in this process: the test sees its peers come and go. */
+async function startDemoServer(t) {
+  const server = new ENetServerSupervisor();
+  installDemo(server);
+  await server.createServer(0, 256, 2, { bindAddress: '127.0.0.1' });
+  t.teardown(() => server.stopServer());
+  return server;
+}
+
+test.serial('--link delay both ways and a --blackout: RTT ≥ 2 × delay, everything retried, the link in the summary and the plot', async (t) => {
+  const server = await startEnetServer(t);
+  const dir = tempDir(t);
+  const json = join(dir, 'summary.json');
+  const plot = join(dir, 'rtt.svg');
+  const run = await loadtest([
+    '--port', String(server.port), '--clients', '8', '--processes', '2', '--rate', '20', '--duration', '2', '--warmup', '0.5', '--grace', '4',
+    '--link', 'delay=25ms,jitter=5ms', '--blackout', '0.5:0.6', '--json', json, '--plot', plot,
+    '--threshold', 'disconnected==0', '--threshold', 'lost==0', '--threshold', 'duplicates==0', '--threshold', 'resume.p99<3000',
+    '--threshold', 'link.relay.dropped.up>0', '--threshold', 'interrupted>=0',
+  ]);
+  t.is(run.code, 0, `${run.stdout}\n${run.stderr}`);
+  const s = JSON.parse(readFileSync(json, 'utf8'));
+  t.is(s.connected, 8);
+  t.true(s.rtt.p50 >= 40, `RTT p50 ${s.rtt.p50} ms through 25±5 ms each way`);
+  t.true(s.rtt.max >= 500, `RTT max ${s.rtt.max} ms: messages sent in the 600 ms blackout waited it out`);
+  t.is(s.lost, 0);
+  for (const key of ['disconnected', 'interrupted', 'resumed', 'duplicates']) t.is(typeof s[key], 'number', key);
+  t.deepEqual(Object.keys(s.resume).sort(), ['p50', 'p99']);
+  t.is(s.link.text, 'delay 25±5 ms');
+  t.deepEqual([s.link.lossPercent, s.link.delayMs, s.link.jitterMs], [0, 25, 5]);
+  t.is(s.link.blackouts.length, 1);
+  t.is(s.link.blackouts[0].seconds, 0.6);
+  t.is(s.link.relay.clients, 8, 'each client its own upstream mapping');
+  t.true(s.link.relay.dropped.up > 0 && s.link.relay.dropped.down >= 0, JSON.stringify(s.link.relay));
+  t.deepEqual(s.thresholds.map((x) => x.ok), [true, true, true, true, true, true]);
+  t.regex(run.stdout, /link\s+delay 25±5 ms/);
+  t.regex(run.stdout, /blackout 0\.6 s at 0\.5 s/);
+  const svg = readFileSync(plot, 'utf8');
+  t.true(svg.includes('blackout 0.6 s'), 'the plot marks the blackout');
+});
+
+test.serial('--rebind-at with --rebind-fraction: the relay of each bot process re-maps that share of its clients to new ports', async (t) => {
+  const server = await startDemoServer(t);
+  const sources = new Set();
+  server.on('peerConnecting', (peer) => sources.add(`${peer.getRemoteAddress()}:${peer.getRemotePort()}`));
+  const json = join(tempDir(t), 'summary.json');
+  const plot = join(tempDir(t), 'rtt.svg');
+  const run = await loadtest([
+    '--port', String(server.getLocalPort()), '--clients', '6', '--processes', '2', '--rate', '10', '--duration', '1.5', '--warmup', '0.3', '--grace', '0.5',
+    '--rebind-at', '0.5', '--rebind-fraction', '0.5', '--json', json, '--plot', plot,
+  ]);
+  // Today's server does not follow a client to a new port: what happens next is the sessions' business.
+  t.true(run.code === 0 || run.code === 1, run.stderr);
+  const s = JSON.parse(readFileSync(json, 'utf8'));
+  t.is(s.connected, 6);
+  t.is(sources.size, 6, 'six distinct source ports at connect');
+  t.is(s.link.text, 'clean');
+  t.is(s.link.relay.rebinds, 4, 'half of each process\'s 3 clients, rounded: 2 + 2');
+  t.deepEqual(s.link.rebinds.map((r) => [r.at, r.fraction]), [[0.5, 0.5]]);
+  t.regex(run.stdout, /rebind 50% at 0\.5 s/);
+  t.true(readFileSync(plot, 'utf8').includes('rebind 50%'), 'the plot marks the rebind');
+});
+
+test.serial('--churn N: the server sees at least N × duration new connects; disconnected==0 holds', async (t) => {
+  const server = await startDemoServer(t);
+  let connects = 0;
+  server.on('peerConnecting', () => connects++);
+  const json = join(tempDir(t), 'summary.json');
+  const run = await loadtest([
+    '--port', String(server.getLocalPort()), '--clients', '10', '--processes', '2', '--rate', '10', '--duration', '2', '--warmup', '0.5', '--grace', '2',
+    '--churn', '5', '--json', json, '--threshold', 'disconnected==0', '--threshold', 'churn.joined>=10',
+  ]);
+  t.is(run.code, 0, `${run.stdout}\n${run.stderr}`);
+  const s = JSON.parse(readFileSync(json, 'utf8'));
+  t.is(s.connected, 10);
+  t.true(connects >= 10 + 5 * 2, `the server saw ${connects} connects`);
+  t.true(s.churn.left >= 10 && s.churn.joined >= 10, JSON.stringify(s.churn));
+  t.is(s.churn.failed, 0);
+  t.is(s.disconnected, 0, 'leaving on purpose is not a disconnection');
+  t.is(s.lost, 0, 'a leaving client waits for its echoes');
+  t.regex(run.stdout, /churn\s+5\/s: \d+ left, \d+ joined/);
+});
+
+test.serial('a threshold on the new fields fails with exit 3 when violated (clients kicked mid-run: disconnected==0)', async (t) => {
+  const server = await startDemoServer(t);
+  let kicked = 0;
+  server.on('peerAuthenticated', (peer) => {
+    if (kicked++ < 2) setTimeout(() => peer.disconnectPeer('kicked by the test'), 800).unref();
+  });
+  const json = join(tempDir(t), 'summary.json');
+  const run = await loadtest([
+    '--port', String(server.getLocalPort()), '--clients', '5', '--rate', '10', ...quick,
+    '--json', json, '--threshold', 'disconnected==0', '--threshold', 'duplicates==0',
+  ]);
+  t.is(run.code, 3, run.stderr);
+  t.regex(run.stderr, /threshold failed: disconnected==0 \(actual 2\)/);
+  t.notRegex(run.stderr, /duplicates==0/);
+  t.is(JSON.parse(readFileSync(json, 'utf8')).disconnected, 2);
 });
