@@ -78,6 +78,7 @@ interface Pending {
 }
 
 const DEFAULT_GRACE_MS = 1000;
+const FRONT_BUFFER_BYTES = 4 * 1024 * 1024;
 const DEFAULT_IDLE_MS = 120_000;
 const LOOPBACK = /^127\./;
 
@@ -454,5 +455,12 @@ export async function createLinkRelay(options: LinkRelayOptions): Promise<LinkRe
       resolve();
     });
   });
+  // Every client's datagrams arrive here: room for bursts (best effort; the kernel may cap it).
+  try {
+    front.setRecvBufferSize(FRONT_BUFFER_BYTES);
+    front.setSendBufferSize(FRONT_BUFFER_BYTES);
+  } catch {
+    // the default then
+  }
   return new LinkRelay(options, front);
 }
