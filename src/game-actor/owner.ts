@@ -200,6 +200,7 @@ class Actor {
       limits: this.options.limits,
       maxQueuedBytesPerPeer: this.options.maxQueuedBytesPerPeer,
       restartOnHandlerError: this.options.restartOnHandlerError,
+      replacement: this.ready,
       peers: this.options.peersOf(this.id),
       port: port2,
     };
