@@ -12,6 +12,10 @@ import { fileURLToPath } from 'node:url';
 const LOADTEST = fileURLToPath(new URL('../dist/cli/loadtest.js', import.meta.url));
 const SERVER = fileURLToPath(new URL('../dist/cli/server.js', import.meta.url));
 const SCENARIO = fileURLToPath(new URL('./fixtures/loadtest-scenario.mjs', import.meta.url));
+/** Game logic that answers nothing: packets flow on to the supervisor, which (with --game-logic) does not echo. */
+const SILENT = fileURLToPath(new URL('./fixtures/game/empty.mjs', import.meta.url));
+/** Game logic whose authenticate() approves only the password 'secret'. */
+const AUTH_LOGIC = fileURLToPath(new URL('./fixtures/game/auth.mjs', import.meta.url));
 const RUN_TIMEOUT_MS = 40_000;
 
 /** Runs enet-loadtest; resolves with { code, stdout, stderr, ms }. */
@@ -25,8 +29,8 @@ function loadtest(args) {
 }
 
 /** The real enet-server on 127.0.0.1, port 0; the port is read from its "listening on" line. */
-async function startEnetServer(t) {
-  const child = spawn(process.execPath, [SERVER, '--port', '0', '--bind', '127.0.0.1', '--max-peers', '128'], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function startEnetServer(t, args = []) {
+  const child = spawn(process.execPath, [SERVER, '--port', '0', '--bind', '127.0.0.1', '--max-peers', '128', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   t.teardown(async () => {
     child.kill('SIGTERM');
@@ -102,7 +106,9 @@ test.serial('50 clients × 2 processes against enet-server: the JSON summary, a 
   t.regex(run.stdout, /rtt\s+p50 .* p99 /);
   const svg = readFileSync(plot, 'utf8');
   t.true(svg.startsWith('<svg') && svg.trimEnd().endsWith('</svg>'), 'an SVG document');
-  t.true(svg.includes('RTT percentiles') && svg.includes('RTT histogram'), 'both charts');
+  t.true(svg.includes('RTT percentiles') && svg.includes('RTT histogram') && svg.includes('Load per second'), 'the three charts');
+  t.true(s.load.length > 0 && s.load.some((p) => p.connected === 50 && p.echoes > 0), JSON.stringify(s.load));
+  t.deepEqual(s.problems, []);
 });
 
 test.serial('a failing --threshold exits 3 and names the threshold', async (t) => {
@@ -162,4 +168,37 @@ test('bad flags exit 2 with one line naming the flag; --help exits 0', async (t)
   const help = await loadtest(['--help']);
   t.is(help.code, 0);
   t.regex(help.stdout, /--threshold EXPR/);
+});
+
+test('against a server that does not echo: exit 1, "nothing came back" said loudly, – instead of 0.00 ms', async (t) => {
+  const server = await startEnetServer(t, ['--game-logic', SILENT, '--actors', '1']);
+  const json = join(tempDir(t), 'summary.json');
+  const run = await loadtest(['--port', String(server.port), '--clients', '5', '--rate', '20', ...quick, '--grace', '0.5', '--json', json]);
+  t.is(run.code, 1, run.stderr);
+  t.regex(run.stderr, /nothing came back: \d+ messages sent, 0 echoed\. enet-loadtest needs a server that sends every message back/);
+  t.regex(run.stdout, /rtt\s+– \(no echo measured\)/);
+  t.regex(run.stdout, /PROBLEM\s+nothing came back/);
+  t.notRegex(run.stdout, /0\.00 ms/);
+  const s = JSON.parse(readFileSync(json, 'utf8'));
+  t.is(s.received, 0);
+  t.is(s.rtt.count, 0);
+  t.is(s.problems.length, 1);
+  // Thresholds, when given, judge the run instead.
+  const judged = await loadtest(['--port', String(server.port), '--clients', '5', '--rate', '20', ...quick, '--grace', '0.5', '--threshold', 'connected==5']);
+  t.is(judged.code, 0, judged.stderr);
+});
+
+test('against a server that rejects every login: exit 1 with the disconnect reasons counted by reason', async (t) => {
+  const server = await startEnetServer(t, ['--auth', 'custom', '--game-logic', AUTH_LOGIC, '--actors', '1']);
+  const json = join(tempDir(t), 'summary.json');
+  const run = await loadtest(['--port', String(server.port), '--clients', '6', '--rate', '5', ...quick, '--grace', '0.5', '--auth', '{"password":"wrong"}', '--json', json]);
+  t.is(run.code, 1, run.stderr);
+  const s = JSON.parse(readFileSync(json, 'utf8'));
+  t.is(s.disconnected, 6, JSON.stringify(s.disconnectReasons));
+  const reasons = Object.entries(s.disconnectReasons);
+  t.is(reasons.length, 1);
+  const [[reason, count]] = reasons;
+  t.is(count, 6);
+  t.true(run.stderr.includes(`6 clients were disconnected during the run: 6 × "${reason}"`), run.stderr);
+  t.regex(run.stdout, new RegExp(`disconnected\\s+6 × "${reason}"`));
 });

@@ -102,6 +102,9 @@ class Bots {
   private nextConnect = 0;
   private connectedReported = false;
   private scenarioErrorLogged = false;
+  /** Why clients were disconnected during the run / failed to connect, counted by reason. */
+  private readonly disconnectReasons: Record<string, number> = {};
+  private readonly connectFailReasons: Record<string, number> = {};
 
   constructor(private readonly config: BotsConfig) {
     this.template = messageTemplate(config);
@@ -152,9 +155,10 @@ class Bots {
     client.on('error', (error) => this.log(`client ${bot.index}: ${error.stack ?? error}`));
     client.on('packetReceived', (value) => this.onEcho(value));
     client.once('connectedToServer', () => this.onConnected(bot));
-    client.once('connectionFailed', () => this.onFailed(bot));
-    client.on('disconnectedFromServer', () => this.onLost(bot));
-    if (client.connectToServer(this.config.host, this.config.port) !== Err.OK) this.onFailed(bot);
+    client.once('connectionFailed', (reason: string) => this.onFailed(bot, reason));
+    client.on('disconnectedFromServer', (reason: string) => this.onLost(bot, reason));
+    const err = client.connectToServer(this.config.host, this.config.port);
+    if (err !== Err.OK) this.onFailed(bot, `connectToServer returned ${Err[err] ?? err}`);
   }
 
   private onConnected(bot: Bot): void {
@@ -185,19 +189,23 @@ class Bots {
     if (this.scenario) void this.runScenario(bot);
   }
 
-  private onFailed(bot: Bot): void {
+  private onFailed(bot: Bot, reason: string): void {
     if (bot.done) return;
     bot.done = true;
     this.counters.connectFailed++;
+    count(this.connectFailReasons, reason);
     this.checkConnected();
   }
 
-  private onLost(bot: Bot): void {
+  private onLost(bot: Bot, reason: string): void {
     if (!bot.online) return;
     bot.online = false;
     bot.ready = false;
     this.counters.online--;
-    if (!this.stopping) this.counters.disconnected++;
+    if (!this.stopping) {
+      this.counters.disconnected++;
+      count(this.disconnectReasons, reason);
+    }
     const at = this.online.indexOf(bot);
     if (at >= 0) this.online.splice(at, 1);
   }
@@ -329,6 +337,8 @@ class Bots {
       cpuPercent: this.cpuPercent,
       rssMb: this.maxRssMb,
       windowMs,
+      disconnectReasons: this.disconnectReasons,
+      connectFailReasons: this.connectFailReasons,
     });
   }
 
@@ -353,6 +363,11 @@ class Bots {
   private log(line: string): void {
     send({ type: 'log', line: `[bots ${this.config.processIndex + 1}] ${line}` });
   }
+}
+
+function count(table: Record<string, number>, reason: string): void {
+  const key = reason || '(no reason given)';
+  table[key] = (table[key] ?? 0) + 1;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

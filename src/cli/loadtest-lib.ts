@@ -88,11 +88,16 @@ export const usage = (): string =>
     '',
     'Connects many headless ENet clients (in child processes) to a server that echoes, sends every',
     'client --rate messages per second, measures round trips on the echoes, and prints a summary.',
+    'The server must send every message back to its sender: enet-server without --game-logic (the demo)',
+    'does, and so does `npm start`. For a server that does not echo, drive the clients with --scenario FILE',
+    '(and judge the run with --threshold), or --rate 0 to test connections only.',
     '',
     ...Object.entries(FLAGS).map(([name, f]) => `  --${`${name} ${f.value}`.padEnd(22)} ${f.help}`),
     '  --help                 this text',
     '',
-    'Exit status: 0 ran, 1 no client connected (or a bot process failed), 2 bad flags, 3 a threshold failed.',
+    'Exit status: 0 ran; 1 no client connected, nothing came back (messages sent, no echo), clients were',
+    'disconnected during the run, or a bot process failed; 2 bad flags; 3 a threshold failed.',
+    'With --threshold the thresholds judge the run instead of the echo and disconnect checks.',
   ].join('\n');
 
 /** A bad flag: the CLI prints its one line and exits 2. */
@@ -308,7 +313,10 @@ export interface BotCounters {
 export type ToParent =
   | { type: 'progress'; counters: BotCounters; interval: string; rssMb: number }
   | { type: 'connected'; counters: BotCounters }
-  | { type: 'final'; counters: BotCounters; rtt: string; connect: string; buckets: number[]; cpuPercent: number; rssMb: number; windowMs: number }
+  | {
+      type: 'final'; counters: BotCounters; rtt: string; connect: string; buckets: number[]; cpuPercent: number; rssMb: number; windowMs: number;
+      disconnectReasons: Record<string, number>; connectFailReasons: Record<string, number>;
+    }
   | { type: 'log'; line: string };
 
 export type ToBots =
@@ -337,7 +345,7 @@ const SHORTHANDS: Record<string, string> = {
 };
 export const THRESHOLD_NAMES = [
   'clients', 'connected', 'connectFailed', 'disconnected', 'sent', 'received', 'lost', 'delivery', 'throughput',
-  'rtt.p50', 'rtt.p90', 'rtt.p99', 'rtt.max', 'p50', 'p90', 'p99', 'max',
+  'rtt.p50', 'rtt.p90', 'rtt.p99', 'rtt.max', 'rtt.count', 'p50', 'p90', 'p99', 'max',
   'connect.p50', 'connect.p99', 'server.cpuPercent', 'server.rssMb', 'clientCpuPercent',
 ];
 
@@ -383,8 +391,17 @@ export interface Summary {
   throughput: number;
   /** How long the measured window really was (shorter than --duration when interrupted), s. */
   windowSeconds: number;
-  rtt: { p50: number; p90: number; p99: number; max: number; mean: number };
-  connect: { p50: number; p99: number; max: number };
+  /** `count`: echoes measured (0: the other figures mean nothing and are shown as –). */
+  rtt: { p50: number; p90: number; p99: number; max: number; mean: number; count: number };
+  connect: { p50: number; p99: number; max: number; count: number };
+  /** Clients disconnected during the run, by the reason they were given ('Authentication failed', …). */
+  disconnectReasons: Record<string, number>;
+  /** Clients that failed to connect, by reason. */
+  connectFailReasons: Record<string, number>;
+  /** What is wrong with the run, one line each (nothing came back, clients disconnected); empty when fine. */
+  problems: string[];
+  /** Per second since the start: clients connected and echoes received in that second (the plot's load panel). */
+  load: { t: number; connected: number; echoes: number }[];
   server?: { cpuPercent: number; rssMb: number; pid: number };
   clientProcesses: { cpuPercent: number; rssMb: number; clients: number }[];
   /** Sum over the bot processes (100 = one core). */
@@ -404,23 +421,47 @@ export interface Summary {
 }
 
 const ms = (n: number): string => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2)) + ' ms';
+/** A dash, not "0.00 ms", for a histogram with nothing in it. */
+const NONE = '–';
+
+const byReason = (table: Record<string, number>): string =>
+  Object.entries(table).sort(([, a], [, b]) => b - a).map(([reason, n]) => `${n} × "${reason}"`).join(', ');
+
+/** What a run's numbers say is wrong with it, one line each (none: the run is what it claims). */
+export function runProblems(s: Pick<Summary, 'connected' | 'sent' | 'received' | 'disconnected' | 'disconnectReasons' | 'config'>): string[] {
+  const problems: string[] = [];
+  if (s.connected > 0 && s.sent > 0 && s.received === 0) {
+    problems.push(
+      `nothing came back: ${s.sent} messages sent, 0 echoed. enet-loadtest needs a server that sends every message back ` +
+        '(enet-server without --game-logic does); for another server use --scenario FILE, or --rate 0 for connections only',
+    );
+  }
+  if (s.disconnected > 0) {
+    problems.push(`${s.disconnected} client${s.disconnected === 1 ? ' was' : 's were'} disconnected during the run: ${byReason(s.disconnectReasons)}`);
+  }
+  return problems;
+}
 
 /** The human summary table (stdout at the end of a run). */
 export function formatSummary(s: Summary): string {
   const c = s.config;
   const rows: [string, string][] = [];
   rows.push(['clients', `${s.clients} in ${c.processes} process${c.processes === 1 ? '' : 'es'}; ${c.scenario ? `scenario ${c.scenario}` : `${c.rate} msg/s each, ${c.size} B, ${c.reliable ? 'reliable' : 'unreliable'}, ${c.format}${c.event ? `, event '${c.event}'` : ''}`}`]);
-  rows.push(['connected', `${s.connected}/${s.clients} (${s.connectFailed} failed, ${s.disconnected} lost later)   connect p50 ${ms(s.connect.p50)}  p99 ${ms(s.connect.p99)}  max ${ms(s.connect.max)}`]);
+  const connectTimes = s.connect.count > 0 ? `connect p50 ${ms(s.connect.p50)}  p99 ${ms(s.connect.p99)}  max ${ms(s.connect.max)}` : `connect ${NONE}`;
+  rows.push(['connected', `${s.connected}/${s.clients} (${s.connectFailed} failed, ${s.disconnected} disconnected during the run)   ${connectTimes}`]);
+  if (s.connectFailed > 0 && Object.keys(s.connectFailReasons).length > 0) rows.push(['failed', byReason(s.connectFailReasons)]);
+  if (s.disconnected > 0) rows.push(['disconnected', byReason(s.disconnectReasons)]);
   const cut = s.windowSeconds + 0.05 < c.duration ? ` (cut short: --duration ${c.duration})` : '';
   rows.push(['window', `${s.windowSeconds.toFixed(1)} s measured after ${c.warmup} s warmup${cut}`]);
   rows.push(['messages', `sent ${s.sent}  received ${s.received}  lost ${s.lost}${s.sendRefused ? `  refused ${s.sendRefused}` : ''}`]);
-  rows.push(['delivery', `${(s.delivery * 100).toFixed(3)} %`]);
+  rows.push(['delivery', s.sent > 0 ? `${(s.delivery * 100).toFixed(3)} % of the messages echoed back (the server must echo)` : `${NONE} (nothing sent)`]);
   rows.push(['throughput', `${Math.round(s.throughput)} echoes/s`]);
-  rows.push(['rtt', `p50 ${ms(s.rtt.p50)}  p90 ${ms(s.rtt.p90)}  p99 ${ms(s.rtt.p99)}  max ${ms(s.rtt.max)}`]);
+  rows.push(['rtt', s.rtt.count > 0 ? `p50 ${ms(s.rtt.p50)}  p90 ${ms(s.rtt.p90)}  p99 ${ms(s.rtt.p99)}  max ${ms(s.rtt.max)}` : `${NONE} (no echo measured)`]);
   if (s.server) rows.push(['server', `cpu ${s.server.cpuPercent.toFixed(1)} %  rss ${s.server.rssMb.toFixed(1)} MB  (pid ${s.server.pid})`]);
   s.clientProcesses.forEach((p, i) => rows.push([`bots ${i + 1}`, `cpu ${p.cpuPercent.toFixed(1)} %  rss ${p.rssMb.toFixed(1)} MB  (${p.clients} clients)`]));
   rows.push(['client cpu', `${s.clientCpuPercent.toFixed(1)} % in all, ${s.clientCpuUsPerMessage.toFixed(1)} µs per echoed message`]);
   for (const t of s.thresholds) rows.push(['threshold', `${t.ok ? 'ok  ' : 'FAIL'} ${t.expr}  (${t.actual === null ? 'n/a' : +t.actual.toFixed(4)})`]);
+  for (const problem of s.problems) rows.push(['PROBLEM', problem]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n');
 }

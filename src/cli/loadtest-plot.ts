@@ -1,5 +1,5 @@
-// Runs in enet-loadtest's parent process, only for --plot: RTT percentiles over time and the RTT
-// histogram, as one SVG rendered headlessly by vega-lite + vega (no browser, no canvas). Both are
+// Runs in enet-loadtest's parent process, only for --plot: RTT percentiles over time, clients
+// connected and throughput over time, and the RTT histogram, as one SVG rendered headlessly by vega-lite + vega (no browser, no canvas). Both are
 // imported here, lazily: nothing on the server's import path loads them.
 import { writeFileSync } from 'node:fs';
 import type { Summary } from './loadtest-lib.js';
@@ -11,7 +11,8 @@ export function plotSpec(summary: Summary): Record<string, unknown> {
     (['p50', 'p90', 'p99'] as const).map((name) => ({ t: p.t, percentile: name, ms: Math.max(p[name], 0.001), warmup: p.warmup })),
   );
   const windowStart = summary.timeline.find((p) => !p.warmup)?.t;
-  const title = `${summary.clients} clients × ${c.rate} msg/s, ${c.size} B ${c.reliable ? 'reliable' : 'unreliable'} — delivery ${(summary.delivery * 100).toFixed(3)} %, RTT p50 ${summary.rtt.p50.toFixed(2)} / p99 ${summary.rtt.p99.toFixed(2)} ms`;
+  const rtt = summary.rtt.count === 0 ? 'no echo measured' : `RTT p50 ${summary.rtt.p50.toFixed(2)} / p99 ${summary.rtt.p99.toFixed(2)} ms`;
+  const title = `${summary.clients} clients × ${c.rate} msg/s, ${c.size} B ${c.reliable ? 'reliable' : 'unreliable'} — delivery ${summary.sent > 0 ? `${(summary.delivery * 100).toFixed(3)} %` : '–'}, ${rtt}`;
   const overTime: Record<string, unknown> = {
     title: 'RTT percentiles per second (ms; shaded: warmup)',
     width: 640,
@@ -35,6 +36,27 @@ export function plotSpec(summary: Summary): Record<string, unknown> {
       },
     ],
   };
+  // Load over time: clients connected (left axis) and echoes per second (right axis).
+  const load: Record<string, unknown> = {
+    title: 'Load per second: clients connected, throughput (echoes/s)',
+    width: 640,
+    height: 200,
+    data: { values: (summary.load ?? []).flatMap((p) => [{ t: p.t, series: 'connected', value: p.connected }, { t: p.t, series: 'echoes/s', value: p.echoes }]) },
+    encoding: { x: { field: 't', type: 'quantitative', title: 'seconds since start' } },
+    layer: [
+      {
+        transform: [{ filter: "datum.series === 'connected'" }],
+        mark: { type: 'line', color: '#54a24b', interpolate: 'step-after' },
+        encoding: { y: { field: 'value', type: 'quantitative', title: 'clients connected', axis: { titleColor: '#54a24b' } } },
+      },
+      {
+        transform: [{ filter: "datum.series === 'echoes/s'" }],
+        mark: { type: 'line', color: '#e45756', point: true },
+        encoding: { y: { field: 'value', type: 'quantitative', title: 'echoes/s', axis: { titleColor: '#e45756', orient: 'right' } } },
+      },
+    ],
+    resolve: { scale: { y: 'independent' } },
+  };
   const histogram: Record<string, unknown> = {
     title: 'RTT histogram of the measured window (log buckets)',
     width: 640,
@@ -50,7 +72,7 @@ export function plotSpec(summary: Summary): Record<string, unknown> {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: 'enet-loadtest', subtitle: title },
-    vconcat: [overTime, histogram],
+    vconcat: [overTime, load, histogram],
     config: { font: 'sans-serif' },
   };
 }
