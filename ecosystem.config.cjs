@@ -9,6 +9,8 @@
 // A fleet on one machine: `ENET_FLEET=3 ENET_CLUSTER_REDIS=redis://127.0.0.1:6379 pm2 start
 // ecosystem.config.cjs` runs 3 apps (enet-server-0 … -2) on ENET_PORT, ENET_PORT+1, ENET_PORT+2,
 // each named in the fleet <ENET_APP_NAME>-<i> (README "Running a fleet").
+// Logs: logs/<app name>.out.log and .err.log, one pair per app (a second single instance:
+// `ENET_APP_NAME=game-2 ENET_PORT=7778 pm2 start ecosystem.config.cjs` → logs/game-2.*.log).
 const env = (name, fallback) => process.env[name] ?? fallback;
 const fleet = Number(env('ENET_FLEET', 0));
 const basePort = Number(env('ENET_PORT', 7777));
@@ -26,8 +28,10 @@ const app = (name, port, { serverId, logs = name } = {}) => ({
   max_memory_restart: env('ENET_MAX_MEMORY', '1G'),
   restart_delay: 100,
   exp_backoff_restart_delay: 100,
-  out_file: fleet > 0 ? `logs/${logs}.out.log` : env('ENET_LOG_OUT', 'logs/enet-server.out.log'),
-  error_file: fleet > 0 ? `logs/${logs}.err.log` : env('ENET_LOG_ERR', 'logs/enet-server.err.log'),
+  // Each app its own files, named after it (ENET_APP_NAME, -<i> in a fleet): a second instance
+  // (ENET_APP_NAME=game-2) never writes into the first one's logs. ENET_LOG_OUT/ERR override (one app).
+  out_file: fleet > 0 ? `logs/${logs}.out.log` : env('ENET_LOG_OUT', `logs/${logs}.out.log`),
+  error_file: fleet > 0 ? `logs/${logs}.err.log` : env('ENET_LOG_ERR', `logs/${logs}.err.log`),
   merge_logs: true,
   time: true,
   env: {

@@ -1,8 +1,13 @@
 // enet-server (src/cli/server.ts) as a real child process: flags and environment variables, one-line
-// errors with exit status 2, the "listening on" line, the demo, game logic, /metrics over HTTP, and a
-// graceful stop on SIGTERM.
+// errors with exit status 2 (naming the flag or the ENET_* variable), --version and -h, refusals of flags
+// that cannot work together (--auth with --game-logic), the "listening on" line and the start banner,
+// the demo, game logic, /metrics, /health and /ready over HTTP, a graceful stop on SIGTERM — also of
+// `npm start`, which must forward it and leave nothing running.
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
+import dgram from 'node:dgram';
+import { readFileSync, readdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ENetClient } from '../dist/index.js';
@@ -10,6 +15,8 @@ import { waitFor } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli/server.js', import.meta.url));
 const ECHO = fileURLToPath(new URL('./fixtures/game/echo.mjs', import.meta.url));
+const AUTH_LOGIC = fileURLToPath(new URL('./fixtures/game/auth.mjs', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 function run(args, env = {}) {
   return spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 20_000 });
@@ -65,7 +72,11 @@ test('a bad value exits 2 with one line naming the flag (flags and environment v
   for (const [args, env, flag] of [
     [['--max-peers', 'abc'], {}, '--max-peers'],
     [['--max-peers', '70000'], {}, '--max-peers'],
-    [[], { ENET_PORT: '70000' }, '--port'],
+    [[], { ENET_PORT: '70000' }, 'ENET_PORT'],
+    [[], { ENET_PORT: 'abc' }, 'ENET_PORT'],
+    [['--port', '-1'], {}, "--port: must be an integer 0–65535, got '-1'"],
+    [['--port'], {}, '--port'],
+    [[], { ENET_MAX_PEERS: '5000', ENET_NET_ACTORS: '1' }, 'ENET_NET_ACTORS'],
     [['--compression', 'lz4'], {}, '--compression'],
     [['--auth', 'maybe'], {}, '--auth'],
     [['--format', 'xml'], {}, '--format'],
@@ -85,6 +96,133 @@ test('a bad value exits 2 with one line naming the flag (flags and environment v
     t.is(lines.length, 1, `${what}: ${result.stderr}`);
     t.true(lines[0].includes(flag), `${what}: ${lines[0]}`);
   }
+});
+
+test('--version prints the package version; -h is --help', (t) => {
+  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  const result = run(['--version']);
+  t.is(result.status, 0);
+  t.is(result.stdout, `enet-server ${version}\n`);
+  const short = run(['-h']);
+  t.is(short.status, 0);
+  t.is(short.stdout, run(['--help']).stdout);
+});
+
+test('--auth custom|prelogin with a --game-logic module that exports no authenticate() exits 2 naming both flags', (t) => {
+  for (const [args, env, names] of [
+    [['--auth', 'custom', '--game-logic', ECHO], {}, ['--auth custom', '--game-logic']],
+    [['--game-logic', ECHO], { ENET_AUTH: 'prelogin' }, ['ENET_AUTH', '--game-logic']],
+  ]) {
+    const result = run(args, env);
+    t.is(result.status, 2, result.stderr);
+    const lines = result.stderr.trim().split('\n');
+    t.is(lines.length, 1, result.stderr);
+    for (const name of names) t.true(lines[0].includes(name), lines[0]);
+    t.regex(lines[0], /authenticate\(peer, loginData\)/);
+    t.regex(lines[0], /Authentication timeout/);
+  }
+});
+
+for (const mode of ['custom', 'prelogin']) {
+  test(`--auth ${mode} with --game-logic installs the module's authenticate(): the right password plays, a wrong one is rejected`, async (t) => {
+    const server = await start(t, ['--auth', mode, '--game-logic', AUTH_LOGIC, '--actors', '1']);
+    t.true(server.lines.some((l) => l.includes(`auth ${mode} (the module's authenticate())`)), server.lines.join('\n'));
+    const good = new ENetClient();
+    t.teardown(() => good.disconnectFromServer());
+    good.on('connectedToServer', () => good.sendPacket({ password: 'secret' }));
+    const welcome = waitFor(good, 'packetReceived', undefined, (p) => p?.type === 'welcome');
+    good.connectToServer('127.0.0.1', server.port);
+    await welcome;
+    const echo = waitFor(good, 'packetReceived', undefined, (p) => p?.echo !== undefined);
+    good.sendPacket({ n: 1 });
+    t.deepEqual((await echo)[0].echo, { n: 1 });
+    const bad = new ENetClient();
+    t.teardown(() => bad.disconnectFromServer());
+    bad.on('connectedToServer', () => bad.sendPacket({ password: 'guess' }));
+    const rejected = waitFor(bad, 'disconnectedFromServer');
+    bad.connectToServer('127.0.0.1', server.port);
+    const [reason] = await rejected;
+    t.notRegex(reason, /timeout/i);
+  });
+}
+
+test('the start banner says auth, compression, format, actors, shards, fleet and metrics; the first line stays "listening on"', async (t) => {
+  const server = await start(t, ['--compression', 'zstd', '--format', 'godot', '--net-actors', '2', '--max-peers', '100', '--metrics-port', '0', '--auth', 'prelogin']);
+  const banner = server.lines.find((l) => l.startsWith('enet-server: auth '));
+  t.truthy(banner, server.lines.join('\n'));
+  for (const part of ['auth prelogin', 'compression zstd', 'format godot', 'no game actors', '2 shards', 'fleet off', `metrics ${server.metricsUrl}`]) {
+    t.true(banner.includes(part), `${part} in: ${banner}`);
+  }
+  t.regex(server.lines.at(-1), /^enet-server listening on 127\.0\.0\.1:\d+$/);
+});
+
+/** Processes whose environment holds `marker` (a test's own, so nothing else is ever matched). */
+function processesWith(marker) {
+  const found = [];
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      if (readFileSync(`/proc/${pid}/environ`, 'utf8').includes(marker)) found.push(Number(pid));
+    } catch {}
+  }
+  return found;
+}
+
+async function udpPortFree(port) {
+  const socket = dgram.createSocket('udp4');
+  try {
+    await new Promise((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(port, '127.0.0.1', resolve);
+    });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    try {
+      socket.close();
+    } catch {}
+  }
+}
+
+test('SIGTERM to `npm start` reaches the server: it stops gracefully, npm exits 0, nothing is left holding the port', async (t) => {
+  const marker = `ENET_TEST_MARKER=${randomUUID()}`;
+  const [key, value] = marker.split('=');
+  const npm = spawn('npm', ['start', '--silent'], {
+    cwd: ROOT,
+    env: { ...process.env, ENET_PORT: '0', ENET_BIND: '127.0.0.1', ENET_MAX_PEERS: '8', [key]: value },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.teardown(() => {
+    for (const pid of processesWith(marker)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {}
+    }
+  });
+  const exited = new Promise((resolve) => npm.once('exit', (code, signal) => resolve({ code, signal })));
+  let stderr = '';
+  npm.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`npm start did not listen: ${stderr}`)), 20_000);
+    createInterface({ input: npm.stdout }).on('line', (line) => {
+      const m = /^enet-server listening on [\d.]+:(\d+)$/.exec(line);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    npm.once('exit', () => reject(new Error(`npm start exited early: ${stderr}`)));
+  });
+  const client = await connect(t, port);
+  const told = waitFor(client, 'disconnectedFromServer');
+  npm.kill('SIGTERM');
+  t.is((await told)[0], 'Server stopped');
+  const status = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve('npm did not exit'), 10_000))]);
+  t.deepEqual(status, { code: 0, signal: null });
+  t.deepEqual(processesWith(marker), [], 'no process of this test is left');
+  t.true(await udpPortFree(port), `UDP port ${port} is free`);
 });
 
 test('it prints the real port with --port 0, runs the demo (echo, events, ping), and SIGTERM stops it gracefully', async (t) => {
@@ -161,6 +299,26 @@ test('/metrics serves Prometheus text whose counters move with the traffic', asy
   t.true(value(after, 'enet_sent_bytes_total') > value(before, 'enet_sent_bytes_total'));
   t.regex(after, /^enet_actor_handled_total\{kind="net",id="0"\} \d+/m);
   t.is((await fetch(server.metricsUrl.replace('/metrics', '/other'))).status, 404);
+  const health = await fetch(server.metricsUrl.replace('/metrics', '/health'));
+  t.is(health.status, 200);
+  t.is(await health.text(), 'ok\n');
+  const ready = await fetch(server.metricsUrl.replace('/metrics', '/ready'));
+  t.is(ready.status, 200);
+  t.like(await ready.json(), { ready: true, bound: true, gameActors: 0, fleet: null, reasons: [] });
+  t.notRegex(after, /^enet_cluster_up/m, 'no fleet: no enet_cluster_up');
+});
+
+test('PM2: every app logs to files named after it (ENET_APP_NAME), so a second instance never writes into the first one\'s', (t) => {
+  const appsOf = (env) => {
+    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !['ENET_FLEET', 'ENET_APP_NAME', 'ENET_LOG_OUT', 'ENET_LOG_ERR'].includes(k)));
+    const result = spawnSync(process.execPath, ['-e', 'process.stdout.write(JSON.stringify(require("./ecosystem.config.cjs").apps))'], { cwd: ROOT, env: { ...base, ...env }, encoding: 'utf8' });
+    t.is(result.status, 0, result.stderr);
+    return JSON.parse(result.stdout).map((a) => [a.name, a.out_file, a.error_file]);
+  };
+  t.deepEqual(appsOf({}), [['enet-server', 'logs/enet-server.out.log', 'logs/enet-server.err.log']]);
+  t.deepEqual(appsOf({ ENET_APP_NAME: 'game-1' }), [['game-1', 'logs/game-1.out.log', 'logs/game-1.err.log']]);
+  t.deepEqual(appsOf({ ENET_APP_NAME: 'game-2' }), [['game-2', 'logs/game-2.out.log', 'logs/game-2.err.log']]);
+  t.deepEqual(appsOf({ ENET_APP_NAME: 'game', ENET_FLEET: '2' }).map(([, out]) => out), ['logs/game-0.out.log', 'logs/game-1.out.log']);
 });
 
 test('--net-actors 2 runs two shards on one port: demo clients on both, one /metrics row per shard', async (t) => {

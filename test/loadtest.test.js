@@ -14,6 +14,10 @@ import { installDemo } from '../dist/cli/demo.js';
 const LOADTEST = fileURLToPath(new URL('../dist/cli/loadtest.js', import.meta.url));
 const SERVER = fileURLToPath(new URL('../dist/cli/server.js', import.meta.url));
 const SCENARIO = fileURLToPath(new URL('./fixtures/loadtest-scenario.mjs', import.meta.url));
+/** Game logic that answers nothing: packets flow on to the supervisor, which (with --game-logic) does not echo. */
+const SILENT = fileURLToPath(new URL('./fixtures/game/empty.mjs', import.meta.url));
+/** Game logic whose authenticate() approves only the password 'secret'. */
+const AUTH_LOGIC = fileURLToPath(new URL('./fixtures/game/auth.mjs', import.meta.url));
 const RUN_TIMEOUT_MS = 40_000;
 
 /** Runs enet-loadtest; resolves with { code, stdout, stderr, ms }. */
@@ -27,8 +31,8 @@ function loadtest(args) {
 }
 
 /** The real enet-server on 127.0.0.1, port 0; the port is read from its "listening on" line. */
-async function startEnetServer(t) {
-  const child = spawn(process.execPath, [SERVER, '--port', '0', '--bind', '127.0.0.1', '--max-peers', '128'], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function startEnetServer(t, args = []) {
+  const child = spawn(process.execPath, [SERVER, '--port', '0', '--bind', '127.0.0.1', '--max-peers', '128', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   t.teardown(async () => {
     child.kill('SIGTERM');
@@ -104,7 +108,9 @@ test.serial('50 clients × 2 processes against enet-server: the JSON summary, a 
   t.regex(run.stdout, /rtt\s+p50 .* p99 /);
   const svg = readFileSync(plot, 'utf8');
   t.true(svg.startsWith('<svg') && svg.trimEnd().endsWith('</svg>'), 'an SVG document');
-  t.true(svg.includes('RTT percentiles') && svg.includes('RTT histogram'), 'both charts');
+  t.true(svg.includes('RTT percentiles') && svg.includes('RTT histogram') && svg.includes('Load per second'), 'the three charts');
+  t.true(s.load.length > 0 && s.load.some((p) => p.connected === 50 && p.echoes > 0), JSON.stringify(s.load));
+  t.deepEqual(s.problems, []);
 });
 
 test.serial('a failing --threshold exits 3 and names the threshold', async (t) => {
@@ -195,7 +201,7 @@ test.serial('--link delay both ways and a --blackout: RTT ≥ 2 × delay, everyt
     '--port', String(server.port), '--clients', '8', '--processes', '2', '--rate', '20', '--duration', '2', '--warmup', '0.5', '--grace', '4',
     '--link', 'delay=25ms,jitter=5ms', '--blackout', '0.5:0.6', '--json', json, '--plot', plot,
     '--threshold', 'disconnected==0', '--threshold', 'lost==0', '--threshold', 'duplicates==0', '--threshold', 'resume.p99<3000',
-    '--threshold', 'link.relay.dropped.up>0', '--threshold', 'interrupted>=0',
+    '--threshold', 'link.relay.dropped.up>0', '--threshold', 'interrupted>=0', '--threshold', 'rtt.count>0', '--threshold', 'problems.length==0',
   ]);
   t.is(run.code, 0, `${run.stdout}\n${run.stderr}`);
   const s = JSON.parse(readFileSync(json, 'utf8'));
@@ -204,18 +210,22 @@ test.serial('--link delay both ways and a --blackout: RTT ≥ 2 × delay, everyt
   t.true(s.rtt.max >= 500, `RTT max ${s.rtt.max} ms: messages sent in the 600 ms blackout waited it out`);
   t.is(s.lost, 0);
   for (const key of ['disconnected', 'interrupted', 'resumed', 'duplicates']) t.is(typeof s[key], 'number', key);
-  t.deepEqual(Object.keys(s.resume).sort(), ['p50', 'p99']);
+  t.deepEqual(Object.keys(s.resume).sort(), ['count', 'p50', 'p99']);
   t.is(s.link.text, 'delay 25±5 ms');
   t.deepEqual([s.link.lossPercent, s.link.delayMs, s.link.jitterMs], [0, 25, 5]);
   t.is(s.link.blackouts.length, 1);
   t.is(s.link.blackouts[0].seconds, 0.6);
   t.is(s.link.relay.clients, 8, 'each client its own upstream mapping');
   t.true(s.link.relay.dropped.up > 0 && s.link.relay.dropped.down >= 0, JSON.stringify(s.link.relay));
-  t.deepEqual(s.thresholds.map((x) => x.ok), [true, true, true, true, true, true]);
+  t.deepEqual(s.thresholds.map((x) => x.ok), [true, true, true, true, true, true, true, true]);
+  t.deepEqual(s.problems, []);
+  t.deepEqual(s.disconnectReasons, {});
+  t.true(s.load.length > 0 && s.load.some((p) => p.connected === 8), JSON.stringify(s.load));
   t.regex(run.stdout, /link\s+delay 25±5 ms/);
   t.regex(run.stdout, /blackout 0\.6 s at 0\.5 s/);
   const svg = readFileSync(plot, 'utf8');
   t.true(svg.includes('blackout 0.6 s'), 'the plot marks the blackout');
+  t.true(svg.includes('Load per second'), 'and has the load panel');
 });
 
 test.serial('--rebind-at with --rebind-fraction: the relay of each bot process re-maps that share of its clients to new ports', async (t) => {
@@ -274,5 +284,42 @@ test.serial('a threshold on the new fields fails with exit 3 when violated (clie
   t.is(run.code, 3, run.stderr);
   t.regex(run.stderr, /threshold failed: disconnected==0 \(actual 2\)/);
   t.notRegex(run.stderr, /duplicates==0/);
-  t.is(JSON.parse(readFileSync(json, 'utf8')).disconnected, 2);
+  const s = JSON.parse(readFileSync(json, 'utf8'));
+  t.is(s.disconnected, 2);
+  t.is(Object.values(s.disconnectReasons).reduce((a, b) => a + b, 0), 2, JSON.stringify(s.disconnectReasons));
+  t.regex(run.stdout, /disconnected\s+2 × "/);
+  t.is(s.problems.length, 1, 'the problem is still said, the threshold judges the exit');
+});
+
+test('against a server that does not echo: exit 1, "nothing came back" said loudly, – instead of 0.00 ms', async (t) => {
+  const server = await startEnetServer(t, ['--game-logic', SILENT, '--actors', '1']);
+  const json = join(tempDir(t), 'summary.json');
+  const run = await loadtest(['--port', String(server.port), '--clients', '5', '--rate', '20', ...quick, '--grace', '0.5', '--json', json]);
+  t.is(run.code, 1, run.stderr);
+  t.regex(run.stderr, /nothing came back: \d+ messages sent, 0 echoed\. enet-loadtest needs a server that sends every message back/);
+  t.regex(run.stdout, /rtt\s+– \(no echo measured\)/);
+  t.regex(run.stdout, /PROBLEM\s+nothing came back/);
+  t.notRegex(run.stdout, /0\.00 ms/);
+  const s = JSON.parse(readFileSync(json, 'utf8'));
+  t.is(s.received, 0);
+  t.is(s.rtt.count, 0);
+  t.is(s.problems.length, 1);
+  // Thresholds, when given, judge the run instead.
+  const judged = await loadtest(['--port', String(server.port), '--clients', '5', '--rate', '20', ...quick, '--grace', '0.5', '--threshold', 'connected==5']);
+  t.is(judged.code, 0, judged.stderr);
+});
+
+test('against a server that rejects every login: exit 1 with the disconnect reasons counted by reason', async (t) => {
+  const server = await startEnetServer(t, ['--auth', 'custom', '--game-logic', AUTH_LOGIC, '--actors', '1']);
+  const json = join(tempDir(t), 'summary.json');
+  const run = await loadtest(['--port', String(server.port), '--clients', '6', '--rate', '5', ...quick, '--grace', '0.5', '--auth', '{"password":"wrong"}', '--json', json]);
+  t.is(run.code, 1, run.stderr);
+  const s = JSON.parse(readFileSync(json, 'utf8'));
+  t.is(s.disconnected, 6, JSON.stringify(s.disconnectReasons));
+  const reasons = Object.entries(s.disconnectReasons);
+  t.is(reasons.length, 1);
+  const [[reason, count]] = reasons;
+  t.is(count, 6);
+  t.true(run.stderr.includes(`6 clients were disconnected during the run: 6 × "${reason}"`), run.stderr);
+  t.regex(run.stdout, new RegExp(`disconnected\\s+6 × "${reason}"`));
 });

@@ -134,6 +134,9 @@ class Bots {
   private nextConnect = 0;
   private connectedReported = false;
   private scenarioErrorLogged = false;
+  /** Why clients were disconnected during the run / failed to connect, counted by reason. */
+  private readonly disconnectReasons: Record<string, number> = {};
+  private readonly connectFailReasons: Record<string, number> = {};
 
   constructor(private readonly config: BotsConfig) {
     this.template = messageTemplate(config);
@@ -196,8 +199,8 @@ class Bots {
     client.on('error', (error) => this.log(`client ${bot.index}: ${error.stack ?? error}`));
     client.on('packetReceived', (value) => this.onEcho(bot, value));
     client.once('connectedToServer', () => this.onConnected(bot));
-    client.once('connectionFailed', () => this.onFailed(bot));
-    client.on('disconnectedFromServer', () => this.onLost(bot));
+    client.once('connectionFailed', (reason: string) => this.onFailed(bot, reason));
+    client.on('disconnectedFromServer', (reason: string) => this.onLost(bot, reason));
     // Sessions (when the client has them): an interruption, and its resumption.
     const emitter = client as unknown as EventEmitter;
     emitter.on('connectionInterrupted', () => {
@@ -209,7 +212,8 @@ class Bots {
       if (bot.interruptedAt >= 0) this.resumeTimes.recordValue(Math.max(1, Math.round((performance.now() - bot.interruptedAt) * 1000)));
       bot.interruptedAt = -1;
     });
-    if (client.connectToServer(this.target.host, this.target.port) !== Err.OK) this.onFailed(bot);
+    const err = client.connectToServer(this.target.host, this.target.port);
+    if (err !== Err.OK) this.onFailed(bot, `connectToServer returned ${Err[err] ?? err}`);
   }
 
   private onConnected(bot: Bot): void {
@@ -241,7 +245,7 @@ class Bots {
     if (this.scenario) void this.runScenario(bot);
   }
 
-  private onFailed(bot: Bot): void {
+  private onFailed(bot: Bot, reason: string): void {
     if (bot.done) return;
     bot.done = true;
     if (bot.churn) {
@@ -250,15 +254,19 @@ class Bots {
       return;
     }
     this.counters.connectFailed++;
+    count(this.connectFailReasons, reason);
     this.checkConnected();
   }
 
-  private onLost(bot: Bot): void {
+  private onLost(bot: Bot, reason: string): void {
     if (!bot.online) return;
     bot.online = false;
     bot.ready = false;
     this.counters.online--;
-    if (!this.stopping && !bot.leaving) this.counters.disconnected++;
+    if (!this.stopping && !bot.leaving) {
+      this.counters.disconnected++;
+      count(this.disconnectReasons, reason);
+    }
     const at = this.online.indexOf(bot);
     if (at >= 0) this.online.splice(at, 1);
     if (bot.leaving) this.forget(bot);
@@ -454,6 +462,8 @@ class Bots {
       cpuPercent: this.cpuPercent,
       rssMb: this.maxRssMb,
       windowMs,
+      disconnectReasons: this.disconnectReasons,
+      connectFailReasons: this.connectFailReasons,
     });
   }
 
@@ -480,6 +490,11 @@ class Bots {
   private log(line: string): void {
     send({ type: 'log', line: `[bots ${this.config.processIndex + 1}] ${line}` });
   }
+}
+
+function count(table: Record<string, number>, reason: string): void {
+  const key = reason || '(no reason given)';
+  table[key] = (table[key] ?? 0) + 1;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

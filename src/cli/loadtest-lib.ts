@@ -91,7 +91,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   scenario: { value: 'FILE', help: 'a module whose exported async function (client, ctx) drives each client instead of the fixed rate' },
   'server-pid': { value: 'PID', help: "the server's process: its CPU and RSS in the summary" },
   json: { value: 'FILE', help: 'write the summary as JSON' },
-  plot: { value: 'FILE.svg', help: 'write RTT percentiles over time and the RTT histogram as SVG' },
+  plot: { value: 'FILE.svg', help: 'write RTT percentiles, clients connected and echoes/s over time (link events marked) and the RTT histogram as SVG' },
   threshold: { value: 'EXPR', help: 'NAME OP NUMBER, NAME any numeric field of the --json summary by dotted path (or p50 p90 p99 max for rtt.*), OP < <= > >= ==; e.g. p99<5, delivery>0.999, resume.p99<3000 (repeatable): exit 3 when one fails', multiple: true },
   'connect-timeout': { value: 'S', help: 'seconds a client may take to connect (default 10)' },
   grace: { value: 'S', help: 'seconds the echoes of the window\'s messages may take after it (retransmissions; ends early when all are back; default 5)' },
@@ -108,11 +108,16 @@ export const usage = (): string =>
     '',
     'Connects many headless ENet clients (in child processes) to a server that echoes, sends every',
     'client --rate messages per second, measures round trips on the echoes, and prints a summary.',
+    'The server must send every message back to its sender: enet-server without --game-logic (the demo)',
+    'does, and so does `npm start`. For a server that does not echo, drive the clients with --scenario FILE',
+    '(and judge the run with --threshold), or --rate 0 to test connections only.',
     '',
     ...Object.entries(FLAGS).map(([name, f]) => `  --${`${name} ${f.value}`.padEnd(22)} ${f.help}`),
     '  --help                 this text',
     '',
-    'Exit status: 0 ran, 1 no client connected (or a bot process failed), 2 bad flags, 3 a threshold failed.',
+    'Exit status: 0 ran; 1 no client connected, nothing came back (messages sent, no echo), clients were',
+    'disconnected during the run, or a bot process failed; 2 bad flags; 3 a threshold failed.',
+    'With --threshold the thresholds judge the run instead of the echo and disconnect checks.',
   ].join('\n');
 
 /** A bad flag: the CLI prints its one line and exits 2. */
@@ -373,7 +378,10 @@ export interface BotCounters {
 export type ToParent =
   | { type: 'progress'; counters: BotCounters; interval: string; rssMb: number }
   | { type: 'connected'; counters: BotCounters }
-  | { type: 'final'; counters: BotCounters; rtt: string; connect: string; resume: string; buckets: number[]; cpuPercent: number; rssMb: number; windowMs: number; relay?: LinkRelayStats }
+  | {
+      type: 'final'; counters: BotCounters; rtt: string; connect: string; resume: string; buckets: number[]; cpuPercent: number; rssMb: number; windowMs: number;
+      relay?: LinkRelayStats; disconnectReasons: Record<string, number>; connectFailReasons: Record<string, number>;
+    }
   | { type: 'log'; line: string };
 
 export type ToBots =
@@ -409,6 +417,7 @@ export const SUMMARY_FIELDS = [
   'clients', 'connected', 'connectFailed', 'disconnected', 'sent', 'received', 'lost', 'delivery', 'throughput',
   'windowSeconds', 'rtt', 'connect', 'server', 'clientProcesses', 'clientCpuPercent', 'clientCpuUsPerMessage',
   'sendRefused', 'interrupted', 'resumed', 'resume', 'duplicates', 'link', 'churn', 'config',
+  'disconnectReasons', 'connectFailReasons', 'problems', 'load',
 ];
 
 export function parseThreshold(expr: string): Threshold {
@@ -456,8 +465,17 @@ export interface Summary {
   throughput: number;
   /** How long the measured window really was (shorter than --duration when interrupted), s. */
   windowSeconds: number;
-  rtt: { p50: number; p90: number; p99: number; max: number; mean: number };
-  connect: { p50: number; p99: number; max: number };
+  /** `count`: echoes measured (0: the other figures mean nothing and are shown as –). */
+  rtt: { p50: number; p90: number; p99: number; max: number; mean: number; count: number };
+  connect: { p50: number; p99: number; max: number; count: number };
+  /** Clients disconnected during the run, by the reason they were given ('Authentication failed', …). */
+  disconnectReasons: Record<string, number>;
+  /** Clients that failed to connect, by reason. */
+  connectFailReasons: Record<string, number>;
+  /** What is wrong with the run, one line each (nothing came back, clients disconnected); empty when fine. */
+  problems: string[];
+  /** Per second since the start: clients connected and echoes received in that second (the plot's load panel). */
+  load: { t: number; connected: number; echoes: number }[];
   server?: { cpuPercent: number; rssMb: number; pid: number };
   clientProcesses: { cpuPercent: number; rssMb: number; clients: number }[];
   /** Sum over the bot processes (100 = one core). */
@@ -468,8 +486,8 @@ export interface Summary {
   /** Clients whose connection was interrupted / resumed (ENetClient 'connectionInterrupted' / 'resumed'; 0 when the client has no sessions). */
   interrupted: number;
   resumed: number;
-  /** ms from an interruption to its resumption. */
-  resume: { p50: number; p99: number };
+  /** ms from an interruption to its resumption; `count`: resumptions measured (0: shown as –). */
+  resume: { p50: number; p99: number; count: number };
   /** Messages echoed more than once (by sequence number). */
   duplicates: number;
   /** With --link / --rebind-at / --blackout: the impairment, what the relays did, and when. */
@@ -500,21 +518,44 @@ export interface Summary {
 }
 
 const ms = (n: number): string => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2)) + ' ms';
+/** A dash, not "0.00 ms", for a histogram with nothing in it. */
+const NONE = '–';
 
-/** The human summary table (stdout at the end of a run). */
+const byReason = (table: Record<string, number>): string =>
+  Object.entries(table).sort(([, a], [, b]) => b - a).map(([reason, n]) => `${n} × "${reason}"`).join(', ');
+
+/** What a run's numbers say is wrong with it, one line each (none: the run is what it claims). */
+export function runProblems(s: Pick<Summary, 'connected' | 'sent' | 'received' | 'disconnected' | 'disconnectReasons' | 'config'>): string[] {
+  const problems: string[] = [];
+  if (s.connected > 0 && s.sent > 0 && s.received === 0) {
+    problems.push(
+      `nothing came back: ${s.sent} messages sent, 0 echoed. enet-loadtest needs a server that sends every message back ` +
+        '(enet-server without --game-logic does); for another server use --scenario FILE, or --rate 0 for connections only',
+    );
+  }
+  if (s.disconnected > 0) {
+    problems.push(`${s.disconnected} client${s.disconnected === 1 ? ' was' : 's were'} disconnected during the run: ${byReason(s.disconnectReasons)}`);
+  }
+  return problems;
+}
+
 export { formatLinkSpec };
 
+/** The human summary table (stdout at the end of a run). */
 export function formatSummary(s: Summary): string {
   const c = s.config;
   const rows: [string, string][] = [];
   rows.push(['clients', `${s.clients} in ${c.processes} process${c.processes === 1 ? '' : 'es'}; ${c.scenario ? `scenario ${c.scenario}` : `${c.rate} msg/s each, ${c.size} B, ${c.reliable ? 'reliable' : 'unreliable'}, ${c.format}${c.event ? `, event '${c.event}'` : ''}`}`]);
-  rows.push(['connected', `${s.connected}/${s.clients} (${s.connectFailed} failed, ${s.disconnected} lost later)   connect p50 ${ms(s.connect.p50)}  p99 ${ms(s.connect.p99)}  max ${ms(s.connect.max)}`]);
+  const connectTimes = s.connect.count > 0 ? `connect p50 ${ms(s.connect.p50)}  p99 ${ms(s.connect.p99)}  max ${ms(s.connect.max)}` : `connect ${NONE}`;
+  rows.push(['connected', `${s.connected}/${s.clients} (${s.connectFailed} failed, ${s.disconnected} disconnected during the run)   ${connectTimes}`]);
+  if (s.connectFailed > 0 && Object.keys(s.connectFailReasons).length > 0) rows.push(['failed', byReason(s.connectFailReasons)]);
+  if (s.disconnected > 0) rows.push(['disconnected', byReason(s.disconnectReasons)]);
   const cut = s.windowSeconds + 0.05 < c.duration ? ` (cut short: --duration ${c.duration})` : '';
   rows.push(['window', `${s.windowSeconds.toFixed(1)} s measured after ${c.warmup} s warmup${cut}`]);
   rows.push(['messages', `sent ${s.sent}  received ${s.received}  lost ${s.lost}${s.sendRefused ? `  refused ${s.sendRefused}` : ''}`]);
-  rows.push(['delivery', `${(s.delivery * 100).toFixed(3)} %`]);
+  rows.push(['delivery', s.sent > 0 ? `${(s.delivery * 100).toFixed(3)} % of the messages echoed back (the server must echo)` : `${NONE} (nothing sent)`]);
   rows.push(['throughput', `${Math.round(s.throughput)} echoes/s`]);
-  rows.push(['rtt', `p50 ${ms(s.rtt.p50)}  p90 ${ms(s.rtt.p90)}  p99 ${ms(s.rtt.p99)}  max ${ms(s.rtt.max)}`]);
+  rows.push(['rtt', s.rtt.count > 0 ? `p50 ${ms(s.rtt.p50)}  p90 ${ms(s.rtt.p90)}  p99 ${ms(s.rtt.p99)}  max ${ms(s.rtt.max)}` : `${NONE} (no echo measured)`]);
   if (s.link) {
     const l = s.link;
     const events = [
@@ -527,12 +568,14 @@ export function formatSummary(s: Summary): string {
   }
   if (s.churn) rows.push(['churn', `${s.churn.perSecond}/s: ${s.churn.left} left, ${s.churn.joined} joined, ${s.churn.failed} failed to join`]);
   if (s.link || s.churn || s.interrupted || s.resumed || s.duplicates) {
-    rows.push(['sessions', `disconnected ${s.disconnected}  interrupted ${s.interrupted}  resumed ${s.resumed}  resume p50 ${ms(s.resume.p50)}  p99 ${ms(s.resume.p99)}  duplicates ${s.duplicates}`]);
+    const resume = s.resume.count > 0 ? `resume p50 ${ms(s.resume.p50)}  p99 ${ms(s.resume.p99)}` : `resume ${NONE}`;
+    rows.push(['sessions', `disconnected ${s.disconnected}  interrupted ${s.interrupted}  resumed ${s.resumed}  ${resume}  duplicates ${s.duplicates}`]);
   }
   if (s.server) rows.push(['server', `cpu ${s.server.cpuPercent.toFixed(1)} %  rss ${s.server.rssMb.toFixed(1)} MB  (pid ${s.server.pid})`]);
   s.clientProcesses.forEach((p, i) => rows.push([`bots ${i + 1}`, `cpu ${p.cpuPercent.toFixed(1)} %  rss ${p.rssMb.toFixed(1)} MB  (${p.clients} clients)`]));
   rows.push(['client cpu', `${s.clientCpuPercent.toFixed(1)} % in all, ${s.clientCpuUsPerMessage.toFixed(1)} µs per echoed message`]);
   for (const t of s.thresholds) rows.push(['threshold', `${t.ok ? 'ok  ' : 'FAIL'} ${t.expr}  (${t.actual === null ? 'n/a: not a number in this summary' : +t.actual.toFixed(4)})`]);
+  for (const problem of s.problems) rows.push(['PROBLEM', problem]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n');
 }

@@ -1,6 +1,7 @@
-// Runs in enet-loadtest's parent process, only for --plot: RTT percentiles over time and the RTT
-// histogram, as one SVG rendered headlessly by vega-lite + vega (no browser, no canvas). Both are
-// imported here, lazily: nothing on the server's import path loads them.
+// Runs in enet-loadtest's parent process, only for --plot: RTT percentiles over time, clients
+// connected and throughput over time (both with the link's blackouts and re-mappings marked), and
+// the RTT histogram, as one SVG rendered headlessly by vega-lite + vega (no browser, no canvas).
+// Both are imported here, lazily: nothing on the server's import path loads them.
 import { writeFileSync } from 'node:fs';
 import type { Summary } from './loadtest-lib.js';
 
@@ -12,7 +13,8 @@ export function plotSpec(summary: Summary): Record<string, unknown> {
   );
   const windowStart = summary.timeline.find((p) => !p.warmup)?.t;
   const linkNote = summary.link ? ` — link ${summary.link.text}` : '';
-  const title = `${summary.clients} clients × ${c.rate} msg/s, ${c.size} B ${c.reliable ? 'reliable' : 'unreliable'} — delivery ${(summary.delivery * 100).toFixed(3)} %, RTT p50 ${summary.rtt.p50.toFixed(2)} / p99 ${summary.rtt.p99.toFixed(2)} ms${linkNote}`;
+  const rtt = summary.rtt.count === 0 ? 'no echo measured' : `RTT p50 ${summary.rtt.p50.toFixed(2)} / p99 ${summary.rtt.p99.toFixed(2)} ms`;
+  const title = `${summary.clients} clients × ${c.rate} msg/s, ${c.size} B ${c.reliable ? 'reliable' : 'unreliable'} — delivery ${summary.sent > 0 ? `${(summary.delivery * 100).toFixed(3)} %` : '–'}, ${rtt}${linkNote}`;
   // The link's events on the time axis: blackouts as red bands, re-mappings as dashed lines.
   const blackouts = (summary.link?.blackouts ?? []).map((b) => ({ from: b.t, to: b.t + b.seconds, label: `blackout ${b.seconds} s` }));
   const rebinds = (summary.link?.rebinds ?? []).map((r) => ({ t: r.t, label: `rebind ${r.fraction === 1 ? 'all' : `${+(r.fraction * 100).toFixed(1)}%`}` }));
@@ -63,6 +65,29 @@ export function plotSpec(summary: Summary): Record<string, unknown> {
       ...marks,
     ],
   };
+  // Load over time: clients connected (left axis) and echoes per second (right axis).
+  const load: Record<string, unknown> = {
+    title: `Load per second: clients connected, throughput (echoes/s)${blackouts.length ? '; red: blackouts' : ''}${rebinds.length ? '; dashed: rebinds' : ''}`,
+    width: 640,
+    height: 200,
+    data: { values: (summary.load ?? []).flatMap((p) => [{ t: p.t, series: 'connected', value: p.connected }, { t: p.t, series: 'echoes/s', value: p.echoes }]) },
+    encoding: { x: { field: 't', type: 'quantitative', title: 'seconds since start' } },
+    layer: [
+      {
+        transform: [{ filter: "datum.series === 'connected'" }],
+        mark: { type: 'line', color: '#54a24b', interpolate: 'step-after' },
+        encoding: { y: { field: 'value', type: 'quantitative', title: 'clients connected', axis: { titleColor: '#54a24b' } } },
+      },
+      {
+        transform: [{ filter: "datum.series === 'echoes/s'" }],
+        mark: { type: 'line', color: '#e45756', point: true },
+        encoding: { y: { field: 'value', type: 'quantitative', title: 'echoes/s', axis: { titleColor: '#e45756', orient: 'right' } } },
+      },
+      // The same link events: a blackout or a re-mapping shows in connections and echoes too.
+      ...marks,
+    ],
+    resolve: { scale: { y: 'independent' } },
+  };
   const histogram: Record<string, unknown> = {
     title: 'RTT histogram of the measured window (log buckets)',
     width: 640,
@@ -78,7 +103,7 @@ export function plotSpec(summary: Summary): Record<string, unknown> {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: 'enet-loadtest', subtitle: title },
-    vconcat: [overTime, histogram],
+    vconcat: [overTime, load, histogram],
     config: { font: 'sans-serif' },
   };
 }

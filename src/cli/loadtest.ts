@@ -19,6 +19,7 @@ import {
   formatLinkSpec,
   formatSummary,
   parseFlags,
+  runProblems,
   thresholdValue,
   usage,
   usesRelay,
@@ -46,7 +47,7 @@ export interface RunOptions {
 
 export interface RunResult {
   summary: Summary;
-  /** 0 ran, 1 no client connected or a bot process failed, 3 a threshold failed. */
+  /** 0 ran; 1 no client connected, a bot process failed, or (without thresholds) nothing came back or clients were disconnected; 3 a threshold failed. */
   exitCode: number;
 }
 
@@ -84,6 +85,8 @@ export async function runLoadtest(config: LoadConfig, options: RunOptions = {}):
   const children: Child[] = [];
   const timeline = new Map<number, Histogram>();
   let lastInterval: Histogram | undefined;
+  /** Per second since the start: clients connected then, echoes received up to then. */
+  const loadBySecond = new Map<number, { connected: number; receivedTotal: number }>();
   let phase: 'connecting' | 'warmup' | 'measuring' | 'draining' | 'done' = 'connecting';
   let windowStartedAt = 0;
   let failedChild = false;
@@ -184,6 +187,7 @@ export async function runLoadtest(config: LoadConfig, options: RunOptions = {}):
       lastAt = now;
     }
     const p99 = lastInterval && lastInterval.totalCount > 0 ? `${(lastInterval.getValueAtPercentile(99) / 1000).toFixed(2)} ms` : '-';
+    loadBySecond.set(Math.floor((now - started) / 1000), { connected: sum('online'), receivedTotal: received });
     const line = `[${((now - started) / 1000).toFixed(1)}s ${phase}] connected ${sum('online')}/${config.clients} (${sum('connectFailed')} failed)  sent ${sum('sentTotal')}  received ${received}  ${Math.round(rate)}/s  p99 ${p99}`;
     progressOut.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
   };
@@ -249,8 +253,15 @@ export async function runLoadtest(config: LoadConfig, options: RunOptions = {}):
   const resume = newHistogram();
   const buckets = new Array<number>(RTT_BUCKETS).fill(0);
   const relay = { clients: 0, forwarded: { up: 0, down: 0 }, dropped: { up: 0, down: 0 }, rebinds: 0 };
+  const disconnectReasons: Record<string, number> = {};
+  const connectFailReasons: Record<string, number> = {};
+  const addUp = (into: Record<string, number>, from: Record<string, number> | undefined) => {
+    for (const [reason, n] of Object.entries(from ?? {})) into[reason] = (into[reason] ?? 0) + n;
+  };
   for (const child of children) {
     if (!child.final) continue;
+    addUp(disconnectReasons, child.final.disconnectReasons);
+    addUp(connectFailReasons, child.final.connectFailReasons);
     rtt.add(decodeFromCompressedBase64(child.final.rtt));
     connect.add(decodeFromCompressedBase64(child.final.connect));
     resume.add(decodeFromCompressedBase64(child.final.resume));
@@ -289,15 +300,23 @@ export async function runLoadtest(config: LoadConfig, options: RunOptions = {}):
     delivery: sent > 0 ? received / sent : 0,
     throughput: windowMs > 0 ? (received * 1000) / windowMs : 0,
     windowSeconds: windowMs / 1000,
-    rtt: { p50: pct(rtt, 50), p90: pct(rtt, 90), p99: pct(rtt, 99), max: rtt.totalCount > 0 ? rtt.maxValue / 1000 : 0, mean: rtt.totalCount > 0 ? rtt.mean / 1000 : 0 },
-    connect: { p50: pct(connect, 50), p99: pct(connect, 99), max: connect.totalCount > 0 ? connect.maxValue / 1000 : 0 },
+    rtt: { p50: pct(rtt, 50), p90: pct(rtt, 90), p99: pct(rtt, 99), max: rtt.totalCount > 0 ? rtt.maxValue / 1000 : 0, mean: rtt.totalCount > 0 ? rtt.mean / 1000 : 0, count: rtt.totalCount },
+    connect: { p50: pct(connect, 50), p99: pct(connect, 99), max: connect.totalCount > 0 ? connect.maxValue / 1000 : 0, count: connect.totalCount },
+    disconnectReasons,
+    connectFailReasons,
+    problems: [],
+    load: [...loadBySecond.entries()].sort(([a], [b]) => a - b).map(([second, point], i, all) => ({
+      t: second,
+      connected: point.connected,
+      echoes: point.receivedTotal - (i > 0 ? all[i - 1][1].receivedTotal : 0),
+    })),
     clientProcesses,
     clientCpuPercent,
     clientCpuUsPerMessage: received > 0 ? (clientCpuPercent / 100) * windowMs * 1000 / received : 0,
     sendRefused: sum('sendRefused'),
     interrupted: sum('interrupted'),
     resumed: sum('resumed'),
-    resume: { p50: pct(resume, 50), p99: pct(resume, 99) },
+    resume: { p50: pct(resume, 50), p99: pct(resume, 99), count: resume.totalCount },
     duplicates: sum('duplicates'),
     ...(link ? {
       link: {
@@ -338,12 +357,17 @@ export async function runLoadtest(config: LoadConfig, options: RunOptions = {}):
       pid: config.serverPid!,
     };
   }
+  // Before the thresholds, so that one may judge them (problems.length==0).
+  summary.problems = runProblems(summary);
   summary.thresholds = config.thresholds.map((t) => {
     const actual = thresholdValue(summary, t.name);
     return { expr: t.expr, ok: checkThreshold(t, actual), actual: actual ?? null };
   });
   const thresholdFailed = summary.thresholds.some((t) => !t.ok);
-  const exitCode = thresholdFailed ? 3 : summary.connected === 0 || failedChild || hardStop ? 1 : 0;
+  // Thresholds, when given, are the judge of the run; without them a run where nothing came back or
+  // clients were disconnected is a failure, not a 0.000 % that exits 0.
+  const judged = summary.thresholds.length > 0;
+  const exitCode = thresholdFailed ? 3 : summary.connected === 0 || failedChild || hardStop || (!judged && summary.problems.length > 0) ? 1 : 0;
   return { summary, exitCode };
 }
 
@@ -386,7 +410,11 @@ async function main(argv: string[]): Promise<number> {
   for (const t of summary.thresholds) {
     if (!t.ok) process.stderr.write(`enet-loadtest: threshold failed: ${t.expr} (actual ${t.actual ?? 'n/a'})\n`);
   }
-  if (summary.connected === 0) process.stderr.write(`enet-loadtest: no client could connect to ${config.host}:${config.port}\n`);
+  if (summary.connected === 0) {
+    const why = Object.keys(summary.connectFailReasons).length > 0 ? `: ${Object.entries(summary.connectFailReasons).map(([r, n]) => `${n} × "${r}"`).join(', ')}` : '';
+    process.stderr.write(`enet-loadtest: no client could connect to ${config.host}:${config.port}${why}\n`);
+  }
+  for (const problem of summary.problems) process.stderr.write(`enet-loadtest: ${problem}\n`);
   return exitCode;
 }
 

@@ -1,4 +1,5 @@
-// Runs on the main thread of enet-server: Prometheus text at http://<host>:<port>/metrics, with
+// Runs on the main thread of enet-server: Prometheus text at http://<host>:<port>/metrics (beside
+// /health, liveness, and /ready, readiness), with
 // prom-client — its default process metrics plus the server's, read from getMetrics() at each
 // scrape (nothing is counted twice, nothing runs between scrapes).
 import { createServer, type Server } from 'node:http';
@@ -45,6 +46,16 @@ export function createMetricsRegistry(server: ENetServerSupervisor): Registry {
     if (!snapshot || now - snapshot.at > 100) snapshot = { at: now, metrics: server.getMetrics() };
     return snapshot.metrics;
   };
+  if (server.cluster) {
+    new Gauge({
+      name: 'enet_cluster_up',
+      help: "1 while the fleet's Redis is reachable (this server registered in the fleet), else 0.",
+      registers: [registry],
+      collect() {
+        this.set(server.cluster?.isUp() ? 1 : 0);
+      },
+    });
+  }
   new Gauge({
     name: 'enet_peers',
     help: 'Connected peers (authenticated or not).',
@@ -137,11 +148,54 @@ export function createMetricsRegistry(server: ENetServerSupervisor): Registry {
   return registry;
 }
 
-/** Serves the registry at GET /metrics. Resolves once listening, with the bound port. */
-export async function serveMetrics(registry: Registry, port: number, host: string): Promise<{ server: Server; port: number }> {
+export interface Readiness {
+  ready: boolean;
+  /** The UDP port is bound and the server runs. */
+  bound: boolean;
+  /** Game actors running (0 without --game-logic). */
+  gameActors: number;
+  /** With a fleet: registered in it (its Redis reachable); null without one. */
+  fleet: boolean | null;
+  /** Why not ready (empty when ready). */
+  reasons: string[];
+}
+
+/** What GET /ready answers: bound, actors up (createServer resolved, none given up), in the fleet if configured. */
+export function readiness(server: ENetServerSupervisor): Readiness {
+  const bound = server.isServerActive() && server.getLocalPort() > 0;
+  const gameActors = bound ? server.getMetrics().actors.filter((row) => row.kind === 'game').length : 0;
+  const fleet = server.cluster ? server.cluster.isUp() : null;
+  const reasons = [...(bound ? [] : ['not bound (starting or stopped)']), ...(fleet === false ? ["the fleet's Redis is unreachable"] : [])];
+  return { ready: reasons.length === 0, bound, gameActors, fleet, reasons };
+}
+
+export interface ServeOptions {
+  /** GET /ready: 200 when ready, else 503 (default: always ready). */
+  ready?: () => Readiness;
+}
+
+/**
+ * Serves GET /metrics (the registry), GET /health (200 while the process serves: liveness) and
+ * GET /ready (readiness, JSON: 200 or 503). Resolves once listening, with the bound port.
+ */
+export async function serveMetrics(registry: Registry, port: number, host: string, options: ServeOptions = {}): Promise<{ server: Server; port: number }> {
   const http = createServer((request, response) => {
-    if (request.method !== 'GET' || (request.url ?? '').split('?')[0] !== '/metrics') {
-      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: the metrics are at /metrics\n');
+    const path = (request.url ?? '').split('?')[0];
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { 'content-type': 'text/plain', allow: 'GET, HEAD' }).end('only GET\n');
+      return;
+    }
+    if (path === '/health') {
+      response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      return;
+    }
+    if (path === '/ready') {
+      const state = options.ready?.() ?? { ready: true, bound: true, gameActors: 0, fleet: null, reasons: [] };
+      response.writeHead(state.ready ? 200 : 503, { 'content-type': 'application/json' }).end(`${JSON.stringify(state)}\n`);
+      return;
+    }
+    if (path !== '/metrics') {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: /metrics, /health and /ready are served here\n');
       return;
     }
     registry.metrics().then(

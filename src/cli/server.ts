@@ -2,8 +2,11 @@
 // enet-server: runs one server from flags or environment variables (a flag wins over its variable).
 // Without --game-logic it runs the demo (chat + echo, src/cli/demo.ts). Once bound it prints
 // "enet-server listening on <address>:<port>" and tells PM2 it is ready; SIGINT/SIGTERM stop it
-// gracefully. A bad value exits with status 2 and one line naming the flag.
+// gracefully. A bad value exits with status 2 and one line naming the flag (or the ENET_* variable
+// it came from); flags that cannot work together are refused the same way.
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { COMPRESSION_NAMES } from '../wire/conventions.js';
 import { parseArgs } from 'node:util';
 import { ENetServerSupervisor } from '../supervisor/server.js';
@@ -11,10 +14,20 @@ import { AuthMode, PacketFormat } from '../wire/enums.js';
 import { ENetError } from '../wire/errors.js';
 import { InvalidOptionError, LIMITS, SERVER_DEFAULTS, checkAuthTimeout, checkPollRate, isInt, type DuplicateLoginPolicy, type ServerOptions } from '../server-common/options.js';
 import { installDemo } from './demo.js';
+import type { CustomAuthenticator } from '../supervisor/events.js';
 import { serveUntilSignal } from '../supervisor/process.js';
 
 /** Where the CLI's own defaults differ from the API's (a public server wants more than 32 slots). */
 const CLI_DEFAULTS = { port: 7777, maxPeers: 1024 };
+
+/** This package's version (package.json beside dist/). */
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
 
 const AUTH_MODES: Record<string, AuthMode> = { none: AuthMode.AUTH_NONE, prelogin: AuthMode.AUTH_PRELOGIN_ONLY, custom: AuthMode.AUTH_CUSTOM };
 const COMPRESSIONS = COMPRESSION_NAMES;
@@ -33,7 +46,7 @@ const FLAGS: Record<string, Flag> = {
   bind: { env: 'ENET_BIND', value: 'IPV4', help: `address to bind (default ${SERVER_DEFAULTS.bindAddress})` },
   'max-peers': { env: 'ENET_MAX_PEERS', value: 'N', help: `peer slots, ${LIMITS.maxPeers.join('–')} (default ${CLI_DEFAULTS.maxPeers})` },
   channels: { env: 'ENET_CHANNELS', value: 'N', help: `channels, ${LIMITS.maxChannels.join('–')} (default ${SERVER_DEFAULTS.maxChannels})` },
-  auth: { env: 'ENET_AUTH', value: 'MODE', help: 'none | prelogin | custom (the demo approves any login dictionary; default none)' },
+  auth: { env: 'ENET_AUTH', value: 'MODE', help: "none | prelogin | custom (the demo approves any login dictionary; with --game-logic the module's export authenticate(peer, loginData) decides; default none)" },
   'auth-timeout': { env: 'ENET_AUTH_TIMEOUT', value: 'S', help: `seconds a peer has to log in, 0 = no limit (default ${SERVER_DEFAULTS.authTimeout})` },
   compression: { env: 'ENET_COMPRESSION', value: 'MODE', help: 'none | range-coder | fastlz | zlib | zstd, or 0–4 (default none; clients must match)' },
   format: { env: 'ENET_FORMAT', value: 'F', help: 'msgpack | godot: structured values for peers that have not shown theirs (default msgpack)' },
@@ -57,33 +70,80 @@ const usage = (): string =>
     'usage: enet-server [flags]        (each flag also reads its environment variable)',
     '',
     ...Object.entries(FLAGS).map(([name, f]) => `  --${`${name} ${f.value}`.padEnd(24)} ${f.env.padEnd(22)} ${f.help}`),
-    '  --help                                                  this text',
+    '  -h, --help                                              this text',
+    '  --version                                               print the version and exit',
     '',
     'Prints "enet-server listening on <address>:<port>" once bound; SIGINT/SIGTERM stop it gracefully.',
+    'With --metrics-port: /metrics (Prometheus), /health (alive) and /ready (bound, actors up, in the fleet if configured).',
+    'Exit status: 0 stopped by a signal, 1 could not start (port in use, a game-logic module that fails), 2 bad flags.',
   ].join('\n');
 
 /** A bad flag: exits 2 with one line. */
 class FlagError extends Error {}
 
+/** Where each value came from: a flag, or its environment variable (errors name the one the user wrote). */
+type Sources = Map<string, 'flag' | 'env'>;
+let sources: Sources = new Map();
+
+/** How an error names a flag's value: `--port`, or `ENET_PORT (the environment's --port)`. */
+function flagName(flag: string): string {
+  return sources.get(flag) === 'env' && FLAGS[flag] ? `${FLAGS[flag].env} (the environment's --${flag})` : `--${flag}`;
+}
+
 function fail(flag: string, message: string): never {
-  throw new FlagError(`--${flag}: ${message}`);
+  throw new FlagError(`${flagName(flag)}: ${message}`);
+}
+
+/**
+ * `--port -1`: node:util would call a value starting with a dash "ambiguous"; a negative number
+ * after a flag that takes a value is its value (then refused by its range, with a real message).
+ */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].startsWith('--') ? argv[i].slice(2) : '';
+    if (Object.hasOwn(FLAGS, name) && i + 1 < argv.length && /^-\d/.test(argv[i + 1])) {
+      out.push(`${argv[i]}=${argv[++i]}`);
+    } else {
+      out.push(argv[i]);
+    }
+  }
+  return out;
 }
 
 function parseFlags(argv: string[], env: NodeJS.ProcessEnv) {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
-      options: { ...Object.fromEntries(Object.keys(FLAGS).map((name) => [name, { type: 'string' as const }])), help: { type: 'boolean' } },
+      args: joinNegativeValues(argv),
+      options: {
+        ...Object.fromEntries(Object.keys(FLAGS).map((name) => [name, { type: 'string' as const }])),
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+      },
       strict: true,
       allowPositionals: false,
     });
   } catch (error) {
-    throw new FlagError((error as Error).message.split('\n')[0]);
+    // node:util's messages name the flag: "Unknown option '--x'", "Option '--port <value>' argument missing".
+    const message = (error as Error).message.split('\n')[0];
+    const flag = /'(--?[\w-]+)/.exec(message)?.[1];
+    throw new FlagError(flag && !message.startsWith(flag) ? `${flag}: ${message.replace(/\. To specify.*$/, '')}` : message);
   }
   if (parsed.values.help) return 'help' as const;
+  if (parsed.values.version) return 'version' as const;
   const values = parsed.values as Record<string, string | boolean | undefined>;
-  const raw = (name: string): string | undefined => (values[name] as string | undefined) ?? (env[FLAGS[name].env] || undefined);
+  sources = new Map();
+  const raw = (name: string): string | undefined => {
+    const flag = values[name] as string | undefined;
+    if (flag !== undefined) {
+      sources.set(name, 'flag');
+      return flag;
+    }
+    const fromEnv = env[FLAGS[name].env] || undefined;
+    if (fromEnv !== undefined) sources.set(name, 'env');
+    return fromEnv;
+  };
   const int = (name: string, [min, max]: readonly [number, number], fallback: number | undefined): number | undefined => {
     const text = raw(name);
     if (text === undefined) return fallback;
@@ -110,6 +170,7 @@ function parseFlags(argv: string[], env: NodeJS.ProcessEnv) {
   };
 
   const gameLogic = raw('game-logic');
+  if (gameLogic !== undefined && gameLogic.trim() === '') fail('game-logic', 'needs a file');
   const actors = int('actors', LIMITS.gameActors, undefined);
   if (actors !== undefined && gameLogic === undefined) fail('actors', 'needs --game-logic (game actors run a game-logic module)');
   const netActors = int('net-actors', LIMITS.netActors, undefined);
@@ -134,6 +195,50 @@ function parseFlags(argv: string[], env: NodeJS.ProcessEnv) {
     metricsHost: raw('metrics-host'),
     options,
   };
+}
+
+const AUTH_NAMES = new Map<AuthMode, string>(Object.entries(AUTH_MODES).map(([name, mode]) => [mode, name]));
+
+/**
+ * --auth prelogin/custom with --game-logic: the module's named export `authenticate(peer,
+ * loginData)` (imported here, on the main thread) decides each login, as a custom authenticator
+ * (prelogin: called for each 'peerPrelogin'). Without one every login would wait for an
+ * authentication that never comes ("Authentication timeout"): refused (exit 2). A module that does
+ * not import is left to createServer, whose error says where.
+ */
+async function gameLogicAuthenticator(file: string): Promise<CustomAuthenticator | 'none' | 'unloadable'> {
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch {
+    return 'unloadable';
+  }
+  return typeof module.authenticate === 'function' ? (module.authenticate as CustomAuthenticator) : 'none';
+}
+
+function installAuthenticator(server: ENetServerSupervisor, mode: AuthMode, authenticate: CustomAuthenticator): void {
+  if (mode === AuthMode.AUTH_CUSTOM) {
+    server.setCustomAuthenticator(authenticate);
+    return;
+  }
+  const decide = (peer: Parameters<CustomAuthenticator>[0], verdict: unknown): void => {
+    if (verdict === true) peer.authenticate();
+    else if (verdict === false) peer.reject('Authentication failed');
+  };
+  const threw = (peer: Parameters<CustomAuthenticator>[0], error: unknown): void => {
+    process.stderr.write(`enet-server: authenticate() threw: ${(error as Error)?.stack ?? error}\n`);
+    peer.reject('Authentication failed');
+  };
+  server.on('peerPrelogin', (peer, login) => {
+    let verdict;
+    try {
+      verdict = authenticate(peer, login);
+    } catch (error) {
+      return threw(peer, error);
+    }
+    if (verdict instanceof Promise) verdict.then((v) => decide(peer, v), (error) => threw(peer, error));
+    else decide(peer, verdict);
+  });
 }
 
 /** --cluster-* flags; checked by createServer (its InvalidOptionError names the flag through FLAG_OF). */
@@ -196,6 +301,10 @@ async function main(): Promise<void> {
     process.stdout.write(`${usage()}\n`);
     return;
   }
+  if (config === 'version') {
+    process.stdout.write(`enet-server ${version()}\n`);
+    return;
+  }
   const log = (line: string): void => {
     process.stdout.write(`${line}\n`);
   };
@@ -205,14 +314,42 @@ async function main(): Promise<void> {
   if (config.authTimeout !== undefined) server.setAuthenticationTimeout(config.authTimeout);
   server.setCompressionMode(config.compression);
   if (config.pollRate !== undefined) server.setPollRate(config.pollRate);
-  if (config.options.gameLogic === undefined) installDemo(server, { log });
-  else server.on('actorMessage', (id, message) => log(`game actor ${id}: ${JSON.stringify(message)}`));
+  let authBy = 'the demo approves any login';
+  if (config.options.gameLogic === undefined) {
+    installDemo(server, { log });
+  } else {
+    server.on('actorMessage', (id, message) => log(`game actor ${id}: ${JSON.stringify(message)}`));
+    if (config.auth !== AuthMode.AUTH_NONE) {
+      const authenticate = await gameLogicAuthenticator(String(config.options.gameLogic));
+      if (authenticate === 'none') {
+        process.stderr.write(
+          `enet-server: ${flagName('auth')} ${AUTH_NAMES.get(config.auth)} with ${flagName('game-logic')}: the module ${config.options.gameLogic} ` +
+            'exports no authenticate(peer, loginData), so every login would end in "Authentication timeout"; ' +
+            'export one (true approves, false rejects), or drop --auth (see --help)\n',
+        );
+        process.exit(2);
+      }
+      if (typeof authenticate === 'function') installAuthenticator(server, config.auth, authenticate);
+      authBy = "the module's authenticate()";
+    }
+  }
+
+  // The supervisor's logger says when the fleet's Redis goes away (a warning); this says when it is back.
+  let fleetWasDown = false;
+  server.on('clusterDown', () => {
+    fleetWasDown = true;
+  });
+  server.on('clusterUp', () => {
+    if (fleetWasDown) log(`enet-server: the fleet's Redis is reachable again: back in the fleet as ${server.cluster?.serverId}`);
+    fleetWasDown = false;
+  });
 
   try {
     await server.createServer(config.port, config.maxPeers, config.channels, config.options);
   } catch (error) {
     if (error instanceof InvalidOptionError) {
-      process.stderr.write(`enet-server: --${FLAG_OF[error.option] ?? error.option}: ${error.message} (see --help)\n`);
+      const flag = FLAG_OF[error.option];
+      process.stderr.write(`enet-server: ${flag ? flagName(flag) : error.option}: ${error.message} (see --help)\n`);
       process.exit(2);
     }
     process.stderr.write(`enet-server: ${(error as Error).message}\n`);
@@ -220,14 +357,16 @@ async function main(): Promise<void> {
   }
 
   let metrics: { close(): void } | undefined;
+  let metricsUrl: string | undefined;
   if (config.metricsPort !== undefined) {
     // Loaded only when asked for: prom-client stays off a plain server's start-up.
-    const { createMetricsRegistry, serveMetrics } = await import('./metrics.js');
+    const { createMetricsRegistry, serveMetrics, readiness } = await import('./metrics.js');
     const host = config.metricsHost ?? config.options.bindAddress!;
     try {
-      const served = await serveMetrics(createMetricsRegistry(server), config.metricsPort, host);
+      const served = await serveMetrics(createMetricsRegistry(server), config.metricsPort, host, { ready: () => readiness(server) });
       metrics = served.server;
-      log(`enet-server metrics on http://${host}:${served.port}/metrics`);
+      metricsUrl = `http://${host}:${served.port}`;
+      log(`enet-server metrics on ${metricsUrl}/metrics (health: /health, readiness: /ready)`);
     } catch (error) {
       process.stderr.write(`enet-server: --metrics-port: cannot listen on ${host}:${config.metricsPort}: ${(error as Error).message}\n`);
       await server.stopServer();
@@ -236,6 +375,16 @@ async function main(): Promise<void> {
   }
   const serving = config.options.gameLogic === undefined ? 'the demo (chat + echo)' : `game logic ${config.options.gameLogic}`;
   log(`enet-server: ${serving}, up to ${config.maxPeers} peers, ${config.channels} channels`);
+  const rows = server.getMetrics().actors;
+  const gameActors = rows.filter((row) => row.kind === 'game').length;
+  const shards = rows.filter((row) => row.kind === 'net').length;
+  const compression = Object.entries(COMPRESSIONS).find(([, mode]) => mode === config.compression)?.[0] ?? String(config.compression);
+  const format = Object.entries(FORMATS).find(([, f]) => f === (config.options.packetFormat ?? SERVER_DEFAULTS.packetFormat))?.[0] ?? 'msgpack';
+  log(
+    `enet-server: auth ${AUTH_NAMES.get(config.auth)}${config.auth === AuthMode.AUTH_NONE ? '' : ` (${authBy})`}, compression ${compression} (clients must match), ` +
+      `format ${format}, ${gameActors > 0 ? `${gameActors} game actor${gameActors === 1 ? '' : 's'}` : 'no game actors (main thread)'}, ` +
+      `${shards} shard${shards === 1 ? '' : 's'}, fleet ${server.cluster ? server.cluster.serverId : 'off'}, metrics ${metricsUrl ? `${metricsUrl}/metrics` : 'off'}`,
+  );
   if (server.cluster) log(`enet-server in the fleet as ${server.cluster.serverId} (${server.cluster.isUp() ? 'Redis reachable' : 'Redis unreachable for now'})`);
   log(`enet-server listening on ${config.options.bindAddress}:${server.getLocalPort()}`);
   await serveUntilSignal(server, { onStop: () => metrics?.close(), log });

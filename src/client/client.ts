@@ -191,7 +191,7 @@ export class ENetClient extends EventEmitter<ClientEvents> {
     this.status = ClientStatus.STATUS_CONNECTING;
     this.network.attach(created.host, connection);
     this.network.hold();
-    connection.connectTimer = setTimeout(() => this.failConnect(connection, `Connection to ${address}:${port} timed out`), this.connectTimeoutMs);
+    connection.connectTimer = setTimeout(() => this.failConnect(connection, `Connection to ${address}:${port} timed out; is the server up, and do both sides use the same compression mode?`), this.connectTimeoutMs);
     const ip = address === 'localhost' ? '127.0.0.1' : address;
     if (isIPv4(ip)) {
       link.out.connect(created.host, this.clientId, ipv4Bytes(ip), port, channels, 0);

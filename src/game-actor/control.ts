@@ -40,6 +40,8 @@ export interface ActorTask {
   /** Past this many bytes queued to a peer (its stats row), sends to it return ERR_BUSY. */
   maxQueuedBytesPerPeer: number;
   restartOnHandlerError: boolean;
+  /** A replacement after a crash (its onStart throwing is reported, not fatal); false for the first start. */
+  replacement: boolean;
   /** Attach views (encodeAttach) of the peers already placed on this actor: a replacement restores them. */
   peers: Uint8Array[];
   /** Messages to the supervisor (ActorMessage). */

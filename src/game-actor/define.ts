@@ -1,6 +1,11 @@
 // The game-logic module contract (README "Writing game logic"). A module's default export comes
 // from defineGameLogic({...}); it is loaded in every game actor, each a thread of a Piscina pool.
-// Types only, plus the identity function that gives a module written in TypeScript its types.
+// Types, defineGameLogic (which gives a module written in TypeScript its types and marks the
+// definition), and the checks a game actor runs on the module before anything else
+// (checkGameLogicModule, startGameLogic): a module that cannot work fails createServer() at once,
+// naming the module, the reason and, where there is one, file:line.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { Err } from '../wire/enums.js';
 
 /** A peer as a game actor sees it: a plain view, not the supervisor's ENetServerPeer. */
@@ -61,7 +66,123 @@ export interface GameLogic {
   onTick?(dtSeconds: number, ctx: GameContext): MaybePromise<void>;
 }
 
+/**
+ * Every name a definition may have (GameLogic's fields): anything else is refused as a typo
+ * (`onPackets`). The compiler keeps this list and GameLogic in step.
+ */
+const HANDLERS: Record<keyof GameLogic, 'number' | 'function' | 'events'> = {
+  tickRate: 'number',
+  onStart: 'function',
+  onPeerAuthenticated: 'function',
+  onPacket: 'function',
+  events: 'events',
+  onPeerDisconnected: 'function',
+  onTick: 'function',
+};
+export const GAME_LOGIC_HANDLERS: readonly string[] = Object.freeze(Object.keys(HANDLERS));
+
+/** Named exports a game-logic module may have beside its default (the CLI installs `authenticate`). */
+export const GAME_LOGIC_EXPORTS: readonly string[] = Object.freeze(['default', 'authenticate']);
+
+/** Marks what defineGameLogic returned (Symbol.for: the same mark whichever copy of the package made it). */
+const DEFINED = Symbol.for('enet-actor-server.defineGameLogic');
+
 /** Declares a game-logic module: `export default defineGameLogic({ ... })`. */
 export function defineGameLogic<T extends GameLogic>(logic: T): T {
+  if (logic !== null && typeof logic === 'object' && Object.isExtensible(logic) && !Object.hasOwn(logic, DEFINED)) {
+    Object.defineProperty(logic, DEFINED, { value: true, enumerable: false });
+  }
   return logic;
+}
+
+/** A game-logic module that cannot work: its message names the module and the reason (and file:line). */
+export class GameLogicModuleError extends Error {
+  override name = 'GameLogicModuleError';
+}
+
+const pathOf = (url: string): string => (url.startsWith('file:') ? fileURLToPath(url) : url);
+
+/** `file:line` of the first frame of an error's stack that is not Node's own, if any. */
+export function errorLocation(error: unknown): string | undefined {
+  const stack = error instanceof Error ? String(error.stack ?? '') : '';
+  // A SyntaxError at link time starts its stack with "file:///x.mjs:3" and the offending line.
+  const head = /^((?:file:\/\/|\/)[^\n]*?):(\d+)\n/.exec(stack);
+  if (head) return `${pathOf(head[1])}:${head[2]}`;
+  for (const line of stack.split('\n').slice(1)) {
+    const frame = /[\s(]((?:file:\/\/|\/)[^\s()]+?):(\d+):\d+\)?\s*$/.exec(line);
+    if (frame && !frame[1].includes('/dist/game-actor/')) return `${pathOf(frame[1])}:${frame[2]}`;
+  }
+  return undefined;
+}
+
+/** Where `node --check` finds a syntax error in the file (bounded: 10 s), or undefined. */
+function syntaxLocation(file: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--check', file], { timeout: 10_000, encoding: 'utf8' }, (error, _stdout, stderr) => {
+      if (!error) return resolve(undefined);
+      const at = /^(\/[^\n]*?|file:\/\/[^\n]*?):(\d+)\s*$/m.exec(stderr);
+      resolve(at ? `${pathOf(at[1])}:${at[2]}` : undefined);
+    });
+  });
+}
+
+/**
+ * Imports a game-logic module (a file: URL or path) and checks it: a default export made by
+ * defineGameLogic, whose names are all known ones (GAME_LOGIC_HANDLERS) with values of the right
+ * kind. Resolves with the definition; rejects with a GameLogicModuleError naming the module, the
+ * reason and, for errors while loading it (syntax errors included), file:line.
+ */
+export async function checkGameLogicModule(url: string): Promise<GameLogic> {
+  const file = pathOf(url);
+  const fail = (reason: string): never => {
+    throw new GameLogicModuleError(`game-logic module ${file}: ${reason}`);
+  };
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(url)) as Record<string, unknown>;
+  } catch (error) {
+    const e = error instanceof Error ? error : new Error(String(error));
+    let at = errorLocation(e);
+    if (!at && e.name === 'SyntaxError') at = (await syntaxLocation(file)) ?? '(in a module it imports)';
+    const what = e.name === 'SyntaxError' ? 'has a syntax error' : 'failed to load';
+    return fail(`${what}: ${e.name === 'SyntaxError' || e.name === 'Error' ? '' : `${e.name}: `}${e.message}${at ? ` at ${at}` : ''}`);
+  }
+  if (!('default' in module)) {
+    const named = Object.keys(module);
+    return fail(`has no default export (export default defineGameLogic({ ... }))${named.length ? `; it exports ${named.join(', ')}` : ''}`);
+  }
+  const logic = module.default;
+  if (logic === null || typeof logic !== 'object' || Array.isArray(logic) || !Object.hasOwn(logic, DEFINED)) {
+    const kind = logic === null ? 'null' : Array.isArray(logic) ? 'an array' : typeof logic === 'object' ? 'an object not made by defineGameLogic' : `a ${typeof logic}`;
+    return fail(`its default export is ${kind}; write export default defineGameLogic({ ... })`);
+  }
+  const unknown = Object.keys(logic).filter((key) => !Object.hasOwn(HANDLERS, key));
+  if (unknown.length > 0) {
+    return fail(`unknown name${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} in defineGameLogic({ ... }) (known: ${GAME_LOGIC_HANDLERS.join(', ')})`);
+  }
+  for (const [key, kind] of Object.entries(HANDLERS)) {
+    const value = (logic as Record<string, unknown>)[key];
+    if (value === undefined) continue;
+    if (kind === 'number' && !(typeof value === 'number' && Number.isFinite(value) && value >= 0)) fail(`${key} must be a number ≥ 0, got ${String(value)}`);
+    if (kind === 'function' && typeof value !== 'function') fail(`${key} must be a function, got ${typeof value}`);
+    if (kind === 'events') {
+      if (value === null || typeof value !== 'object') fail(`events must be an object of handlers by event name, got ${typeof value}`);
+      for (const [name, handler] of Object.entries(value as object)) {
+        if (typeof handler !== 'function') fail(`events.${name} must be a function, got ${typeof handler}`);
+      }
+    }
+  }
+  if (module.authenticate !== undefined && typeof module.authenticate !== 'function') fail(`its export authenticate must be a function, got ${typeof module.authenticate}`);
+  return logic as GameLogic;
+}
+
+/** Runs a first incarnation's onStart: if it throws, the actor (and createServer) fails, saying where. */
+export async function startGameLogic(logic: GameLogic, ctx: GameContext, url: string): Promise<void> {
+  try {
+    await logic.onStart?.(ctx);
+  } catch (error) {
+    const e = error instanceof Error ? error : new Error(String(error));
+    const at = errorLocation(e);
+    throw new GameLogicModuleError(`game-logic module ${pathOf(url)}: onStart threw ${e.name}: ${e.message}${at ? ` at ${at}` : ''}`, { cause: error });
+  }
 }

@@ -207,6 +207,7 @@ class Actor {
       maxChannels: this.options.maxChannels,
       maxQueuedBytesPerPeer: this.options.maxQueuedBytesPerPeer,
       restartOnHandlerError: this.options.restartOnHandlerError,
+      replacement: this.ready,
       peers: this.options.peersOf(this.id),
       port: port2,
     };

@@ -43,7 +43,7 @@ import {
 } from './control.js';
 import { ENetError } from '../wire/errors.js';
 import { encodeForFleet } from '../cluster/encode.js';
-import type { GameContext, GameLogic, GamePeer } from './define.js';
+import { checkGameLogicModule, startGameLogic, type GameContext, type GameLogic, type GamePeer } from './define.js';
 
 const REASON_SERVER_STOPPED = 'Server stopped';
 /** Records handled before the actor looks at its flags, ticks and the event loop again. */
@@ -119,13 +119,10 @@ class GameActor {
   }
 
   async run(): Promise<void> {
-    const module = (await import(this.task.gameLogic)) as { default?: unknown };
-    const logic = module.default ?? module;
-    if (logic === null || typeof logic !== 'object') {
-      throw new TypeError(`the game-logic module ${this.task.gameLogic} must export default defineGameLogic({...})`);
-    }
-    this.logic = logic as GameLogic;
-    await this.call('onStart', 0, () => this.logic.onStart?.(this.ctx));
+    // A module that cannot work, or a first onStart that throws, fails createServer() (define.ts).
+    this.logic = await checkGameLogicModule(this.task.gameLogic);
+    if (this.task.replacement) await this.call('onStart', 0, () => this.logic.onStart?.(this.ctx));
+    else await startGameLogic(this.logic, this.ctx, this.task.gameLogic);
     this.post({ type: 'ready' });
     await this.restorePeers();
     this.flush();

@@ -53,15 +53,31 @@ export function loadNative(): NativeAddon {
   try {
     addon = require('node-gyp-build')(nativeDir) as NativeAddon;
   } catch (error) {
-    throw new Error(
-      'enet-actor-server: the native addon is not built. Install its system libraries ' +
-        '(apt-get install -y libenet-dev zlib1g-dev libzstd-dev pkg-config g++ make python3), then build it: ' +
-        'in this repository `npm run build:native`; as a dependency, approve its install script ' +
-        '(`npm install-scripts approve enet-actor-server`) and run `npm rebuild enet-actor-server`.',
-      { cause: error },
-    );
+    throw new Error(nativeLoadHelp(error as Error, nativeDir), { cause: error });
   }
   return addon;
+}
+
+const SYSTEM_PACKAGES = 'apt-get install -y libenet-dev zlib1g-dev libzstd-dev pkg-config g++ make python3';
+
+/**
+ * One line saying what to run when the addon does not load: none was built or shipped for this
+ * platform (build it: in a checkout, or as a dependency whose install script npm 11 skipped unless
+ * approved), or one was found but the system's libraries it links against are missing.
+ */
+export function nativeLoadHelp(error: Error, nativeDir: string): string {
+  const first = String(error?.message ?? error).split('\n')[0];
+  const target = `${process.platform}-${process.arch}, Node ${process.versions.node}`;
+  const inCheckout = !nativeDir.split(/[\\/]/).includes('node_modules');
+  if (!/No native build was found/.test(first)) {
+    return `enet-actor-server: the native addon was found but does not load (${first}). ` +
+      `Install its system libraries (${SYSTEM_PACKAGES}), or rebuild it: ${inCheckout ? '`npm run build:native`' : '`npm rebuild enet-actor-server`'}.`;
+  }
+  return inCheckout
+    ? `enet-actor-server: the native addon is not built (${target}). Install its system libraries (${SYSTEM_PACKAGES}), then run \`npm run build:native\` (or \`bash scripts/setup.sh\`).`
+    : `enet-actor-server: no prebuilt native addon for ${target}, and it was not built. Install its system libraries (${SYSTEM_PACKAGES}), ` +
+      'then approve its install script and build it: `npm approve-scripts enet-actor-server && npm rebuild enet-actor-server` ' +
+      '(npm 11 skips a dependency\'s install script until approved; older npm: `npm rebuild enet-actor-server`).';
 }
 
 /** What native's guard gets (native/src/guard.h GuardOptions; 0 turns a rate off). */

@@ -83,6 +83,19 @@ export interface ServerOptions<Peer extends PlaceablePeer = PlaceablePeer> {
   cluster?: ClusterOptions;
 }
 
+/**
+ * Every option createServer() knows: one entry per field of ServerOptions (the compiler keeps the
+ * two in step), so a misspelt option is refused by name instead of ignored.
+ */
+const OPTION_NAMES: Record<keyof ServerOptions, true> = {
+  bindAddress: true, gameLogic: true, gameActors: true, placePeer: true, actorResourceLimits: true,
+  restartOnHandlerError: true, netActors: true, packetFormat: true, maxPacketSize: true, maxDepth: true,
+  ringBytes: true, restartPolicy: true, logger: true, maxPeersPerAddress: true, maxPendingConnects: true,
+  maxPendingPerAddress: true, handshakeTimeoutMs: true, connectRateLimit: true, authFailureLimit: true,
+  rateLimit: true, maxQueuedBytesPerPeer: true, trustedAddresses: true, cluster: true,
+};
+export const SERVER_OPTION_NAMES: readonly string[] = Object.freeze(Object.keys(OPTION_NAMES));
+
 export type DuplicateLoginPolicy = 'kick-old' | 'reject-new' | 'allow';
 
 export interface ClusterOptions {
@@ -293,6 +306,10 @@ export function checkClusterOptions(cluster: unknown): ResolvedClusterOptions {
 /** Checks every option and fills in the defaults. Throws InvalidOptionError. */
 export function resolveServerOptions<Peer extends PlaceablePeer>(options: ServerOptions<Peer> = {}, parallelism = 1, maxPeers: number = SERVER_DEFAULTS.maxPeers): ResolvedServerOptions<Peer> {
   if (options === null || typeof options !== 'object') invalid('options', 'options must be an object');
+  const unknown = Object.keys(options).filter((key) => !Object.hasOwn(OPTION_NAMES, key));
+  if (unknown.length > 0) {
+    invalid(unknown[0], `unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (known: ${SERVER_OPTION_NAMES.join(', ')})`);
+  }
   const d = SERVER_DEFAULTS;
   const bindAddress = options.bindAddress ?? d.bindAddress;
   if (typeof bindAddress !== 'string' || !isIPv4(bindAddress)) invalid('bindAddress', `bindAddress must be a dotted IPv4 address, got ${String(bindAddress)}`);
