@@ -121,6 +121,9 @@ void Reactor::freeHostSessionsLocked(uint32_t hostId) {
 // What the peer sends: counts, and its acks
 
 void Reactor::countReceivedLocked(Session& s, uint32_t channel) {
+  // A connection that came to resume is not numbered by the client (its `_resume` is left out): no
+  // counts, no acks, which would trim the client's outbox in the numbering of the session it resumes.
+  if (s.resumeOnly) return;
   s.countReceived(channel);
   if (!s.ackQueued) {
     s.ackQueued = true;
@@ -161,6 +164,8 @@ void Reactor::sendAcksLocked(uint64_t now) {
     s.ackQueued = false;
     s.lastAckMs = now;
     Host* h = findHost(s.host);
+    ENetPeer* peer = &h->enet->peers[s.slot];
+    if (peer->state != ENET_PEER_STATE_CONNECTED) continue;  // its disconnect is on the way
     uint8_t ack[3 + 4 * ENET_MAX_CHANNELS];
     s.writeAck(ack);
     ENetPacket* packet = enet_packet_create(ack, Session::ackBytes(s.channels()), ENET_PACKET_FLAG_UNSEQUENCED);
@@ -168,7 +173,7 @@ void Reactor::sendAcksLocked(uint64_t now) {
       counters_[C_SEND_FAILURES] += 1;
       continue;
     }
-    if (enet_peer_send(&h->enet->peers[s.slot], 0, packet) != 0) counters_[C_SEND_FAILURES] += 1;
+    if (enet_peer_send(peer, 0, packet) != 0) counters_[C_SEND_FAILURES] += 1;
     if (packet->referenceCount == 0) enet_packet_destroy(packet);
     bool listed = false;
     for (size_t i = 0; i < flushedCount; ++i) listed = listed || flushed[i] == h;

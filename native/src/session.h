@@ -119,7 +119,8 @@ class Session {
   bool overflowReported = false;
   bool ackQueued = false;            // in the reactor's list of sessions with an ack to send
   uint64_t lastAckMs = 0;
-  // A connection that came to resume (RESUME_MAGIC) has no seat of its own: dropped, it ends.
+  // A connection that came to resume (RESUME_MAGIC) has no seat of its own: nothing it sends is
+  // counted (no acks), and dropped, it ends.
   bool resumeOnly = false;
 
  private:
