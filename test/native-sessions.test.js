@@ -286,14 +286,20 @@ test('(c) a session peer that vanishes is dropped (IN_DROPPED, to its actor ring
 test('(d) EXPORT of a live session resets its connection; RESUME on a new one re-sends exactly what the client did not count, in order, and reports native’s counts', async (t) => {
   const srv = await server(t);
   const a = await client(t, srv, P.SESSION_MAGIC);
+  const other = await client(t, srv, P.SESSION_MAGIC);
+  const plain = await client(t, srv, 0);
   for (let i = 1; i <= 5; i++) serverSend(srv, a.server, 0, [0, i]);
+  // One packet to three peers (OUT_SEND_MULTI): numbered and kept once per peer with a session.
+  const targets = Uint32Array.of(a.server.slot, a.server.peerId, other.server.slot, other.server.peerId, plain.server.slot, plain.server.peerId);
+  srv.link.out.sendMulti(srv.host, 0, true, targets, Uint8Array.of(0, 6));
   for (let i = 1; i <= 2; i++) serverSend(srv, a.server, 1, [1, i]);
   for (let i = 0; i < 4; i++) a.send(0, true, [9, i]);
   a.send(1, true, [9, 9]);
-  await until(() => a.packets(0).length === 5 && a.packets(1).length === 2, 'the packets at the client');
+  await until(() => a.packets(0).length === 6 && a.packets(1).length === 2, 'the packets at the client');
+  await until(() => other.packets(0).length === 1 && plain.packets(0).length === 1, 'the shared packet at the others');
   await until(() => srv.inbox.of(P.IN_RECEIVE).length === 5, 'the client’s packets at the server');
   a.send(0, false, ackPacket([2, 0]));
-  await until(() => srv.counter(P.C_SESSION_OUTBOX_BYTES) === 10, 'seq 3..5 and channel 1’s two kept');
+  await until(() => srv.counter(P.C_SESSION_OUTBOX_BYTES) === 12 + 2, 'seq 3..6 and channel 1’s two kept, and the other peer’s one');
 
   const b = await client(t, srv, P.RESUME_MAGIC);
   // Its first packet (`_resume`, left out of the client's numbering): not counted, so never acked.
@@ -311,19 +317,22 @@ test('(d) EXPORT of a live session resets its connection; RESUME on a new one re
   t.deepEqual(readSessionResumed(resumed.view, 0, resumed.copy.length), { temporaryPeerId: b.server.peerId, counts: [4, 1] });
   t.is(resumed.slot, b.server.slot);
   t.is(resumed.peerId, a.server.peerId);
-  await until(() => b.packets(0).length === 2 && b.packets(1).length === 1, 'the re-sent packets');
+  await until(() => b.packets(0).length === 3 && b.packets(1).length === 1, 'the re-sent packets');
   await sleep(100);
-  t.deepEqual(b.packets(0), [[0, 4], [0, 5]]);
+  t.deepEqual(b.packets(0), [[0, 4], [0, 5], [0, 6]]);
   t.deepEqual(b.packets(1), [[1, 2]]);
-  t.is(srv.counter(P.C_SESSION_RESENDS), 3);
-  t.is(srv.counter(P.C_SESSION_OUTBOX_BYTES), 6);
+  t.is(srv.counter(P.C_SESSION_RESENDS), 4);
+  t.is(srv.counter(P.C_SESSION_OUTBOX_BYTES), 8 + 2);
+  // The other peer's copy of the shared packet is its own: its ack frees it.
+  other.send(0, false, ackPacket([1, 0]));
+  await until(() => srv.counter(P.C_SESSION_OUTBOX_BYTES) === 8, 'the other peer’s outbox empty');
   t.is(srv.inbox.of(P.IN_DISCONNECT).length + srv.inbox.of(P.IN_DROPPED).length, 0, 'the export made no disconnect record');
   t.is(b.acks().length, 0, 'nothing received since the resume: no ack');
 
   // A record written before JS learnt of the resume (old slot) reaches the new connection.
-  serverSend(srv, a.server, 0, [0, 6]);
-  await until(() => b.packets(0).length === 3, 'the late send');
-  t.deepEqual(b.packets(0).at(-1), [0, 6]);
+  serverSend(srv, a.server, 0, [0, 7]);
+  await until(() => b.packets(0).length === 4, 'the late send');
+  t.deepEqual(b.packets(0).at(-1), [0, 7]);
 
   // Unknown sessions: FLAG_GONE.
   srv.link.out.sessionExport(srv.host, 0, 999_999);
