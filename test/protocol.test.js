@@ -15,7 +15,7 @@ for (const [, name, expr] of header.matchAll(/^\s*(?:constexpr\s+\w+\s+)?([A-Z][
     if (!native.has(ref)) throw new Error(`protocol.h: ${name} uses ${ref} before it is defined`);
     return String(native.get(ref));
   });
-  if (!/^[\d\s*+\-()]+$/.test(numeric)) throw new Error(`protocol.h: cannot evaluate ${name} = ${expr}`);
+  if (!/^(?:0x[0-9a-fA-F]+|[\d\s*+\-()])+$/.test(numeric)) throw new Error(`protocol.h: cannot evaluate ${name} = ${expr}`);
   native.set(name, Function(`return (${numeric});`)());
 }
 const ts = new Map(Object.entries(protocol).filter(([, v]) => typeof v === 'number'));

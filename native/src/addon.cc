@@ -22,6 +22,8 @@
 //         compression: number,        // integer 0..4: none, range coder, FastLZ, zlib, zstd
 //         maxPacketSize: number,      // integer >= 1; 16 + it must be <= inbound capacity/2 - 8
 //         stats: shared memory,       // >= peers * STATS_ROW_BYTES (20 u32: 80 bytes), 4-aligned
+//         guard?, reusePort?, peerIds?,  // server hosts (see hostCreate below)
+//         sessionOutboxBytes?: number, // server hosts: integer 0..2^32-1, each session's outbox bound; 0 = no sessions
 //       }): { host: number, port: number }
 //   service(reactorId: number, timeoutMs: number): number   // bits: 1 notify, 2 destroyed
 //       timeoutMs is clamped to 0..2^31-1 (NaN -> 0). An unknown id returns 2.
@@ -375,6 +377,10 @@ Napi::Value HostCreate(const Napi::CallbackInfo& info) {
   if (opt.server && !reusePort.IsUndefined()) {
     if (!reusePort.IsBoolean()) typeError(env, "options.reusePort must be a boolean");
     opt.reusePort = reusePort.As<Napi::Boolean>().Value();
+  }
+  Napi::Value sessionOutboxBytes = o.Get("sessionOutboxBytes");
+  if (opt.server && !sessionOutboxBytes.IsUndefined()) {
+    opt.sessionOutboxBytes = integerValue(env, sessionOutboxBytes, "options.sessionOutboxBytes", 0, 4294967295.0);
   }
   Napi::Value peerIds = o.Get("peerIds");
   if (opt.server && !peerIds.IsUndefined()) {

@@ -26,6 +26,10 @@ constexpr uint32_t R_BODY = RECORD_HEADER_BYTES;  // where the body starts
 constexpr uint16_t FLAG_RELIABLE = 1;
 // Inbound records a game actor passed on to the supervisor (OUT_RELAY): already seen by an actor.
 constexpr uint16_t FLAG_RELAYED = 2;
+// OUT_SEND: a session's own control packet (reliable but left out of the session's numbering).
+constexpr uint16_t FLAG_UNCOUNTED = 4;
+// IN_SESSION_EXPORTED / IN_SESSION_RESUMED: there was no such session (JS refuses the resume).
+constexpr uint16_t FLAG_GONE = 8;
 
 // Inbound ring 0 is the supervisor's; ring k (1..) is game actor k-1's. Outbound ring 0 is the
 // supervisor's (main thread), ring k game actor k-1's. A peer's packets go to the ring it is routed to.
@@ -40,6 +44,12 @@ constexpr uint8_t IN_ERROR = 4;       // body: i32 code
 constexpr uint8_t IN_ATTACH = 5;      // actor rings: the peer is routed here; body: OUT_ROUTE's attach bytes
 constexpr uint8_t IN_ROUTED = 6;      // ring 0: the route took effect; later packets go to the actor
 constexpr uint8_t IN_KICK_REQUEST = 7;  // ring 0: the guard wants this peer kicked; body: u32 cause
+// Sessions (docs/protocol.md "Sessions"):
+constexpr uint8_t IN_DROPPED = 8;           // a session peer's connection broke; body as IN_DISCONNECT
+constexpr uint8_t IN_SESSION_EXPORTED = 9;  // ring 0, header only (FLAG_GONE: no such session)
+constexpr uint8_t IN_SESSION_RESUMED = 10;  // ring 0; body: u32 temporaryPeerId, u32 count, count x u32
+constexpr uint8_t IN_RESUMED = 11;          // the session's actor ring, header only
+constexpr uint8_t IN_SESSION_OVERFLOW = 12; // ring 0, header only: the outbox passed sessionOutboxBytes
 
 constexpr uint32_t CAUSE_REMOTE = 1;          // remote disconnected or timed out
 constexpr uint32_t CAUSE_LOCAL = 2;           // a disconnect we requested completed
@@ -57,6 +67,16 @@ constexpr uint8_t OUT_ROUTE_DONE = 8;       // no body: release the peer's held 
 constexpr uint8_t OUT_FORWARD = 9;          // channel, flags; body: packet bytes (-> IN_RECEIVE, held peer's ring)
 constexpr uint8_t OUT_RELAY = 10;           // body: a whole inbound record, appended to ring 0 with FLAG_RELAYED
 constexpr uint8_t OUT_BAN = 11;             // body: u8[4] ipv4, u32 durationMs: refuse its CONNECTs meanwhile
+constexpr uint8_t OUT_SESSION_END = 12;     // no body: free the session (IN_DISCONNECT if it was detached)
+constexpr uint8_t OUT_SESSION_EXPORT = 13;  // no body: park the session for a resume (-> IN_SESSION_EXPORTED)
+constexpr uint8_t OUT_SESSION_RESUME = 14;  // body: u32 sessionPeerId, u32 count, count x u32 (-> IN_SESSION_RESUMED)
+
+// ---- sessions: connect data, the control packet, the ack timer ----
+constexpr uint32_t SESSION_MAGIC = 0x53455331;  // "SES1": a fresh session-aware connection (also its leaving data)
+constexpr uint32_t RESUME_MAGIC = 0x53455332;   // "SES2": a connection that comes to resume a session
+constexpr uint32_t SESSION_CONTROL = 0xE5;      // first byte of a session control packet
+constexpr uint32_t SESSION_OP_ACK = 1;          // then: u8 count, count x u32 received counts
+constexpr uint32_t ACK_INTERVAL_MS = 100;       // at most one ack per peer this often
 
 // IN_KICK_REQUEST causes (guard.h KickCause).
 constexpr uint32_t KICK_PACKET_TOO_LARGE = 1;
@@ -79,9 +99,10 @@ constexpr uint32_t STATS_STATISTICS = 14;
 constexpr uint32_t STATS_QUEUED_BYTES = 16;    // bytes queued to the peer and not acknowledged yet
 constexpr uint32_t STATS_GENERATION = 17;      // incremented each time the row is rewritten
 constexpr uint32_t STATS_PROCESSED_BYTES = 18; // payload bytes of send records taken for the peer (u32, wraps)
+constexpr uint32_t STATS_LAST_RECEIVE = 19;    // ENet's lastReceiveTime of the peer (ms, ENet's clock, wraps)
 constexpr uint32_t STATS_INTERVAL_MS = 20;     // how often a stats pass rewrites the rows, at most
 static_assert(STATS_FIRST + STATS_STATISTICS <= STATS_QUEUED_BYTES, "the statistics overlap the row's other fields");
-static_assert(STATS_PROCESSED_BYTES < STATS_ROW, "a stats row holds every field");
+static_assert(STATS_LAST_RECEIVE < STATS_ROW, "a stats row holds every field");
 
 // ---- counters table: COUNTERS_SLOTS f64 per reactor ----
 constexpr uint32_t COUNTERS_SLOTS = 32;
@@ -112,7 +133,9 @@ enum Counter : uint32_t {
   C_BANNED_ADDRESSES = 22,     // addresses banned now
   C_REFUSED_PEERS_PER_ADDRESS = 23,  // CONNECTs refused: the address has maxPeersPerAddress peers
   C_REFUSED_FULL = 24,               // CONNECTs refused: no free peer slot
-  C_COUNT = 25,
+  C_SESSION_OUTBOX_BYTES = 25,       // bytes held in the outboxes of the reactor's sessions (parked ones excepted)
+  C_SESSION_RESENDS = 26,            // packets queued again at resumes
+  C_COUNT = 27,
 };
 static_assert(C_COUNT <= COUNTERS_SLOTS, "the counters table holds every counter");
 

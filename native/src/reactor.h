@@ -20,6 +20,7 @@
 #include "guard.h"
 #include "protocol.h"
 #include "ring.h"
+#include "session.h"
 
 namespace enet_actor {
 
@@ -86,6 +87,8 @@ struct HostOptions {
   // Server only, optional: a u32 shared by every shard of one server (its last peer id), so peer ids
   // stay unique across hosts. Empty: the host counts its own.
   SharedMemory peerIds;
+  // Server only: the outbox bound of each session (docs/protocol.md "Sessions"); 0 = no sessions.
+  uint32_t sessionOutboxBytes = 0;
 };
 
 struct HostCreated {
@@ -156,6 +159,8 @@ class Reactor {
     uint32_t wireReceived = 0;  // they were last added to the counters
     std::unique_ptr<Guard> guard;  // server hosts
     uint64_t queuedBytes = 0;      // to all its peers, at the last stats pass
+    uint64_t sessionLimit = 0;     // HostOptions::sessionOutboxBytes (0: no sessions)
+    std::vector<Session*> session; // per slot: the session of its peer (owned by sessions_), or none
   };
   struct Pending {
     uint32_t host;
@@ -203,7 +208,10 @@ class Reactor {
   void emitRouted(uint32_t index, Host& h, uint32_t slot, const uint8_t* rec, uint32_t len);
   bool flushPendingLocked();
   bool inboundRoomLocked(uint32_t len) const;  // every inbound ring can take a record of len
-  void emitDisconnect(uint32_t index, Host& h, uint32_t slot, uint32_t data, uint32_t cause);
+  // The peer's IN_DISCONNECT, and the slot is forgotten. `mayDrop`: ENet let the peer go on its own,
+  // so a session peer that did not say it is leaving is dropped (IN_DROPPED, session kept detached).
+  void emitDisconnect(uint32_t index, Host& h, uint32_t slot, uint32_t data, uint32_t cause,
+                      bool mayDrop = false);
 
   // ---- Outbound records (reactor_outbound.cc) ----
   void handleOutboundLocked(const uint8_t* rec, uint32_t len);
@@ -211,6 +219,34 @@ class Reactor {
   void outSendMultiLocked(Host* h, const records::Record& r);
   void outDisconnectLocked(uint32_t index, Host* h, const records::Record& r);
   void outConnectLocked(uint32_t index, Host* h, const records::Record& r);
+
+  // ---- Sessions (reactor_sessions.cc; docs/protocol.md "Sessions") ----
+  // What a record naming (slot, peerId) reaches: the peer in that slot; or, when the slot no longer
+  // holds it, its session's peer (attached elsewhere since a resume) or its detached session.
+  struct Target {
+    Host* host = nullptr;
+    uint32_t slot = 0;
+    ENetPeer* peer = nullptr;     // nullptr: a detached session
+    Session* session = nullptr;
+    bool found() const { return peer != nullptr || session != nullptr; }
+  };
+  Target targetLocked(Host* h, uint32_t slot, uint32_t peerId);
+  // Queues a packet the caller created to a target, numbering and keeping it when the target has a
+  // session and the packet is reliable and `counted`. The caller destroys it if nobody took it.
+  void queueLocked(const Target& t, uint8_t channel, ENetPacket* packet, bool counted);
+  void createSessionLocked(Host& h, uint32_t slot, uint32_t peerId, uint32_t data);
+  void keepLocked(Session& s, uint32_t channel, ENetPacket* packet);
+  void freeSessionLocked(Session* s);
+  void adoptSessionLocked(std::unique_ptr<Session> s);  // into sessions_ (replacing one of that id)
+  void detachSessionLocked(Host& h, uint32_t slot, Session& s);
+  void countReceivedLocked(Session& s, uint32_t channel);
+  void sessionControlLocked(Session& s, const uint8_t* data, size_t length);  // a SESSION_CONTROL packet
+  void sendAcksLocked(uint64_t now);  // stats pass: acks due to session peers whose counts changed
+  void emitToSessionRingLocked(const Session& s, const uint8_t* rec, uint32_t len);
+  void freeHostSessionsLocked(uint32_t hostId);
+  void outSessionEndLocked(const records::Record& r);
+  void outSessionExportLocked(const records::Record& r);
+  void outSessionResumeLocked(uint32_t index, Host* h, const records::Record& r);
 
   // ---- Routing to game actors (reactor_routing.cc) ----
   void outRouteLocked(uint32_t index, Host* h, const records::Record& r);
@@ -249,6 +285,10 @@ class Reactor {
   std::vector<ring::Producer> inbound_;
   std::vector<ring::Consumer> outbound_;
   std::unordered_map<uint64_t, Hold> holds_;  // holdKey(host, peerId)
+  // Sessions of this reactor's peers, attached or detached, by peerId (unique across shards).
+  std::unordered_map<uint32_t, std::unique_ptr<Session>> sessions_;
+  std::vector<uint32_t> ackQueue_;  // peerIds of sessions whose counts changed since their last ack
+  uint64_t sessionBytes_ = 0;       // sum of the outboxes of sessions_
   uint32_t inCapacity_ = 0;
   double* countersMem_ = nullptr;
   double counters_[proto::COUNTERS_SLOTS] = {};

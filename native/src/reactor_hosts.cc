@@ -139,6 +139,8 @@ HostCreated Reactor::createHost(const HostOptions& o) {
     h->route.assign(enet->peerCount, SUPERVISOR_RING);
     h->reason.assign(enet->peerCount, std::string());
     h->processed.assign(enet->peerCount, 0);
+    h->session.assign(enet->peerCount, nullptr);
+    if (o.server) h->sessionLimit = o.sessionOutboxBytes;
     if (o.server) h->guard = std::make_unique<Guard>(o.guard, enet, o.maxPacketSize);
     for (uint32_t s = 0; s < enet->peerCount; ++s) zeroStatsRow(*h, s);
     result.host = h->id;
@@ -174,6 +176,7 @@ void Reactor::destroyHostLocked(Host* h) {
   for (auto it = holds_.begin(); it != holds_.end();) {
     it = (it->first >> 32) == id ? holds_.erase(it) : std::next(it);
   }
+  freeHostSessionsLocked(id);
   if (h->dirty) {
     for (auto it = dirty_.begin(); it != dirty_.end(); ++it) {
       if (*it == id) {
@@ -208,6 +211,9 @@ void Reactor::destroy() {
     dirty_.clear();
     pending_.clear();
     holds_.clear();
+    sessions_.clear();  // releases their packets
+    ackQueue_.clear();
+    sessionBytes_ = 0;
     hostsChangedLocked();
     destroyed_ = true;
   }

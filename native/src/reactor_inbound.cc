@@ -87,6 +87,9 @@ void Reactor::handleEventLocked(uint32_t index, Host& h, ENetEvent& ev) {
       }
       assignSlot(h, slot, id);
       h.slotFlags[slot] = SLOT_CONNECTED;
+      if (h.sessionLimit > 0 && (ev.data == SESSION_MAGIC || ev.data == RESUME_MAGIC)) {
+        createSessionLocked(h, slot, id, ev.data);
+      }
       uint8_t rec[records::IN_CONNECT_BYTES];
       records::writeConnect(rec, index, slot, id, ev.data, ev.peer->address.host, ev.peer->address.port,
                             static_cast<uint16_t>(ev.peer->channelCount));  // as agreed in the handshake
@@ -101,13 +104,24 @@ void Reactor::handleEventLocked(uint32_t index, Host& h, ENetEvent& ev) {
       const uint32_t cause = (f & SLOT_REQUESTED)    ? CAUSE_LOCAL
                              : (f & SLOT_CONNECTED) ? CAUSE_REMOTE
                                                     : CAUSE_CONNECT_FAILED;
-      emitDisconnect(index, h, slot, ev.data, cause);
+      emitDisconnect(index, h, slot, ev.data, cause, true);
       return;
     }
     case ENET_EVENT_TYPE_RECEIVE: {
       ENetPacket* packet = ev.packet;
       const uint32_t id = h.peerId[slot];
       const size_t len = packet->dataLength;
+      Session* session = id != 0 ? h.session[slot] : nullptr;
+      if (session != nullptr) {
+        if (len > 0 && packet->data[0] == SESSION_CONTROL) {
+          // Ours (an ack): never reaches a ring, not counted as a packet.
+          if (!(h.guard && h.guard->onPacket(slot, len, nowMs()))) sessionControlLocked(*session, packet->data, len);
+          enet_packet_destroy(packet);
+          return;
+        }
+        // Counted as the peer numbered it, even if the guard drops it below.
+        if (packet->flags & ENET_PACKET_FLAG_RELIABLE) countReceivedLocked(*session, ev.channelID);
+      }
       if (id != 0 && len <= h.maxPacketSize && !(h.guard && h.guard->onPacket(slot, len, nowMs()))) {
         const uint16_t flags = (packet->flags & ENET_PACKET_FLAG_RELIABLE) ? FLAG_RELIABLE : 0;
         const uint32_t route = h.route[slot];
@@ -198,13 +212,24 @@ bool Reactor::flushPendingLocked() {
   return wrote;
 }
 
-void Reactor::emitDisconnect(uint32_t index, Host& h, uint32_t slot, uint32_t data, uint32_t cause) {
+void Reactor::emitDisconnect(uint32_t index, Host& h, uint32_t slot, uint32_t data, uint32_t cause,
+                             bool mayDrop) {
+  uint8_t kind = IN_DISCONNECT;
+  if (Session* s = h.session[slot]) {
+    // docs/protocol.md "Sessions", Drop: ENet let it go and it did not say it is leaving.
+    if (mayDrop && cause == CAUSE_REMOTE && data != SESSION_MAGIC && !s->resumeOnly) {
+      detachSessionLocked(h, slot, *s);
+      kind = IN_DROPPED;
+    } else {
+      freeSessionLocked(s);
+    }
+  }
   const std::string& reason = h.reason[slot];
   std::vector<uint8_t> rec(records::disconnectBytes(reason.size()));
-  records::writeDisconnect(rec.data(), index, slot, h.peerId[slot], data, cause, reason);
+  records::writeDisconnect(rec.data(), index, slot, h.peerId[slot], data, cause, reason, kind);
   // A peer routed to a game actor hears of it there; the actor passes it on to the supervisor.
   emitRouted(index, h, slot, rec.data(), static_cast<uint32_t>(rec.size()));
-  counters_[C_DISCONNECTS] += 1;
+  if (kind == IN_DISCONNECT) counters_[C_DISCONNECTS] += 1;
   forgetSlot(h, slot);
 }
 

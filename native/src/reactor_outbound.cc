@@ -70,6 +70,15 @@ void Reactor::handleOutboundLocked(const uint8_t* rec, uint32_t len) {
     case OUT_BAN:
       outBanLocked(h, r);
       return;
+    case OUT_SESSION_END:
+      outSessionEndLocked(r);
+      return;
+    case OUT_SESSION_EXPORT:
+      outSessionExportLocked(r);
+      return;
+    case OUT_SESSION_RESUME:
+      outSessionResumeLocked(index, h, r);
+      return;
     default:
       counters_[C_MALFORMED_RECORDS] += 1;
       return;
@@ -77,27 +86,25 @@ void Reactor::handleOutboundLocked(const uint8_t* rec, uint32_t len) {
 }
 
 void Reactor::outSendLocked(Host* h, const records::Record& r) {
-  ENetPeer* peer = livePeer(h, r.header.slot, r.header.peerId);
-  if (peer == nullptr) {
+  const Target t = targetLocked(h, r.header.slot, r.header.peerId);
+  if (!t.found()) {
     counters_[C_DROPPED_STALE] += 1;
     return;
   }
+  const bool reliable = (r.header.flags & FLAG_RELIABLE) != 0;
+  const bool counted = (r.header.flags & FLAG_UNCOUNTED) == 0;
+  if (t.peer == nullptr && !(reliable && counted)) return;  // a detached session keeps only those
   const uint32_t bodyLen = r.bodyLength;
-  h->processed[r.header.slot] += bodyLen;  // what producers submitted, as JS counts it (queue-budget.ts)
-  const uint32_t pflags = (r.header.flags & FLAG_RELIABLE) ? ENET_PACKET_FLAG_RELIABLE
-                                                           : ENET_PACKET_FLAG_UNSEQUENCED;
+  // What producers submitted, as JS counts it (queue-budget.ts).
+  if (t.peer != nullptr) t.host->processed[t.slot] += bodyLen;
+  const uint32_t pflags = reliable ? ENET_PACKET_FLAG_RELIABLE : ENET_PACKET_FLAG_UNSEQUENCED;
   ENetPacket* packet = enet_packet_create(r.body, bodyLen, pflags);
   if (packet == nullptr) {
     counters_[C_SEND_FAILURES] += 1;
     return;
   }
-  if (enet_peer_send(peer, r.header.channel, packet) == 0) {
-    counters_[C_PACKETS_OUT] += 1;
-    counters_[C_BYTES_OUT] += bodyLen;
-  } else {
-    counters_[C_SEND_FAILURES] += 1;
-  }
-  // Not taken by ENet (docs/enet-facts.md "Packet ownership and freeing"): ours to free.
+  queueLocked(t, r.header.channel, packet, counted);
+  // Taken by neither ENet nor an outbox (docs/enet-facts.md "Packet ownership and freeing"): ours to free.
   if (packet->referenceCount == 0) enet_packet_destroy(packet);
 }
 
@@ -113,17 +120,19 @@ void Reactor::outSendMultiLocked(Host* h, const records::Record& r) {
     return;
   }
   const uint32_t dataLen = m.dataLength;
-  const uint32_t pflags = (r.header.flags & FLAG_RELIABLE) ? ENET_PACKET_FLAG_RELIABLE
-                                                           : ENET_PACKET_FLAG_UNSEQUENCED;
+  const bool reliable = (r.header.flags & FLAG_RELIABLE) != 0;
+  const bool counted = (r.header.flags & FLAG_UNCOUNTED) == 0;
+  const uint32_t pflags = reliable ? ENET_PACKET_FLAG_RELIABLE : ENET_PACKET_FLAG_UNSEQUENCED;
   const uint8_t channel = r.header.channel;
   ENetPacket* packet = nullptr;  // created once, for the first live target
   for (uint32_t i = 0; i < count; ++i) {
-    ENetPeer* peer = livePeer(h, m.slot(i), m.peerId(i));
-    if (peer == nullptr) {
+    const Target t = targetLocked(h, m.slot(i), m.peerId(i));
+    if (!t.found()) {
       counters_[C_DROPPED_STALE] += 1;
       continue;
     }
-    h->processed[m.slot(i)] += dataLen;
+    if (t.peer == nullptr && !(reliable && counted)) continue;  // a detached session keeps only those
+    if (t.peer != nullptr) t.host->processed[t.slot] += dataLen;
     if (packet == nullptr) {
       packet = enet_packet_create(m.data, dataLen, pflags);
       if (packet == nullptr) {
@@ -131,12 +140,7 @@ void Reactor::outSendMultiLocked(Host* h, const records::Record& r) {
         return;
       }
     }
-    if (enet_peer_send(peer, channel, packet) == 0) {
-      counters_[C_PACKETS_OUT] += 1;
-      counters_[C_BYTES_OUT] += dataLen;
-    } else {
-      counters_[C_SEND_FAILURES] += 1;
-    }
+    queueLocked(t, channel, packet, counted);  // one outbox reference per target with a session
   }
   if (packet != nullptr && packet->referenceCount == 0) enet_packet_destroy(packet);
 }
@@ -147,12 +151,16 @@ void Reactor::outDisconnectLocked(uint32_t index, Host* h, const records::Record
     counters_[C_MALFORMED_RECORDS] += 1;
     return;
   }
-  const uint32_t slot = r.header.slot;
-  ENetPeer* peer = livePeer(h, slot, r.header.peerId);
+  // A peer resumed into another slot is found there; a detached session ends by OUT_SESSION_END.
+  const Target t = targetLocked(h, r.header.slot, r.header.peerId);
+  ENetPeer* peer = t.peer;
   if (peer == nullptr) {
     counters_[C_DROPPED_STALE] += 1;
     return;
   }
+  h = t.host;
+  index = h->id;
+  const uint32_t slot = t.slot;
   const records::Disconnect d = records::readDisconnect(r);
   const uint32_t data = d.data;
   if (d.reason != nullptr) h->reason[slot].assign(d.reason, d.reasonLength);

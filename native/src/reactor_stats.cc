@@ -46,6 +46,7 @@ void Reactor::writeStatsRow(Host& h, uint32_t slot) {
     storeRelaxed(row + STATS_GENERATION, row[STATS_GENERATION] + 1);
     storeRelaxed(row + STATS_PROCESSED_BYTES, h.processed[slot]);
   }
+  storeRelaxed(row + STATS_LAST_RECEIVE, p.lastReceiveTime);
   storeRelaxed(row + STATS_PEER_ID, h.peerId[slot]);
 }
 
@@ -58,6 +59,7 @@ void Reactor::zeroStatsRow(Host& h, uint32_t slot) {
 void Reactor::statsPassLocked() {
   counters_[C_HOST_VISITS] += static_cast<double>(hosts_.size());
   const uint64_t now = nowMs();
+  sendAcksLocked(now);  // only the sessions whose counts changed
   for (auto& owned : hosts_) {
     Host* h = owned.get();
     if (h->guard) {
@@ -78,7 +80,8 @@ void Reactor::statsPassLocked() {
         emitDisconnect(i, *h, s, 0,
                        (f & SLOT_REQUESTED)    ? CAUSE_LOCAL
                        : (f & SLOT_CONNECTED) ? CAUSE_REMOTE
-                                              : CAUSE_CONNECT_FAILED);
+                                              : CAUSE_CONNECT_FAILED,
+                       true);
         continue;
       }
       writeStatsRow(*h, s);
@@ -124,6 +127,7 @@ void Reactor::writeCountersLocked() {
   counters_[C_BANNED_ADDRESSES] = bannedNow;
   counters_[C_REFUSED_PEERS_PER_ADDRESS] = peersPerAddress;
   counters_[C_REFUSED_FULL] = refusedFull;
+  counters_[C_SESSION_OUTBOX_BYTES] = static_cast<double>(sessionBytes_);
   for (uint32_t i = 0; i < C_COUNT; ++i) {
     uint64_t bits;
     std::memcpy(&bits, &counters_[i], 8);

@@ -119,9 +119,11 @@ constexpr uint32_t IN_DISCONNECT_BYTES = RECORD_HEADER_BYTES + in_disconnect::RE
 inline uint32_t disconnectBytes(size_t reasonLength) {
   return IN_DISCONNECT_BYTES + static_cast<uint32_t>(reasonLength);
 }
+// IN_DROPPED (sessions) has the same body: `kind` IN_DROPPED.
 inline void writeDisconnect(uint8_t* p, uint32_t host, uint32_t slot, uint32_t peerId, uint32_t data,
-                            uint32_t cause, const std::string& reason = std::string()) {
-  writeHeader(p, IN_DISCONNECT, 0, 0, host, slot, peerId);
+                            uint32_t cause, const std::string& reason = std::string(),
+                            uint8_t kind = IN_DISCONNECT) {
+  writeHeader(p, kind, 0, 0, host, slot, peerId);
   uint8_t* b = p + R_BODY;
   wr32(b + in_disconnect::DATA, data);
   wr32(b + in_disconnect::CAUSE, cause);
@@ -168,6 +170,30 @@ constexpr uint32_t IN_KICK_REQUEST_BYTES = RECORD_HEADER_BYTES + in_kick_request
 inline void writeKickRequest(uint8_t* p, uint32_t host, uint32_t slot, uint32_t peerId, uint32_t cause) {
   writeHeader(p, IN_KICK_REQUEST, 0, 0, host, slot, peerId);
   wr32(p + R_BODY + in_kick_request::CAUSE, cause);
+}
+
+// IN_SESSION_EXPORTED, IN_RESUMED, IN_SESSION_OVERFLOW: header only (flags: FLAG_GONE or 0).
+constexpr uint32_t IN_SESSION_HEADER_BYTES = RECORD_HEADER_BYTES;
+inline void writeSessionHeader(uint8_t* p, uint8_t kind, uint16_t flags, uint32_t host, uint32_t slot,
+                               uint32_t peerId) {
+  writeHeader(p, kind, 0, flags, host, slot, peerId);
+}
+
+// IN_SESSION_RESUMED: u32 temporaryPeerId, u32 count, count x u32 native's received counts.
+namespace in_session_resumed {
+constexpr uint32_t TEMPORARY_PEER_ID = 0, COUNT = 4, COUNTS = 8;
+}
+inline uint32_t sessionResumedBytes(uint32_t count) {
+  return RECORD_HEADER_BYTES + in_session_resumed::COUNTS + 4 * count;
+}
+inline void writeSessionResumed(uint8_t* p, uint16_t flags, uint32_t host, uint32_t slot, uint32_t peerId,
+                                uint32_t temporaryPeerId, const uint32_t* counts, uint32_t count) {
+  using namespace in_session_resumed;
+  writeHeader(p, IN_SESSION_RESUMED, 0, flags, host, slot, peerId);
+  uint8_t* b = p + R_BODY;
+  wr32(b + TEMPORARY_PEER_ID, temporaryPeerId);
+  wr32(b + COUNT, count);
+  for (uint32_t i = 0; i < count; ++i) wr32(b + COUNTS + 4 * i, counts[i]);
 }
 
 // A relayed record (OUT_RELAY's body, a whole inbound record): FLAG_RELAYED or'ed into its flags.
@@ -291,6 +317,27 @@ inline bool readBan(const Record& r, Ban* out) {
   if (r.bodyLength < BODY) return false;
   out->ipv4 = rd32(r.body + IPV4);
   out->durationMs = rd32(r.body + DURATION_MS);
+  return true;
+}
+
+// OUT_SESSION_RESUME: u32 sessionPeerId, u32 count, count x u32 the client's received counts.
+namespace out_session_resume {
+constexpr uint32_t SESSION_PEER_ID = 0, COUNT = 4, COUNTS = 8;
+}
+struct SessionResume {
+  uint32_t sessionPeerId = 0;
+  uint32_t count = 0;
+  const uint8_t* counts = nullptr;
+  uint32_t countAt(uint32_t i) const { return rd32(counts + 4 * i); }
+};
+inline bool readSessionResume(const Record& r, SessionResume* out) {
+  using namespace out_session_resume;
+  if (r.bodyLength < COUNTS) return false;
+  const uint32_t count = rd32(r.body + COUNT);
+  if (count > (r.bodyLength - COUNTS) / 4) return false;
+  out->sessionPeerId = rd32(r.body + SESSION_PEER_ID);
+  out->count = count;
+  out->counts = r.body + COUNTS;
   return true;
 }
 

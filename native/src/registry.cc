@@ -1,6 +1,8 @@
-// The process-wide registry of reactors (id -> shared_ptr<Reactor>, any JS thread, its own mutex)
-// and the once-per-process enet_initialize.
+// The process-wide registry of reactors (id -> shared_ptr<Reactor>, any JS thread, its own mutex),
+// the parking map of sessions between an export and a resume (session.h; its own mutex), and the
+// once-per-process enet_initialize.
 #include "reactor.h"
+#include "session.h"
 
 #include <mutex>
 #include <unordered_map>
@@ -46,6 +48,46 @@ std::shared_ptr<Reactor> unregisterReactor(uint32_t id) {
   std::shared_ptr<Reactor> reactor = std::move(it->second);
   r.reactors.erase(it);
   return reactor;
+}
+
+namespace {
+
+struct ParkingMap {
+  std::mutex mu;
+  std::unordered_map<uint32_t, std::unique_ptr<Session>> sessions;
+};
+
+// Leaked on purpose, as the registry.
+ParkingMap& parking() {
+  static ParkingMap* p = new ParkingMap();
+  return *p;
+}
+
+}  // namespace
+
+void parkSession(std::unique_ptr<Session> session) {
+  std::unique_ptr<Session> replaced;  // freed outside the lock
+  ParkingMap& p = parking();
+  std::lock_guard<std::mutex> lock(p.mu);
+  std::unique_ptr<Session>& at = p.sessions[session->peerId()];
+  replaced = std::move(at);
+  at = std::move(session);
+}
+
+std::unique_ptr<Session> unparkSession(uint32_t peerId) {
+  ParkingMap& p = parking();
+  std::lock_guard<std::mutex> lock(p.mu);
+  auto it = p.sessions.find(peerId);
+  if (it == p.sessions.end()) return nullptr;
+  std::unique_ptr<Session> s = std::move(it->second);
+  p.sessions.erase(it);
+  return s;
+}
+
+bool isSessionParked(uint32_t peerId) {
+  ParkingMap& p = parking();
+  std::lock_guard<std::mutex> lock(p.mu);
+  return p.sessions.count(peerId) != 0;
 }
 
 void ensureEnetInitialized() {

@@ -20,6 +20,11 @@ export interface HostOptions {
   reusePort?: boolean;
   /** Server hosts: a u32 (Int32Array/SAB) every shard draws peer ids from (its last id). */
   peerIds?: SharedArrayBuffer;
+  /**
+   * Server hosts: each session's outbox bound in bytes (docs/protocol.md "Sessions"); 0 or unset =
+   * no sessions. Peers connecting with SESSION_MAGIC / RESUME_MAGIC get one.
+   */
+  sessionOutboxBytes?: number;
 }
 
 export interface NativeAddon {

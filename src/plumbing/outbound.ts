@@ -7,6 +7,7 @@ import { RingProducer } from './ring.js';
 import type { Doorbells } from './doorbells.js';
 import {
   FLAG_RELIABLE,
+  FLAG_UNCOUNTED,
   OUT_BAN,
   OUT_CONNECT,
   OUT_DESTROY_HOST,
@@ -17,6 +18,9 @@ import {
   OUT_ROUTE_DONE,
   OUT_SEND,
   OUT_SEND_MULTI,
+  OUT_SESSION_END,
+  OUT_SESSION_EXPORT,
+  OUT_SESSION_RESUME,
   OUT_SET_COMPRESSION,
   RECORD_HEADER_BYTES,
   R_BODY,
@@ -89,9 +93,14 @@ export class OutboundWriter {
     return true;
   }
 
-  /** Packets that must not be lost (a kick's reason before its disconnect): queued if the ring is full. */
-  sendControlPacket(host: number, slot: number, peerId: number, channel: number, data: Uint8Array): void {
-    const record = this.makeRecord(OUT_SEND, channel, FLAG_RELIABLE, host, slot, peerId, data.length);
+  /**
+   * Packets that must not be lost (a kick's reason before its disconnect): reliable, queued if the ring
+   * is full. `uncounted`: a session's own control packet (`_session`, `_resumed`), left out of the
+   * peer's session numbering (FLAG_UNCOUNTED).
+   */
+  sendControlPacket(host: number, slot: number, peerId: number, channel: number, data: Uint8Array, uncounted = false): void {
+    const flags = uncounted ? FLAG_RELIABLE | FLAG_UNCOUNTED : FLAG_RELIABLE;
+    const record = this.makeRecord(OUT_SEND, channel, flags, host, slot, peerId, data.length);
     record.set(data, R_BODY);
     this.pushControl(record);
   }
@@ -150,6 +159,29 @@ export class OutboundWriter {
     const record = this.makeRecord(OUT_BAN, 0, 0, host, 0, 0, 8);
     record.set(ipv4, R_BODY);
     new DataView(record.buffer).setUint32(R_BODY + 4, durationMs, true);
+    this.pushControl(record);
+  }
+
+  /** Frees a session (docs/protocol.md "Sessions"); a detached one's IN_DISCONNECT follows. */
+  sessionEnd(host: number, slot: number, peerId: number): void {
+    this.pushControl(this.makeRecord(OUT_SESSION_END, 0, 0, host, slot, peerId, 0));
+  }
+
+  /** Takes a session out of this shard into the parking map (its old connection, if any, is reset): IN_SESSION_EXPORTED. */
+  sessionExport(host: number, slot: number, peerId: number): void {
+    this.pushControl(this.makeRecord(OUT_SESSION_EXPORT, 0, 0, host, slot, peerId, 0));
+  }
+
+  /**
+   * Resumes parked session `sessionPeerId` on the new connection (host, slot, temporaryPeerId):
+   * `counts` = what the client received per channel. IN_SESSION_RESUMED (and IN_RESUMED to its actor).
+   */
+  sessionResume(host: number, slot: number, temporaryPeerId: number, sessionPeerId: number, counts: ArrayLike<number>): void {
+    const record = this.makeRecord(OUT_SESSION_RESUME, 0, 0, host, slot, temporaryPeerId, 8 + 4 * counts.length);
+    const view = new DataView(record.buffer);
+    view.setUint32(R_BODY, sessionPeerId, true);
+    view.setUint32(R_BODY + 4, counts.length, true);
+    for (let i = 0; i < counts.length; i++) view.setUint32(R_BODY + 8 + 4 * i, counts[i], true);
     this.pushControl(record);
   }
 

@@ -15,6 +15,10 @@ export const R_BODY = 16;
 export const FLAG_RELIABLE = 1;
 /** Inbound records a game actor passed on to the supervisor (OUT_RELAY). */
 export const FLAG_RELAYED = 2;
+/** OUT_SEND: a session's own control packet (reliable, left out of the session's numbering). */
+export const FLAG_UNCOUNTED = 4;
+/** IN_SESSION_EXPORTED / IN_SESSION_RESUMED: there was no such session (refuse the resume). */
+export const FLAG_GONE = 8;
 
 /** Ring 0 of each direction is the supervisor's; ring k (1..) is game actor k-1's. */
 export const SUPERVISOR_RING = 0;
@@ -31,6 +35,16 @@ export const IN_ATTACH = 5;
 export const IN_ROUTED = 6;
 /** Ring 0: the native guard wants this peer kicked; body u32 cause (KICK_*). */
 export const IN_KICK_REQUEST = 7;
+/** A session peer's connection broke (the seat is held); body as IN_DISCONNECT. */
+export const IN_DROPPED = 8;
+/** Ring 0, header only: the session left this shard for the parking map (FLAG_GONE: no such session). */
+export const IN_SESSION_EXPORTED = 9;
+/** Ring 0; header slot, sessionPeerId; body u32 temporaryPeerId, u32 count, count × u32 native's received counts. */
+export const IN_SESSION_RESUMED = 10;
+/** The session's actor ring, header only: the peer is back (new slot in the header). */
+export const IN_RESUMED = 11;
+/** Ring 0, header only: the session's outbox passed sessionOutboxBytes. */
+export const IN_SESSION_OVERFLOW = 12;
 export const KICK_PACKET_TOO_LARGE = 1;
 export const KICK_RATE_LIMIT = 2;
 
@@ -52,6 +66,23 @@ export const OUT_FORWARD = 9;
 export const OUT_RELAY = 10;
 /** Body u8[4] ipv4, u32 durationMs: the address's CONNECTs are refused meanwhile. */
 export const OUT_BAN = 11;
+/** Header only: free the session (IN_DISCONNECT if it was detached). */
+export const OUT_SESSION_END = 12;
+/** Header only: take the session out of its shard into the parking map (→ IN_SESSION_EXPORTED). */
+export const OUT_SESSION_EXPORT = 13;
+/** Header: the new connection; body u32 sessionPeerId, u32 count, count × u32 the client's counts (→ IN_SESSION_RESUMED). */
+export const OUT_SESSION_RESUME = 14;
+
+/** Sessions (docs/protocol.md "Sessions"): connect data of a fresh session-aware connection (also its leaving data). */
+export const SESSION_MAGIC = 0x53455331;
+/** Connect data of a connection that comes to resume a session. */
+export const RESUME_MAGIC = 0x53455332;
+/** First byte of a session control packet: u8 op, then its body. */
+export const SESSION_CONTROL = 0xe5;
+/** Ack: u8 count, count × u32 received counts for channels 0..count-1. */
+export const SESSION_OP_ACK = 1;
+/** At most one ack per peer this often (when its counts changed). */
+export const ACK_INTERVAL_MS = 100;
 
 /** OUT_DISCONNECT flags. */
 export const DISCONNECT_LATER = 0;
@@ -71,6 +102,8 @@ export const STATS_QUEUED_BYTES = 16;
 export const STATS_GENERATION = 17;
 /** Payload bytes of the send records native has taken for this peer, from every producer (u32, wraps). */
 export const STATS_PROCESSED_BYTES = 18;
+/** ENet's lastReceiveTime of the peer (ms, ENet's clock, wraps): server and client hosts. */
+export const STATS_LAST_RECEIVE = 19;
 
 /** Counters table: Float64 slots. */
 export const COUNTERS_SLOTS = 32;
@@ -107,6 +140,10 @@ export const C_QUEUED_BYTES = 21;
 export const C_BANNED_ADDRESSES = 22;
 export const C_REFUSED_PEERS_PER_ADDRESS = 23;
 export const C_REFUSED_FULL = 24;
+/** Bytes held in the outboxes of the reactor's sessions (parked ones excepted). */
+export const C_SESSION_OUTBOX_BYTES = 25;
+/** Packets queued again at resumes. */
+export const C_SESSION_RESENDS = 26;
 
 /** service() result bits. */
 export const SERVICE_NOTIFY_INBOUND = 1;

@@ -58,6 +58,24 @@ export function readDisconnect(bytes: Uint8Array, view: DataView, offset: number
   };
 }
 
+/** IN_DROPPED (sessions): the same body as IN_DISCONNECT (cause CAUSE_REMOTE). */
+export const readDropped = readDisconnect;
+
+/** IN_SESSION_RESUMED body: u32 temporaryPeerId, u32 count, count × u32 native's received counts per channel. */
+export interface SessionResumedRecord {
+  /** The peerId the new connection had until the resume gave its slot the session's peerId (the header's). */
+  temporaryPeerId: number;
+  /** Reliable packets native received from the session peer, per channel (empty with FLAG_GONE). */
+  counts: number[];
+}
+
+export function readSessionResumed(view: DataView, offset: number, length: number): SessionResumedRecord {
+  const count = Math.min(view.getUint32(offset + R_BODY + 4, true), Math.max(0, (length - R_BODY - 8) >> 2));
+  const counts = new Array<number>(count);
+  for (let i = 0; i < count; i++) counts[i] = view.getUint32(offset + R_BODY + 8 + 4 * i, true);
+  return { temporaryPeerId: view.getUint32(offset + R_BODY, true), counts };
+}
+
 /** A server peer's disconnect reason: the one we gave; none for our own reasonless disconnect; else "Connection lost". */
 export function serverDisconnectReason(record: DisconnectRecord): string {
   if (record.reason !== '') return record.reason;
