@@ -306,6 +306,20 @@ test('/metrics serves Prometheus text whose counters move with the traffic', asy
   t.is(ready.status, 200);
   t.like(await ready.json(), { ready: true, bound: true, gameActors: 0, fleet: null, reasons: [] });
   t.notRegex(after, /^enet_cluster_up/m, 'no fleet: no enet_cluster_up');
+  t.is(value(after, 'enet_sessions_held'), 1, 'the ENetClient has a session');
+  t.is(value(after, 'enet_sessions_dropped'), 0);
+  t.is(value(after, 'enet_sessions_resumed_total'), 0);
+});
+
+test('--resume-window 0 turns sessions off (a client gets no token); a bad value names the flag', async (t) => {
+  const server = await start(t, ['--resume-window', '0', '--metrics-port', '0']);
+  const client = await connect(t, server.port);
+  t.is(client.session, undefined, 'approved without a session');
+  const body = await (await fetch(server.metricsUrl)).text();
+  t.regex(body, /^enet_sessions_held 0$/m);
+  const bad = run(['--resume-window', '-5']);
+  t.is(bad.status, 2);
+  t.regex(bad.stderr, /--resume-window/);
 });
 
 test('PM2: every app logs to files named after it (ENET_APP_NAME), so a second instance never writes into the first one\'s', (t) => {

@@ -32,7 +32,7 @@ for (const [file, expected] of CASES) {
 }
 
 test('the known handler names are one exported list', (t) => {
-  t.deepEqual([...GAME_LOGIC_HANDLERS], ['tickRate', 'onStart', 'onPeerAuthenticated', 'onPacket', 'events', 'onPeerDisconnected', 'onTick']);
+  t.deepEqual([...GAME_LOGIC_HANDLERS], ['tickRate', 'onStart', 'onPeerAuthenticated', 'onPacket', 'events', 'onPeerDisconnected', 'onPeerDropped', 'onPeerResumed', 'onTick']);
 });
 
 test('enet-server exits 1 with one line naming the module, the reason and file:line', (t) => {

@@ -23,6 +23,7 @@
 //         maxPacketSize: number,      // integer >= 1; 16 + it must be <= inbound capacity/2 - 8
 //         stats: shared memory,       // >= peers * STATS_ROW_BYTES (20 u32: 80 bytes), 4-aligned
 //         guard?, reusePort?, peerIds?,  // server hosts (see hostCreate below)
+//         peerTimeout?: { limit?, minimumMs?, maximumMs? }, // enet_peer_timeout for every peer as it connects (0/unset = ENet's default)
 //         sessionOutboxBytes?: number, // server hosts: integer 0..2^32-1, each session's outbox bound; 0 = no sessions
 //       }): { host: number, port: number }
 //   service(reactorId: number, timeoutMs: number): number   // bits: 1 notify, 2 destroyed
@@ -381,6 +382,18 @@ Napi::Value HostCreate(const Napi::CallbackInfo& info) {
   Napi::Value sessionOutboxBytes = o.Get("sessionOutboxBytes");
   if (opt.server && !sessionOutboxBytes.IsUndefined()) {
     opt.sessionOutboxBytes = integerValue(env, sessionOutboxBytes, "options.sessionOutboxBytes", 0, 4294967295.0);
+  }
+  Napi::Value peerTimeout = o.Get("peerTimeout");
+  if (!peerTimeout.IsUndefined()) {
+    if (!peerTimeout.IsObject()) typeError(env, "options.peerTimeout must be an object");
+    Napi::Object t = peerTimeout.As<Napi::Object>();
+    auto field = [&](const char* name) -> uint32_t {
+      Napi::Value v = t.Get(name);
+      return v.IsUndefined() ? 0 : integerValue(env, v, std::string("options.peerTimeout.") + name, 0, 4294967295.0);
+    };
+    opt.timeoutLimit = field("limit");
+    opt.timeoutMinimumMs = field("minimumMs");
+    opt.timeoutMaximumMs = field("maximumMs");
   }
   Napi::Value peerIds = o.Get("peerIds");
   if (opt.server && !peerIds.IsUndefined()) {

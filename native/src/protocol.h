@@ -74,6 +74,7 @@ constexpr uint8_t OUT_SESSION_RESUME = 14;  // body: u32 sessionPeerId, u32 coun
 // ---- sessions: connect data, the control packet, the ack timer ----
 constexpr uint32_t SESSION_MAGIC = 0x53455331;  // "SES1": a fresh session-aware connection (also its leaving data)
 constexpr uint32_t RESUME_MAGIC = 0x53455332;   // "SES2": a connection that comes to resume a session
+constexpr uint32_t APPROVAL_MAGIC = 0x53455330; // "SES0": a client that wants the approval notice, no session (JS only; native treats it as any data)
 constexpr uint32_t SESSION_CONTROL = 0xE5;      // first byte of a session control packet
 constexpr uint32_t SESSION_OP_ACK = 1;          // then: u8 count, count x u32 received counts
 constexpr uint32_t ACK_INTERVAL_MS = 100;       // at most one ack per peer this often

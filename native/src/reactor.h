@@ -89,6 +89,10 @@ struct HostOptions {
   SharedMemory peerIds;
   // Server only: the outbox bound of each session (docs/protocol.md "Sessions"); 0 = no sessions.
   uint32_t sessionOutboxBytes = 0;
+  // Every peer's ENet timeout (enet_peer_timeout, set as it connects); 0 = ENet's default for that field.
+  uint32_t timeoutLimit = 0;
+  uint32_t timeoutMinimumMs = 0;
+  uint32_t timeoutMaximumMs = 0;
 };
 
 struct HostCreated {
@@ -160,6 +164,9 @@ class Reactor {
     std::unique_ptr<Guard> guard;  // server hosts
     uint64_t queuedBytes = 0;      // to all its peers, at the last stats pass
     uint64_t sessionLimit = 0;     // HostOptions::sessionOutboxBytes (0: no sessions)
+    uint32_t timeoutLimit = 0;     // HostOptions' peer timeout, applied to each peer as it connects
+    uint32_t timeoutMinimumMs = 0;
+    uint32_t timeoutMaximumMs = 0;
     std::vector<Session*> session; // per slot: the session of its peer (owned by sessions_), or none
   };
   struct Pending {

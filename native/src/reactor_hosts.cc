@@ -141,6 +141,9 @@ HostCreated Reactor::createHost(const HostOptions& o) {
     h->processed.assign(enet->peerCount, 0);
     h->session.assign(enet->peerCount, nullptr);
     if (o.server) h->sessionLimit = o.sessionOutboxBytes;
+    h->timeoutLimit = o.timeoutLimit;
+    h->timeoutMinimumMs = o.timeoutMinimumMs;
+    h->timeoutMaximumMs = o.timeoutMaximumMs;
     if (o.server) h->guard = std::make_unique<Guard>(o.guard, enet, o.maxPacketSize);
     for (uint32_t s = 0; s < enet->peerCount; ++s) zeroStatsRow(*h, s);
     result.host = h->id;

@@ -87,6 +87,10 @@ void Reactor::handleEventLocked(uint32_t index, Host& h, ENetEvent& ev) {
       }
       assignSlot(h, slot, id);
       h.slotFlags[slot] = SLOT_CONNECTED;
+      if (h.timeoutLimit != 0 || h.timeoutMinimumMs != 0 || h.timeoutMaximumMs != 0) {
+        // docs/enet-facts.md "Retransmission, pings and timeouts": 0 keeps ENet's default of that field.
+        enet_peer_timeout(ev.peer, h.timeoutLimit, h.timeoutMinimumMs, h.timeoutMaximumMs);
+      }
       if (h.sessionLimit > 0 && (ev.data == SESSION_MAGIC || ev.data == RESUME_MAGIC)) {
         createSessionLocked(h, slot, id, ev.data);
       }

@@ -104,6 +104,27 @@ export function createMetricsRegistry(server: ENetServerSupervisor): Registry {
         for (const [cause, value] of Object.entries(read(current()))) if (cause !== 'total') this.inc({ cause }, value);
       },
     });
+  const sessions = (name: string, help: string, read: (s: ServerMetrics['sessions']) => number, kind: 'gauge' | 'counter') => {
+    const Metric = kind === 'gauge' ? Gauge : Counter;
+    new Metric({
+      name,
+      help,
+      registers: [registry],
+      collect(this: Gauge | Counter) {
+        if (this instanceof Gauge) this.set(read(current().sessions));
+        else {
+          this.reset();
+          this.inc(read(current().sessions));
+        }
+      },
+    });
+  };
+  sessions('enet_sessions_held', 'Seats with a session now (connected or dropped).', (s) => s.held, 'gauge');
+  sessions('enet_sessions_dropped', 'Seats held for a resume now (their connection broke).', (s) => s.dropped, 'gauge');
+  sessions('enet_sessions_resumed_total', 'Sessions resumed on a new connection.', (s) => s.resumed, 'counter');
+  sessions('enet_sessions_expired_total', 'Dropped seats that ended: window over or outbox overflowed.', (s) => s.expired, 'counter');
+  sessions('enet_sessions_refused_total', 'Resume attempts refused (unknown, used or expired token).', (s) => s.refused, 'counter');
+  sessions('enet_sessions_outbox_bytes', 'Bytes waiting in session outboxes for an acknowledgement.', (s) => s.outboxBytes, 'gauge');
   byCause('enet_refused_connects_total', 'CONNECTs refused before ENet saw them, by cause.', (m) => m.refusedConnects);
   byCause('enet_kicked_total', 'Peers disconnected by the defences, by cause.', (m) => m.kicked);
   const byActor = ['kind', 'id'] as const;

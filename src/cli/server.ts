@@ -55,6 +55,7 @@ const FLAGS: Record<string, Flag> = {
   'game-logic': { env: 'ENET_GAME_LOGIC', value: 'FILE', help: 'a game-logic module (defineGameLogic) run in game actors, instead of the demo' },
   actors: { env: 'ENET_ACTORS', value: 'N', help: 'game actors with --game-logic (default: one per core)' },
   'net-actors': { env: 'ENET_NET_ACTORS', value: 'N', help: `shards: net actors, each one ENet host on the same port, ${LIMITS.netActors.join('–')} (default: 1 per 4,095 peers, with room)` },
+  'resume-window': { env: 'ENET_RESUME_WINDOW', value: 'MS', help: `sessions: how long a dropped player's seat is held for a resume, 0 = off (default ${SERVER_DEFAULTS.resume.windowMs})` },
   'metrics-port': { env: 'ENET_METRICS_PORT', value: 'N', help: 'serve Prometheus text at http://<metrics-host>:N/metrics (default: off)' },
   'metrics-host': { env: 'ENET_METRICS_HOST', value: 'IPV4', help: 'address of the metrics endpoint (default: the --bind address)' },
   'cluster-redis': { env: 'ENET_CLUSTER_REDIS', value: 'URL', help: 'join the fleet coordinated by this Redis (redis://host:port; default: alone)' },
@@ -183,6 +184,8 @@ function parseFlags(argv: string[], env: NodeJS.ProcessEnv) {
     gameActors: actors,
     netActors,
   };
+  const resumeWindow = int('resume-window', [0, 24 * 3600_000], undefined);
+  if (resumeWindow !== undefined) options.resume = { windowMs: resumeWindow };
   return {
     port: int('port', LIMITS.port, CLI_DEFAULTS.port)!,
     maxPeers: int('max-peers', LIMITS.maxPeers, CLI_DEFAULTS.maxPeers)!,
@@ -276,6 +279,8 @@ const FLAG_OF: Record<string, string> = {
   gameLogic: 'game-logic',
   gameActors: 'actors',
   netActors: 'net-actors',
+  resume: 'resume-window',
+  'resume.windowMs': 'resume-window',
   port: 'port',
   maxPeers: 'max-peers',
   maxChannels: 'channels',

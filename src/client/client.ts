@@ -5,10 +5,10 @@ import { EventEmitter } from 'node:events';
 import { isIPv4 } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import { ClientStatus, CompressionMode, Err, PacketFormat, PeerStatistic } from '../wire/enums.js';
-import { REASON_CONNECTION_LOST, readDisconnect, recordBody, recordChannel, recordKind, recordSlot } from '../wire/records.js';
+import { REASON_CONNECTION_LOST, readDisconnect, recordBody, recordChannel, recordFlags, recordKind, recordSlot } from '../wire/records.js';
 import { ENetError } from '../wire/errors.js';
 import { DEFAULT_MAX_DEPTH, ENET_MAX_CHANNELS } from '../wire/defaults.js';
-import { InvalidOptionError, LIMITS, checkPollRate, isInt, type Logger } from '../common/checks.js';
+import { InvalidOptionError, LIMITS, checkPeerTimeout, checkPollRate, isInt, type Logger } from '../common/checks.js';
 import {
   CAUSE_CONNECT_FAILED,
   CAUSE_LOCAL,
@@ -17,18 +17,26 @@ import {
   IN_CONNECT,
   IN_DISCONNECT,
   IN_RECEIVE,
+  FLAG_RELIABLE,
+  APPROVAL_MAGIC,
+  RESUME_MAGIC,
+  SESSION_CONTROL,
+  SESSION_MAGIC,
   STATS_FIRST,
+  STATS_LAST_RECEIVE,
   STATS_PEER_ID,
   STATS_ROW,
   STATS_STATISTICS,
 } from '../wire/protocol.js';
 import type { CodecLimits, NetworkNode } from '../wire/codec/index.js';
-import { DISCONNECT_DATA_BY_SERVER, DISCONNECT_REASON_EVENT, REDIRECT_EVENT, invalidCompressionMessage, isSupportedCompression } from '../wire/conventions.js';
+import { DISCONNECT_DATA_BY_SERVER, DISCONNECT_REASON_EVENT, REDIRECT_EVENT, RESUMED_EVENT, RESUME_EVENT, SESSION_EVENT, SESSION_EXPIRED, invalidCompressionMessage, isSupportedCompression } from '../wire/conventions.js';
+import { ClientSession, decodeAck } from './session.js';
 import { ClientNetwork, clientNetwork, type ClientEndpoint } from './network.js';
 import { ErrorReporter } from '../common/error-reporter.js';
 import { PacketEvents, type PacketSignals } from '../common/packet-events.js';
-import { SendEngine, eventPacket, nodeBytes, type SendTarget } from '../common/send-engine.js';
+import { SendEngine, eventPacket, nodeBytes, type SendRoute } from '../common/send-engine.js';
 import type { NetActorLink } from '../net-actor/owner.js';
+import type { PeerTimeout } from '../plumbing/native.js';
 
 export interface ClientEvents {
   connectedToServer: [];
@@ -40,6 +48,12 @@ export interface ClientEvents {
   unknownEventReceived: [name: string, payload: Record<string, unknown>, channel: number];
   /** The server sent us elsewhere (peer.redirect); after 'disconnectedFromServer', before following it. */
   redirected: [address: string, port: number, reason: string];
+  /** The server approved us (its `_session` notice; before it, what we send is held when we logged in). */
+  authenticated: [];
+  /** The connection broke; the client is resuming the session on a new one (still "connected"). */
+  connectionInterrupted: [reason: string];
+  /** The session resumed: what was missed both ways has been sent again. */
+  resumed: [];
   error: [error: Error];
 }
 
@@ -61,18 +75,41 @@ export interface ClientOptions {
   logger?: Logger;
   /** Connect where a server redirects us (peer.redirect); default true. */
   followRedirects?: boolean;
+  /** Resume the session when the connection breaks (docs/protocol.md "Sessions"); default true. */
+  resume?: boolean;
+  /** Nothing heard from the server (pings included) for this long → resume at once on a new connection. Default 2000. */
+  silenceMs?: number;
+  /** Resume attempts: backoff doubling from minDelayMs to maxDelayMs, with jitter. */
+  reconnect?: { retries?: number; minDelayMs?: number; maxDelayMs?: number };
+  /** Reliable bytes kept until the server acknowledges them, and queued while interrupted; past it sends are ERR_BUSY. Default 262144 or 2 × maxPacketSize, whichever is larger. */
+  outboxBytes?: number;
+  /** ENet's timeout of the connection to the server (enet_peer_timeout): when a silent server is given up. */
+  peerTimeout?: Partial<PeerTimeout>;
+}
+
+export interface ConnectOptions {
+  /** The login dictionary, sent first; what the application sends is held until the server approves ('authenticated'). */
+  login?: Record<string, unknown>;
+}
+
+/** A packet the client holds: before approval (when it logged in), or while the session resumes. */
+interface Held {
+  bytes: Uint8Array;
+  channel: number;
+  reliable: boolean;
 }
 
 export type ClientEventCallback = (payload: Record<string, unknown>, channel: number) => void;
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const DEFAULT_SILENCE_MS = 2000;
+const DEFAULT_OUTBOX_BYTES = 262_144;
+/** How often a session's acknowledgements and silence are looked at. */
+const SESSION_TICK_MS = 100;
 let nextClientId = 1;
 
 interface Connection extends ClientEndpoint {
   link: NetActorLink;
-  /** This connection's send path (src/common/send-engine.ts): one route, the server as the one target. */
-  engine: SendEngine;
-  target: SendTarget & { slot: number; format: PacketFormat };
   host: number;
   stats: Uint32Array;
   slot: number;
@@ -87,6 +124,8 @@ interface Connection extends ClientEndpoint {
   pollRate: number | undefined;
   /** Its host is destroyed (by us, or by the network's close()). */
   closed: boolean;
+  /** A connection that comes to resume the session (RESUME_MAGIC), not a fresh one. */
+  resuming: boolean;
   /** Detached from the network and its hold released (once). */
   released: boolean;
 }
@@ -114,6 +153,31 @@ export class ENetClient extends EventEmitter<ClientEvents> {
   /** The poll rate set with setPollRate(); undefined: the network's. */
   private ownPollRate: number | undefined;
   private readonly errors = new ErrorReporter(this, () => this.logger, 'enet-actor-server client');
+  /** The one send path (src/common/send-engine.ts): its route is the current connection's host. */
+  private readonly route: SendRoute[] = [];
+  private readonly target: { peerId: number; shard: number; slot: number; channels: number; format: PacketFormat } = { peerId: this.clientId, shard: 0, slot: 0, channels: 1, format: PacketFormat.MSGPACK };
+  private readonly engine: SendEngine;
+  private readonly resumeEnabled: boolean;
+  private readonly silenceMs: number;
+  private readonly reconnect: { retries: number; minDelayMs: number; maxDelayMs: number };
+  private readonly outboxBytes: number;
+  private readonly peerTimeout: PeerTimeout;
+  /** The session of the current connection (resume on); its token arrives with the approval. */
+  private session: ClientSession | undefined;
+  private approved = false;
+  /** Sends wait for the approval (connectToServer had a login). */
+  private holdUntilApproved = false;
+  /** The connection broke and a resume is under way. */
+  private interrupted = false;
+  private held: Held[] = [];
+  private heldBytes = 0;
+  private channels = 0;
+  private sessionTimer: NodeJS.Timeout | undefined;
+  private resumeTimer: NodeJS.Timeout | undefined;
+  private resumeAttempt = 0;
+  private lastReceive = { value: -1, at: 0 };
+  /** The channel of the reliable packet being dispatched (counted after it, unless it was session control). */
+  private countChannel = -1;
 
   constructor(options: ClientOptions = {}) {
     // An async listener's rejected promise comes back to [Symbol.for('nodejs.rejection')].
@@ -133,10 +197,25 @@ export class ENetClient extends EventEmitter<ClientEvents> {
     const followRedirects = options.followRedirects ?? true;
     if (typeof followRedirects !== 'boolean') throw new InvalidOptionError('followRedirects', 'followRedirects must be a boolean');
     this.followRedirects = followRedirects;
+    const resume = options.resume ?? true;
+    if (typeof resume !== 'boolean') throw new InvalidOptionError('resume', 'resume must be a boolean');
+    this.resumeEnabled = resume;
+    this.silenceMs = options.silenceMs ?? DEFAULT_SILENCE_MS;
+    if (!isInt(this.silenceMs, 100, 2 ** 31 - 1)) throw new InvalidOptionError('silenceMs', `silenceMs must be an integer ≥ 100, got ${String(options.silenceMs)}`);
+    const reconnect = { retries: 10, minDelayMs: 100, maxDelayMs: 2000, ...(options.reconnect ?? {}) };
+    for (const key of ['retries', 'minDelayMs', 'maxDelayMs'] as const) {
+      if (!isInt(reconnect[key], 0, 2 ** 31 - 1)) throw new InvalidOptionError(`reconnect.${key}`, `reconnect.${key} must be a non-negative integer, got ${String(reconnect[key])}`);
+    }
+    this.reconnect = reconnect;
+    // Room for at least two of the largest packets: a packet the outbox can never hold would be ERR_BUSY for ever.
+    this.outboxBytes = options.outboxBytes ?? Math.max(DEFAULT_OUTBOX_BYTES, 2 * maxPacketSize);
+    if (!isInt(this.outboxBytes, 1024, 2 ** 31 - 1)) throw new InvalidOptionError('outboxBytes', `outboxBytes must be an integer ≥ 1024, got ${String(options.outboxBytes)}`);
+    this.peerTimeout = checkPeerTimeout(options.peerTimeout);
     this.network = network;
     this.logger = options.logger ?? console;
     this.connectTimeoutMs = connectTimeoutMs;
     this.limits = { maxPacketSize, maxDepth };
+    this.engine = new SendEngine({ routes: this.route, limits: this.limits, maxChannels: ENET_MAX_CHANNELS, formatOf: () => this.format });
   }
 
   /** The client network this client uses. */
@@ -152,24 +231,49 @@ export class ENetClient extends EventEmitter<ClientEvents> {
    * `maxPacketSize` larger than the client's network holds; `ERR_CANT_CREATE` when no ENet host can
    * be created. A connection still closing after disconnectFromServer() does not stand in the way.
    */
-  connectToServer(address: string, port: number, channels = 2): Err {
+  connectToServer(address: string, port: number, channels = 2, options: ConnectOptions = {}): Err {
     if (this.status !== ClientStatus.STATUS_DISCONNECTED) return Err.ERR_ALREADY_IN_USE;
     if (typeof address !== 'string' || address === '') return Err.ERR_INVALID_PARAMETER;
     if (!Number.isInteger(port) || port < 1 || port > 65535) return Err.ERR_INVALID_PARAMETER;
     if (!Number.isInteger(channels) || channels < 1 || channels > ENET_MAX_CHANNELS) return Err.ERR_INVALID_PARAMETER;
     if (this.limits.maxPacketSize > this.network.maxPacketSize) return Err.ERR_INVALID_PARAMETER;
+    const login = options?.login;
+    if (login !== undefined && (login === null || typeof login !== 'object' || Array.isArray(login))) return Err.ERR_INVALID_PARAMETER;
+    const connection = this.open(address, port, channels, this.resumeEnabled ? SESSION_MAGIC : APPROVAL_MAGIC, false);
+    if (!connection) return Err.ERR_CANT_CREATE;
+    this.closing = undefined; // superseded: its disconnect is not reported any more
+    this.address = address;
+    this.port = port;
+    this.channels = channels;
+    this.status = ClientStatus.STATUS_CONNECTING;
+    this.session = this.resumeEnabled ? new ClientSession(channels, this.outboxBytes) : undefined;
+    this.approved = false;
+    this.interrupted = false;
+    this.holdUntilApproved = login !== undefined;
+    this.held = [];
+    this.heldBytes = 0;
+    this.resumeAttempt = 0;
+    this.pendingLogin = login;
+    return Err.OK;
+  }
+
+  /** The login dictionary to send first once connected. */
+  private pendingLogin: Record<string, unknown> | undefined;
+
+  /** A new ENet host and connection to the server (a fresh one, or one that resumes). */
+  private open(address: string, port: number, channels: number, data: number, resuming: boolean): Connection | undefined {
     const link = this.network.get();
     let created: { host: number; stats: Uint32Array };
     try {
-      created = link.createHost({ peers: 1, channels, compression: this.compression });
+      created = link.createHost({ peers: 1, channels, compression: this.compression, peerTimeout: this.peerTimeout });
     } catch {
-      return Err.ERR_CANT_CREATE;
+      return undefined;
     }
-    const target = { peerId: this.clientId, shard: 0, slot: 0, channels, format: this.format };
+    this.route[0] = { host: created.host, out: link.out };
+    this.target.slot = 0;
+    this.target.channels = channels;
     const connection: Connection = {
       link,
-      engine: new SendEngine({ routes: [{ host: created.host, out: link.out }], limits: this.limits, maxChannels: channels, formatOf: () => this.format }),
-      target,
       host: created.host,
       stats: created.stats,
       slot: 0,
@@ -180,30 +284,30 @@ export class ENetClient extends EventEmitter<ClientEvents> {
       connectTimer: undefined,
       closed: false,
       released: false,
+      resuming,
       pollRate: this.ownPollRate,
       onRecord: (bytes, offset, length) => this.onRecord(connection, bytes, offset, length),
       onNetworkClosed: () => this.onNetworkClosed(connection),
     };
     this.connection = connection;
-    this.closing = undefined; // superseded: its disconnect is not reported any more
-    this.address = address;
-    this.port = port;
-    this.status = ClientStatus.STATUS_CONNECTING;
     this.network.attach(created.host, connection);
     this.network.hold();
-    connection.connectTimer = setTimeout(() => this.failConnect(connection, `Connection to ${address}:${port} timed out; is the server up, and do both sides use the same compression mode?`), this.connectTimeoutMs);
+    connection.connectTimer = setTimeout(
+      () => this.failConnect(connection, `Connection to ${address}:${port} timed out; is the server up, and do both sides use the same compression mode?`),
+      this.connectTimeoutMs,
+    );
     const ip = address === 'localhost' ? '127.0.0.1' : address;
     if (isIPv4(ip)) {
-      link.out.connect(created.host, this.clientId, ipv4Bytes(ip), port, channels, 0);
+      link.out.connect(created.host, this.clientId, ipv4Bytes(ip), port, channels, data);
     } else {
       lookup(address, { family: 4 }).then(
         ({ address: resolved }) => {
-          if (this.connection === connection) link.out.connect(created.host, this.clientId, ipv4Bytes(resolved), port, channels, 0);
+          if (this.connection === connection) link.out.connect(created.host, this.clientId, ipv4Bytes(resolved), port, channels, data);
         },
         (error: Error) => this.failConnect(connection, `Cannot resolve ${address}: ${error.message}`),
       );
     }
-    return Err.OK;
+    return connection;
   }
 
   /**
@@ -214,6 +318,11 @@ export class ENetClient extends EventEmitter<ClientEvents> {
    * 'connectionFailed'(reason or "Connection cancelled") at once.
    */
   disconnectFromServer(reason = ''): void {
+    if (this.interrupted) {
+      // No live connection to say goodbye on: the session ends here (the server's window runs out).
+      this.endSession(String(reason));
+      return;
+    }
     const connection = this.connection;
     if (!connection || connection.localReason !== undefined) return;
     connection.localReason = String(reason);
@@ -224,7 +333,9 @@ export class ENetClient extends EventEmitter<ClientEvents> {
     this.connection = undefined;
     this.closing = connection;
     this.status = ClientStatus.STATUS_DISCONNECTED;
-    connection.link.out.disconnect(connection.host, connection.slot, this.clientId, DISCONNECT_LATER, 0);
+    this.stopSession();
+    // SESSION_MAGIC: a consented leave — the server ends the session at once instead of holding it.
+    connection.link.out.disconnect(connection.host, connection.slot, this.clientId, DISCONNECT_LATER, this.resumeEnabled ? SESSION_MAGIC : 0);
   }
 
   isConnectedToServer(): boolean {
@@ -299,24 +410,56 @@ export class ENetClient extends EventEmitter<ClientEvents> {
   // ---- sending ------------------------------------------------------------------------------
 
   sendPacket(packet: unknown, channel = 0, reliable = true): Err {
-    const connection = this.sendable();
-    if (!connection) return Err.ERR_UNCONFIGURED;
-    return connection.engine.send(connection.target, packet, channel, reliable);
+    if (!this.canSend()) return Err.ERR_UNCONFIGURED;
+    const bytes = this.engine.encode(this.target, packet);
+    return bytes ? this.submit(bytes, channel, reliable) : Err.ERR_INVALID_DATA;
   }
 
   sendRawPacket(bytes: Uint8Array, channel = 0, reliable = true): Err {
     if (!(bytes instanceof Uint8Array)) return Err.ERR_INVALID_PARAMETER;
-    const connection = this.sendable();
-    if (!connection) return Err.ERR_UNCONFIGURED;
-    return connection.engine.sendRaw(connection.target, bytes, channel, reliable);
+    // The application may reuse its buffer: what is kept for a resend (or held) must not change with it.
+    return this.submit(reliable !== false && this.session ? bytes.slice() : bytes, channel, reliable);
   }
 
   sendNodeState(node: NetworkNode, flags: number, channel = 0): Err {
     const bytes = nodeBytes(node, flags);
     if (!bytes) return Err.ERR_INVALID_DATA; // as the server's
-    const connection = this.sendable();
-    if (!connection) return Err.ERR_UNCONFIGURED;
-    return connection.engine.sendBytes(connection.target, bytes, channel, true);
+    return this.submit(bytes, channel, true);
+  }
+
+  /**
+   * Every send of the application: checked by the engine, then sent now, or held — until the
+   * approval when we logged in, or while the session resumes (unreliable ones are dropped then).
+   * A session numbers and keeps each reliable packet it sends until the server acknowledges it.
+   */
+  private submit(bytes: Uint8Array, channel: number, reliable: boolean): Err {
+    if (!this.canSend()) return Err.ERR_UNCONFIGURED;
+    const checked = this.engine.check(this.target, bytes, channel);
+    if (checked !== Err.OK) return checked;
+    const holding = this.interrupted || (this.holdUntilApproved && !this.approved);
+    if (holding) {
+      if (!reliable && this.interrupted) return Err.OK; // unreliable: worthless by the time we are back
+      if (this.heldBytes + (this.session?.bytes ?? 0) + bytes.length > this.outboxBytes) return Err.ERR_BUSY;
+      this.held.push({ bytes, channel, reliable: reliable !== false });
+      this.heldBytes += bytes.length;
+      return Err.OK;
+    }
+    return this.sendNow(this.connection!, bytes, channel, reliable !== false);
+  }
+
+  /** Connected (also while a session resumes) and not leaving. */
+  private canSend(): boolean {
+    if (this.status !== ClientStatus.STATUS_CONNECTED) return false;
+    if (this.interrupted) return true;
+    return this.connection !== undefined && this.connection.localReason === undefined;
+  }
+
+  private sendNow(connection: Connection, bytes: Uint8Array, channel: number, reliable: boolean): Err {
+    const session = this.session?.token ? this.session : undefined;
+    if (reliable && session && !session.hasRoom(bytes.length)) return Err.ERR_BUSY;
+    const err = this.engine.sendBytes(this.target, bytes, channel, reliable);
+    if (err === Err.OK && reliable) this.session?.sent(channel, bytes);
+    return err;
   }
 
   // ---- custom events ------------------------------------------------------------------------
@@ -348,19 +491,57 @@ export class ENetClient extends EventEmitter<ClientEvents> {
     switch (recordKind(bytes, offset)) {
       case IN_RECEIVE: {
         if (!current) return; // we let go of this connection: nothing more is delivered
-        this.onPacket(connection, Buffer.from(recordBody(bytes, offset, length)), recordChannel(bytes, offset));
+        const body = recordBody(bytes, offset, length);
+        const channel = recordChannel(bytes, offset);
+        if (body[0] === SESSION_CONTROL) {
+          const counts = decodeAck(body);
+          if (counts) this.session?.trim(counts);
+          return;
+        }
+        this.countChannel = this.session && recordFlags(view, offset) & FLAG_RELIABLE ? channel : -1;
+        this.onPacket(connection, Buffer.from(body), channel);
+        if (this.countChannel >= 0) this.session?.receivedOne(this.countChannel);
+        this.countChannel = -1;
         return;
       }
       case IN_CONNECT:
         if (!current) return;
         connection.slot = recordSlot(view, offset);
-        connection.target.slot = connection.slot;
+        this.target.slot = connection.slot;
         clearTimeout(connection.connectTimer);
+        if (connection.resuming) {
+          // First and only packet until the answer: who we are, and what we received per channel.
+          const session = this.session!;
+          const request = this.engine.encode(this.target, { _event: RESUME_EVENT, token: session.token, c: session.receivedCounts() });
+          if (request) this.engine.sendBytes(this.target, request, 0, true);
+          return;
+        }
         this.status = ClientStatus.STATUS_CONNECTED;
+        this.startSession();
         this.safeEmit('connectedToServer');
+        if (this.pendingLogin && this.connection === connection) {
+          const login = this.engine.encode(this.target, this.pendingLogin);
+          this.pendingLogin = undefined;
+          if (!login || this.sendNow(connection, login, 0, true) !== Err.OK) this.reportError(new Error('the login dictionary could not be sent'), 'connectToServer');
+        }
         return;
       case IN_DISCONNECT: {
         const { data, cause } = readDisconnect(bytes, view, offset, length);
+        if (current && connection.resuming) {
+          // A resume attempt ended: refused (the server's reason), or the network again.
+          if (data === DISCONNECT_DATA_BY_SERVER) {
+            this.close(connection, true);
+            this.endSession(connection.serverReason || SESSION_EXPIRED);
+          } else {
+            this.close(connection, true);
+            this.scheduleResume();
+          }
+          return;
+        }
+        if (current && this.status === ClientStatus.STATUS_CONNECTED && this.session?.token && cause !== CAUSE_LOCAL && data !== DISCONNECT_DATA_BY_SERVER) {
+          this.interrupt(connection, REASON_CONNECTION_LOST);
+          return;
+        }
         if (current && (this.status === ClientStatus.STATUS_CONNECTING || cause === CAUSE_CONNECT_FAILED)) {
           this.failConnect(connection, `Could not connect to ${this.address}:${this.port}`);
           return;
@@ -371,6 +552,7 @@ export class ENetClient extends EventEmitter<ClientEvents> {
         else reason = REASON_CONNECTION_LOST;
         const report = current || connection === this.closing;
         this.close(connection);
+        if (current) this.stopSession();
         if (report) this.safeEmit('disconnectedFromServer', reason);
         const redirect = data === DISCONNECT_DATA_BY_SERVER && current ? connection.redirect : undefined;
         if (redirect) {
@@ -415,6 +597,16 @@ export class ENetClient extends EventEmitter<ClientEvents> {
     },
     reserved: (name, payload) => {
       const connection = this.receiving!;
+      if (name === SESSION_EVENT) {
+        this.countChannel = -1; // session control: not numbered by the server
+        this.onApproved(payload);
+        return true;
+      }
+      if (name === RESUMED_EVENT) {
+        this.countChannel = -1;
+        this.onResumed(connection, payload);
+        return true;
+      }
       if (name === DISCONNECT_REASON_EVENT) {
         connection.serverReason = String(payload.reason ?? '');
         return true;
@@ -428,23 +620,143 @@ export class ENetClient extends EventEmitter<ClientEvents> {
     },
   };
 
-  /** The connection sends may use now, or undefined (not connected, or disconnecting). */
-  private sendable(): Connection | undefined {
+
+  // ---- sessions (docs/protocol.md "Sessions") --------------------------------------------------
+
+  /** Acknowledgements and silence, looked at every SESSION_TICK_MS while connected. */
+  private startSession(): void {
+    this.lastReceive = { value: -1, at: performance.now() };
+    clearInterval(this.sessionTimer);
+    this.sessionTimer = setInterval(() => this.sessionTick(), SESSION_TICK_MS);
+    this.sessionTimer.unref();
+  }
+
+  private stopSession(): void {
+    clearInterval(this.sessionTimer);
+    this.sessionTimer = undefined;
+    clearTimeout(this.resumeTimer);
+    this.resumeTimer = undefined;
+  }
+
+  private sessionTick(): void {
+    const session = this.session;
     const connection = this.connection;
-    if (!connection || this.status !== ClientStatus.STATUS_CONNECTED || connection.localReason !== undefined) return undefined;
-    return connection;
+    if (!session?.token || !connection || connection.resuming || this.interrupted) return;
+    const ack = session.takeAck();
+    if (ack) this.engine.sendBytes(this.target, ack, 0, false);
+    // ENet's lastReceiveTime of the server moves with every datagram (its pings every 500 ms too).
+    const value = connection.stats[connection.slot * STATS_ROW + STATS_LAST_RECEIVE];
+    const now = performance.now();
+    if (value !== this.lastReceive.value) this.lastReceive = { value, at: now };
+    else if (now - this.lastReceive.at >= this.silenceMs) this.interrupt(connection, `Nothing heard from the server for ${this.silenceMs} ms`);
+  }
+
+  /** The server's `_session`: we are in; with a token, the session can be resumed. */
+  private onApproved(payload: Record<string, unknown>): void {
+    if (this.approved) return;
+    this.approved = true;
+    const token = typeof payload.token === 'string' ? payload.token : '';
+    if (this.session) {
+      if (token === '') {
+        this.session = undefined; // a server without sessions: nothing will be acknowledged
+      } else {
+        this.session.token = token;
+        this.session.windowMs = Number(payload.windowMs) || 0;
+      }
+    }
+    this.safeEmit('authenticated');
+    this.flushHeld();
+  }
+
+  /** The connection broke (silence, or ENet gave up): keep the seat, come back on a new connection. */
+  private interrupt(connection: Connection, reason: string): void {
+    if (this.interrupted) return;
+    this.interrupted = true;
+    if (!connection.closed) connection.link.out.disconnect(connection.host, connection.slot, this.clientId, DISCONNECT_RESET, 0);
+    this.close(connection, true);
+    this.resumeAttempt = 0;
+    this.safeEmit('connectionInterrupted', reason);
+    this.tryResume();
+  }
+
+  private scheduleResume(): void {
+    if (!this.interrupted) return;
+    if (this.resumeAttempt >= this.reconnect.retries) {
+      this.endSession(REASON_CONNECTION_LOST);
+      return;
+    }
+    const { minDelayMs, maxDelayMs } = this.reconnect;
+    const delay = Math.min(maxDelayMs, minDelayMs * 2 ** Math.max(0, this.resumeAttempt - 1)) * (0.5 + Math.random() / 2);
+    clearTimeout(this.resumeTimer);
+    this.resumeTimer = setTimeout(() => this.tryResume(), delay);
+    this.resumeTimer.unref();
+  }
+
+  private tryResume(): void {
+    if (!this.interrupted || !this.session) return;
+    this.resumeAttempt++;
+    const connection = this.open(this.address, this.port, this.channels, RESUME_MAGIC, true);
+    if (!connection) this.scheduleResume();
+  }
+
+  /** The server's `_resumed`: it has what its counts say; the rest goes again, then what we held. */
+  private onResumed(connection: Connection, payload: Record<string, unknown>): void {
+    const session = this.session;
+    if (!session || !connection.resuming) return;
+    session.token = typeof payload.token === 'string' ? payload.token : '';
+    session.trim(Array.isArray(payload.c) ? (payload.c as number[]) : []);
+    connection.resuming = false;
+    this.interrupted = false;
+    for (const { channel, bytes } of session.unacknowledged()) this.engine.sendBytes(this.target, bytes, channel, true);
+    this.startSession();
+    this.flushHeld();
+    this.safeEmit('resumed');
+  }
+
+  /** What the application sent while we were not approved or not connected, in order. */
+  private flushHeld(): void {
+    const connection = this.connection;
+    if (!connection) return;
+    const held = this.held;
+    this.held = [];
+    this.heldBytes = 0;
+    for (const { bytes, channel, reliable } of held) this.sendNow(connection, bytes, channel, reliable);
+  }
+
+  /** The session is over (refused, retries used up, or let go while interrupted). */
+  private endSession(reason: string): void {
+    const connection = this.connection;
+    if (connection) {
+      if (!connection.closed) connection.link.out.disconnect(connection.host, connection.slot, this.clientId, DISCONNECT_RESET, 0);
+      this.close(connection, true);
+    }
+    this.interrupted = false;
+    this.session = undefined;
+    this.held = [];
+    this.heldBytes = 0;
+    this.stopSession();
+    this.status = ClientStatus.STATUS_DISCONNECTED;
+    this.safeEmit('disconnectedFromServer', reason);
   }
 
   private failConnect(connection: Connection, reason: string): void {
     if (this.connection !== connection) return;
+    if (connection.resuming) {
+      if (!connection.closed) connection.link.out.disconnect(connection.host, connection.slot, this.clientId, DISCONNECT_RESET, 0);
+      this.close(connection, true);
+      this.scheduleResume();
+      return;
+    }
     if (!connection.closed) connection.link.out.disconnect(connection.host, connection.slot, this.clientId, DISCONNECT_RESET, 0);
     this.close(connection);
     this.safeEmit('connectionFailed', reason);
   }
 
   /** Forgets the connection and destroys its ENet host (once). */
-  private close(connection: Connection): void {
-    if (this.connection === connection) {
+  private close(connection: Connection, keepStatus = false): void {
+    if (this.connection === connection && keepStatus) {
+      this.connection = undefined;
+    } else if (this.connection === connection) {
       this.connection = undefined;
       this.status = ClientStatus.STATUS_DISCONNECTED;
     }

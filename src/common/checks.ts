@@ -3,7 +3,8 @@
 // compression, packet format). The server's own schema is src/server-common/options.ts.
 import { CompressionMode, Err, PacketFormat } from '../wire/enums.js';
 import { ENetError } from '../wire/errors.js';
-import { ENET_MAX_CHANNELS, MAX_NET_ACTORS, SERVER_MAX_PEERS } from '../wire/defaults.js';
+import { DEFAULT_PEER_TIMEOUT, ENET_MAX_CHANNELS, MAX_NET_ACTORS, SERVER_MAX_PEERS } from '../wire/defaults.js';
+import type { PeerTimeout } from '../plumbing/native.js';
 import { invalidCompressionMessage, isSupportedCompression } from '../wire/conventions.js';
 import { MAX_RINGS } from '../wire/protocol.js';
 
@@ -68,3 +69,13 @@ export function checkPacketFormat(format: unknown): PacketFormat {
   return format as PacketFormat;
 }
 
+/** `peerTimeout`: ENet's timeout of every peer; limit 1–65535, 100 ms ≤ minimumMs ≤ maximumMs ≤ 24 h. */
+export function checkPeerTimeout(value: unknown, option = 'peerTimeout'): PeerTimeout {
+  const d = DEFAULT_PEER_TIMEOUT;
+  if (value === undefined) return { ...d };
+  if (value === null || typeof value !== 'object') return invalid(option, `${option} must be { limit, minimumMs, maximumMs }`);
+  const given = value as Partial<PeerTimeout>;
+  const maximumMs = intIn(`${option}.maximumMs`, given.maximumMs ?? Math.max(d.maximumMs, given.minimumMs ?? 0), [100, 24 * 3600_000]);
+  const minimumMs = intIn(`${option}.minimumMs`, given.minimumMs ?? Math.min(d.minimumMs, maximumMs), [100, maximumMs]);
+  return { limit: intIn(`${option}.limit`, given.limit ?? d.limit, [1, 65535]), minimumMs, maximumMs };
+}

@@ -81,13 +81,8 @@ export class SendEngine {
 
   /** A value to one peer, encoded in the peer's format. */
   send(target: SendTarget, packet: unknown, channel: number, reliable: boolean): Err {
-    let bytes: Uint8Array;
-    try {
-      bytes = encodePacket(packet, this.formatOf(target), this.limits);
-    } catch {
-      return Err.ERR_INVALID_DATA;
-    }
-    return this.sendBytes(target, bytes, channel, reliable);
+    const bytes = this.encode(target, packet);
+    return bytes ? this.sendBytes(target, bytes, channel, reliable) : Err.ERR_INVALID_DATA;
   }
 
   /** Bytes as they are (sendRawPacket). */
@@ -101,11 +96,27 @@ export class SendEngine {
    * maxPacketSize, ERR_BUSY when its queue budget or the ring is full.
    */
   sendBytes(target: SendTarget, bytes: Uint8Array, channel: number, reliable: boolean): Err {
-    if (!Number.isInteger(channel) || channel < 0 || channel >= target.channels) return Err.ERR_INVALID_PARAMETER;
-    if (bytes.length > this.limits.maxPacketSize) return Err.ERR_INVALID_DATA;
+    const checked = this.check(target, bytes, channel);
+    if (checked !== Err.OK) return checked;
     const route = this.routes[target.shard];
     if (route.queueBudget && !route.queueBudget.take(target.slot, bytes.length)) return Err.ERR_BUSY;
     return route.out.send(route.host, target.slot, target.peerId, channel, reliable !== false, bytes) ? Err.OK : Err.ERR_BUSY;
+  }
+
+  /** What sendBytes would refuse before queueing (a sender that holds packets for later checks them now). */
+  check(target: SendTarget, bytes: Uint8Array, channel: number): Err {
+    if (!Number.isInteger(channel) || channel < 0 || channel >= target.channels) return Err.ERR_INVALID_PARAMETER;
+    if (bytes.length > this.limits.maxPacketSize) return Err.ERR_INVALID_DATA;
+    return Err.OK;
+  }
+
+  /** Encodes a value in the target's format; undefined when it cannot be (ERR_INVALID_DATA). */
+  encode(target: SendTarget, packet: unknown): Uint8Array | undefined {
+    try {
+      return encodePacket(packet, this.formatOf(target), this.limits);
+    } catch {
+      return undefined;
+    }
   }
 
   /** A value to a group: encoded once per format present among the targets. */
@@ -172,7 +183,7 @@ export class SendEngine {
    * A packet that must not be lost (a notice before a disconnect): queued even when the ring is
    * full, in order with the disconnect that follows. False when it cannot be encoded.
    */
-  sendNotice(target: SendTarget, notice: Record<string, unknown>): boolean {
+  sendNotice(target: SendTarget, notice: Record<string, unknown>, uncounted = false): boolean {
     let bytes: Uint8Array;
     try {
       bytes = encodePacket(notice, this.formatOf(target), this.limits);
@@ -180,7 +191,7 @@ export class SendEngine {
       return false;
     }
     const route = this.routes[target.shard];
-    route.out.sendControlPacket(route.host, target.slot, target.peerId, 0, bytes);
+    route.out.sendControlPacket(route.host, target.slot, target.peerId, 0, bytes, uncounted);
     return true;
   }
 

@@ -62,6 +62,13 @@ export interface GameLogic {
   /** Custom events by name; names not listed go to the supervisor's signals. */
   events?: Record<string, (peer: GamePeer, payload: Record<string, unknown>, channel: number, ctx: GameContext) => MaybePromise<void>>;
   onPeerDisconnected?(peer: GamePeer, reason: string, ctx: GameContext): MaybePromise<void>;
+  /**
+   * Sessions (README "Sessions"): the peer's connection broke and its seat is held; it stays on this
+   * actor, and what is sent to it meanwhile waits in its outbox. Keep its state.
+   */
+  onPeerDropped?(peer: GamePeer, reason: string, ctx: GameContext): MaybePromise<void>;
+  /** Sessions: the peer came back on a new connection; what it missed has been sent again. */
+  onPeerResumed?(peer: GamePeer, ctx: GameContext): MaybePromise<void>;
   /** `dtSeconds`: time since the previous tick (a slow tick delays the next; ticks never pile up). */
   onTick?(dtSeconds: number, ctx: GameContext): MaybePromise<void>;
 }
@@ -77,6 +84,8 @@ const HANDLERS: Record<keyof GameLogic, 'number' | 'function' | 'events'> = {
   onPacket: 'function',
   events: 'events',
   onPeerDisconnected: 'function',
+  onPeerDropped: 'function',
+  onPeerResumed: 'function',
   onTick: 'function',
 };
 export const GAME_LOGIC_HANDLERS: readonly string[] = Object.freeze(Object.keys(HANDLERS));

@@ -15,12 +15,14 @@ import {
   DISCONNECT_LATER,
   IN_ATTACH,
   IN_DISCONNECT,
+  IN_DROPPED,
   IN_RECEIVE,
+  IN_RESUMED,
   STATS_PEER_ID,
   STATS_ROW,
 } from '../wire/protocol.js';
 import { decodePacket, splitEvent, type CodecLimits } from '../wire/codec/index.js';
-import { readDisconnect, recordBody, recordChannel, recordKind, recordPeerId, serverDisconnectReason } from '../wire/records.js';
+import { readDisconnect, recordBody, recordChannel, recordKind, recordPeerId, recordSlot, serverDisconnectReason } from '../wire/records.js';
 import { SendEngine, eventPacket, type SendTarget } from '../common/send-engine.js';
 import {
   A_FAULT,
@@ -230,6 +232,24 @@ class GameActor {
         this.peers.delete(peerId);
         const reason = serverDisconnectReason(readDisconnect(bytes, view, offset, length));
         await this.call('onPeerDisconnected', peerId, () => this.logic.onPeerDisconnected?.(peer.view, reason, this.ctx));
+        return true;
+      }
+      case IN_DROPPED: {
+        // Sessions: the seat is held; the supervisor hears of it too (after this peer's records).
+        if (!this.relay(shard, offset, length)) return false;
+        const peer = this.peers.get(peerId);
+        if (!peer) return true;
+        const reason = serverDisconnectReason(readDisconnect(bytes, view, offset, length));
+        await this.call('onPeerDropped', peerId, () => this.logic.onPeerDropped?.(peer.view, reason, this.ctx));
+        return true;
+      }
+      case IN_RESUMED: {
+        // The session resumed on a new connection: its records now come through this shard's ring, from this slot.
+        const peer = this.peers.get(peerId);
+        if (!peer) return true;
+        peer.shard = shard;
+        peer.slot = recordSlot(view, offset);
+        await this.call('onPeerResumed', peerId, () => this.logic.onPeerResumed?.(peer.view, this.ctx));
         return true;
       }
       default:

@@ -25,6 +25,8 @@ export interface HostOptions {
    * no sessions. Peers connecting with SESSION_MAGIC / RESUME_MAGIC get one.
    */
   sessionOutboxBytes?: number;
+  /** Every peer's ENet timeout (enet_peer_timeout as it connects); unset fields: ENet's defaults (32, 5000, 30000). */
+  peerTimeout?: PeerTimeout;
 }
 
 export interface NativeAddon {
@@ -100,3 +102,12 @@ export interface GuardOptions {
   trusted: string[];
 }
 
+/** ENet's per-peer timeout (docs/enet-facts.md "Retransmission, pings and timeouts"). */
+export interface PeerTimeout {
+  /** Retransmissions (as a power of two: 2^(attempts-1) ≥ limit) before minimumMs may end the peer. */
+  limit: number;
+  /** A peer whose oldest unacknowledged packet waited this long, past `limit`, is disconnected. */
+  minimumMs: number;
+  /** …and at this long in any case. */
+  maximumMs: number;
+}

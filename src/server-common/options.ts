@@ -15,13 +15,14 @@ import {
   DEFAULT_MAX_PEERS,
   DEFAULT_POLL_RATE_MS,
   DEFAULT_RING_BYTES,
+  DEFAULT_PEER_TIMEOUT,
   ENET_MAX_PEERS,
   MAX_NET_ACTORS,
 } from '../wire/defaults.js';
 import type { RestartPolicy } from '../supervision/restart-policy.js';
 import { DEFAULT_RESTART_POLICY } from '../supervision/restart-policy.js';
-import type { GuardOptions } from '../plumbing/native.js';
-import { LIMITS, invalid, intIn, isInt, checkPacketFormat, type Logger } from '../common/checks.js';
+import type { GuardOptions, PeerTimeout } from '../plumbing/native.js';
+import { LIMITS, invalid, intIn, isInt, checkPacketFormat, checkPeerTimeout, type Logger } from '../common/checks.js';
 
 /** What a game actor's placement function gets (the supervisor's ENetServerPeer). */
 export interface PlaceablePeer {
@@ -81,6 +82,14 @@ export interface ServerOptions<Peer extends PlaceablePeer = PlaceablePeer> {
   trustedAddresses?: string[];
   /** Join a fleet of servers coordinated through Redis (README "Running a fleet"). */
   cluster?: ClusterOptions;
+  /**
+   * Sessions (README "Sessions"): a session-aware client whose connection breaks keeps its seat for
+   * `windowMs` and resumes with nothing lost; what is sent to it meanwhile waits in an outbox of
+   * `outboxBytes`. `windowMs: 0` or `false`: off.
+   */
+  resume?: { windowMs?: number; outboxBytes?: number } | false;
+  /** Every peer's ENet timeout (ENet's enet_peer_timeout; Godot's ENetPacketPeer.set_timeout): when a silent peer is given up. */
+  peerTimeout?: Partial<PeerTimeout>;
 }
 
 /**
@@ -92,7 +101,7 @@ const OPTION_NAMES: Record<keyof ServerOptions, true> = {
   restartOnHandlerError: true, netActors: true, packetFormat: true, maxPacketSize: true, maxDepth: true,
   ringBytes: true, restartPolicy: true, logger: true, maxPeersPerAddress: true, maxPendingConnects: true,
   maxPendingPerAddress: true, handshakeTimeoutMs: true, connectRateLimit: true, authFailureLimit: true,
-  rateLimit: true, maxQueuedBytesPerPeer: true, trustedAddresses: true, cluster: true,
+  rateLimit: true, maxQueuedBytesPerPeer: true, trustedAddresses: true, cluster: true, resume: true, peerTimeout: true,
 };
 export const SERVER_OPTION_NAMES: readonly string[] = Object.freeze(Object.keys(OPTION_NAMES));
 
@@ -157,6 +166,8 @@ export const SERVER_DEFAULTS = Object.freeze({
   // This machine's own clients (a local load test, a proxy on the same host): a remote attacker
   // cannot send from 127.0.0.1, and anything local could stop the server anyway.
   trustedAddresses: ['127.0.0.1'] as readonly string[],
+  resume: { windowMs: 20_000, outboxBytes: 262_144 },
+  peerTimeout: DEFAULT_PEER_TIMEOUT,
   cluster: {
     heartbeatMs: 1000,
     // Three heartbeats: one lost or late refresh does not drop a live server from the fleet.
@@ -241,6 +252,9 @@ export type ResolvedServerOptions<Peer extends PlaceablePeer = PlaceablePeer> = 
   actorResourceLimits: ResourceLimits | undefined;
   /** undefined: not part of a fleet. */
   cluster: ResolvedClusterOptions | undefined;
+  /** windowMs 0: sessions off. */
+  resume: { windowMs: number; outboxBytes: number };
+  peerTimeout: PeerTimeout;
 };
 
 /**
@@ -370,5 +384,21 @@ export function resolveServerOptions<Peer extends PlaceablePeer>(options: Server
     placePeer: options.placePeer,
     actorResourceLimits: options.actorResourceLimits,
     cluster: options.cluster === undefined ? undefined : checkClusterOptions(options.cluster),
+    resume: checkResume(options.resume, maxPacketSize),
+    peerTimeout: checkPeerTimeout(options.peerTimeout),
+  };
+}
+
+/** `resume`: the session window (0 = off) and each session's outbox bound. */
+function checkResume(value: unknown, maxPacketSize: number): { windowMs: number; outboxBytes: number } {
+  // Room for at least two of the largest packets (one that can never fit would end every session it meets).
+  const d = { ...SERVER_DEFAULTS.resume, outboxBytes: Math.max(SERVER_DEFAULTS.resume.outboxBytes, 2 * maxPacketSize) };
+  if (value === false) return { windowMs: 0, outboxBytes: d.outboxBytes };
+  if (value === undefined) return { ...d };
+  if (value === null || typeof value !== 'object') return invalid('resume', 'resume must be { windowMs, outboxBytes } or false');
+  const { windowMs = d.windowMs, outboxBytes = d.outboxBytes } = value as { windowMs?: number; outboxBytes?: number };
+  return {
+    windowMs: intIn('resume.windowMs', windowMs, [0, 24 * 3600_000]),
+    outboxBytes: intIn('resume.outboxBytes', outboxBytes, [1024, 2 ** 31 - 1]),
   };
 }

@@ -3,7 +3,7 @@
 // its refusals (server full, rejections, bans of addresses whose logins keep failing), and the
 // kicks the native guard asks for (packet too large, rate limit).
 import { AuthMode, AuthState, ConnectionState, PacketFormat, PacketType } from '../wire/enums.js';
-import { DISCONNECT_LATER, DISCONNECT_NOW, KICK_PACKET_TOO_LARGE, ipv4ToBytes } from '../wire/protocol.js';
+import { APPROVAL_MAGIC, DISCONNECT_LATER, DISCONNECT_NOW, KICK_PACKET_TOO_LARGE, RESUME_MAGIC, SESSION_MAGIC, ipv4ToBytes } from '../wire/protocol.js';
 import { decodePacket } from '../wire/codec/index.js';
 import { isPlainObject } from '../common/send-engine.js';
 import { isThenable } from '../common/error-reporter.js';
@@ -55,6 +55,17 @@ export class Admission {
   onConnect(shard: Shard, peerId: number, slot: number, connect: ConnectRecord): void {
     const running = this.core.running!;
     const peer = new ENetServerPeer(this.owner, peerId, shard.id, slot, connect.channels, connect.address, connect.port, shard.stats, running.options.packetFormat);
+    // docs/protocol.md "Sessions": our ENetClient says in its connect data what it speaks.
+    if (connect.data === RESUME_MAGIC) {
+      // It comes to take a held seat over: no admission, its first packet decides.
+      this.core.sessions.onResumeConnection(peer, (this.authTimeout > 0 ? this.authTimeout : 10) * 1000);
+      return;
+    }
+    let data = connect.data;
+    if (data === SESSION_MAGIC || data === APPROVAL_MAGIC) {
+      peer.sessionKind = data === SESSION_MAGIC ? 'session' : 'approval';
+      data = 0;
+    }
     if (this.core.peers.size >= running.maxPeers) {
       // Shards have room beyond their share (the kernel spreads peers unevenly): maxPeers holds here.
       this.refusedFull++;
@@ -62,7 +73,7 @@ export class Admission {
       return;
     }
     this.core.peers.add(peer);
-    this.core.emit('peerConnecting', peer, connect.data);
+    this.core.emit('peerConnecting', peer, data);
     if (peer.state !== ConnectionState.STATE_CONNECTING) return; // rejected or approved by a handler
     if (this.authMode === AuthMode.AUTH_NONE) {
       this.authenticate(peer);
@@ -138,6 +149,7 @@ export class Admission {
     if (this.core.running?.actors && !this.place(peer)) return;
     peer.state = ConnectionState.STATE_AUTHENTICATED;
     peer.authState = AuthState.AUTH_APPROVED;
+    this.core.sessions.grant(peer);
     this.core.emit('peerAuthenticated', peer);
   }
 

@@ -11,6 +11,7 @@ import type { ResolvedServerOptions } from './options.js';
 import type { ServerEvents } from './events.js';
 import type { ENetServerPeer } from './peer.js';
 import type { PeerTable } from './peer-table.js';
+import type { Sessions } from './sessions.js';
 
 /** A server between createServer() and the end of stopServer(). */
 export interface Running {
@@ -32,6 +33,7 @@ export interface ServerCore {
   readonly running: Running | undefined;
   readonly peers: PeerTable;
   readonly errors: ErrorReporter;
+  readonly sessions: Sessions;
   /** Emits without letting an application listener's exception reach the inbound pump. */
   emit<K extends keyof ServerEvents>(event: K, ...args: ServerEvents[K]): void;
   /** Disconnects a peer with a reason (the kick path); DISCONNECT_LATER or DISCONNECT_NOW. */

@@ -6,6 +6,10 @@ export interface ServerEvents {
   peerPrelogin: [peer: ENetServerPeer, loginData: Record<string, unknown>];
   peerAuthenticated: [peer: ENetServerPeer];
   peerDisconnected: [peer: ENetServerPeer, reason: string];
+  /** Sessions: the peer's connection broke; its seat is held (peer.isDropped()) until it resumes or the window ends. */
+  peerDropped: [peer: ENetServerPeer, reason: string];
+  /** Sessions: the peer came back on a new connection (its new address in getRemoteAddress()); nothing was lost. */
+  peerResumed: [peer: ENetServerPeer];
   packetReceived: [peer: ENetServerPeer, packet: unknown, channel: number];
   rawPacketReceived: [peer: ENetServerPeer, data: Buffer, channel: number];
   customEventReceived: [peer: ENetServerPeer, name: string, payload: Record<string, unknown>, channel: number];
@@ -69,6 +73,8 @@ export interface ServerMetrics {
   bannedAddresses: number;
   /** One row per actor: the net actor first, then each game actor. */
   actors: ActorMetrics[];
+  /** Sessions (README "Sessions"). */
+  sessions: SessionMetrics;
 }
 
 export interface ActorMetrics {
@@ -86,4 +92,19 @@ export interface ActorMetrics {
   cpuPercent?: number;
   handlerErrors?: number;
   malformed?: number;
+}
+
+export interface SessionMetrics {
+  /** Seats with a session now (connected or dropped). */
+  held: number;
+  /** Of those, dropped now (held for a resume). */
+  dropped: number;
+  /** Resumes completed, since the server started. */
+  resumed: number;
+  /** Sessions that ended dropped: their window ran out, or their outbox overflowed. */
+  expired: number;
+  /** Resume attempts refused (unknown, used or expired token). */
+  refused: number;
+  /** Bytes waiting in every session's outbox for an acknowledgement. */
+  outboxBytes: number;
 }

@@ -2,7 +2,19 @@
 // to the supervisor, dispatched by kind — connects to admission, packets to admission (a login) or
 // to the packet-events dispatcher (signals), routes taking effect, disconnects, the guard's kicks.
 import { ConnectionState, PacketFormat } from '../wire/enums.js';
-import { FLAG_RELAYED, IN_CONNECT, IN_DISCONNECT, IN_ERROR, IN_KICK_REQUEST, IN_RECEIVE, IN_ROUTED } from '../wire/protocol.js';
+import {
+  FLAG_RELAYED,
+  IN_CONNECT,
+  IN_DISCONNECT,
+  IN_DROPPED,
+  IN_ERROR,
+  IN_KICK_REQUEST,
+  IN_RECEIVE,
+  IN_ROUTED,
+  IN_SESSION_EXPORTED,
+  IN_SESSION_OVERFLOW,
+  IN_SESSION_RESUMED,
+} from '../wire/protocol.js';
 import {
   readConnect,
   readDisconnect,
@@ -14,6 +26,7 @@ import {
   recordKind,
   recordPeerId,
   recordSlot,
+  readSessionResumed,
   serverDisconnectReason,
 } from '../wire/records.js';
 import type { PacketEvents, PacketSignals } from '../common/packet-events.js';
@@ -47,7 +60,11 @@ export class Inbound {
       switch (recordKind(bytes, offset)) {
         case IN_RECEIVE: {
           const peer = this.core.peers.get(peerId);
-          if (!peer) return;
+          if (!peer) {
+            const resuming = this.core.sessions.connecting.get(peerId);
+            if (resuming) this.core.sessions.onResumePacket(resuming, Buffer.from(recordBody(bytes, offset, length)));
+            return;
+          }
           const flags = recordFlags(view, offset);
           const channel = recordChannel(bytes, offset);
           if (peer.routing && !(flags & FLAG_RELAYED)) {
@@ -77,8 +94,34 @@ export class Inbound {
           return;
         case IN_DISCONNECT: {
           const peer = this.core.peers.get(peerId);
-          if (!peer) return;
+          if (!peer) {
+            // A connection that came to resume and was refused (or went away): nothing to tell.
+            const resuming = this.core.sessions.connecting.get(peerId);
+            if (resuming) {
+              clearTimeout(resuming.authTimer);
+              this.core.sessions.connecting.delete(peerId);
+            }
+            return;
+          }
           this.core.removePeer(peer, peer.pendingReason ?? serverDisconnectReason(readDisconnect(bytes, view, offset, length)));
+          return;
+        }
+        case IN_DROPPED: {
+          const peer = this.core.peers.get(peerId);
+          if (peer) this.core.sessions.onDropped(peer, serverDisconnectReason(readDisconnect(bytes, view, offset, length)), shard);
+          return;
+        }
+        case IN_SESSION_EXPORTED:
+          this.core.sessions.onExported(peerId, recordFlags(view, offset));
+          return;
+        case IN_SESSION_RESUMED: {
+          const { temporaryPeerId, counts } = readSessionResumed(view, offset, length);
+          this.core.sessions.onResumed(shard, recordSlot(view, offset), peerId, temporaryPeerId, counts, recordFlags(view, offset));
+          return;
+        }
+        case IN_SESSION_OVERFLOW: {
+          const peer = this.core.peers.get(peerId);
+          if (peer) this.core.sessions.onOverflow(peer);
           return;
         }
         case IN_KICK_REQUEST: {

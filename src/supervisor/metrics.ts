@@ -19,6 +19,7 @@ import {
   C_REFUSED_RATE,
   C_WIRE_BYTES_IN,
   C_WIRE_BYTES_OUT,
+  C_SESSION_OUTBOX_BYTES,
 } from '../wire/protocol.js';
 import type { Running } from './core.js';
 import type { PeerTable } from './peer-table.js';
@@ -37,6 +38,7 @@ export interface SupervisorCounts {
   refusedFull: number;
   kicked: { packetTooLarge: number; rateLimit: number };
   busySkipped: number;
+  sessions: { held: number; resumed: number; expired: number; refused: number };
 }
 
 /** The counters of every shard, added up (docs/protocol.md "Counters"). */
@@ -108,6 +110,11 @@ export function buildMetrics(running: Running | undefined, peers: PeerTable, cou
     cpuPercent: usage.cpuPercent,
     memoryRss: usage.memoryRss,
     actors,
+    sessions: {
+      ...counts.sessions,
+      dropped: peers.droppedCount(),
+      outboxBytes: counters?.[C_SESSION_OUTBOX_BYTES] ?? 0,
+    },
   };
 }
 

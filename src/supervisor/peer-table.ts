@@ -64,6 +64,13 @@ export class PeerTable {
     return counts;
   }
 
+  /** Seats held for a resume now. */
+  droppedCount(): number {
+    let count = 0;
+    for (const peer of this.peers.values()) if (peer.dropped) count++;
+    return count;
+  }
+
   countOnActor(actor: number): number {
     let count = 0;
     for (const peer of this.peers.values()) if (peer.actor === actor) count++;

@@ -9,11 +9,23 @@ export class ENetServerPeer {
   readonly peerId: number;
   /** Set when the peer is known to speak Godot's Variant format (or the server is set to it). */
   format: PacketFormat;
-  /** Internal bookkeeping, owned by the supervisor: the shard (net actor) it is on, its slot there. */
-  readonly shard: number;
-  readonly slot: number;
+  /** Internal bookkeeping, owned by the supervisor: the shard (net actor) it is on, its slot there (both change when its session resumes on a new connection). */
+  shard: number;
+  slot: number;
   /** The channels ENet agreed with this peer (it may have asked for fewer than the server has). */
-  readonly channels: number;
+  channels: number;
+  /** How the client opened: 'session' (it can resume), 'approval' (it wants only the approval notice), or neither. */
+  sessionKind: 'session' | 'approval' | undefined;
+  /** Its session's token (sessions on, a session-aware client, approved); '' otherwise. */
+  sessionToken = '';
+  /** The connection broke and the seat is held (sessions). */
+  dropped = false;
+  /** A resume on a new connection is under way: sends wait until it completed. */
+  resuming = false;
+  /** What the main thread sent while a resume was under way: sent on the new connection once it completes. */
+  held: { bytes: Uint8Array; channel: number }[] = [];
+  /** The seat's window timer while dropped. */
+  windowTimer: NodeJS.Timeout | undefined;
   state = ConnectionState.STATE_CONNECTING;
   authState = AuthState.AUTH_PENDING;
   /** The reason the peer will be reported as disconnected with, once ENet confirms it. */
@@ -39,9 +51,9 @@ export class ENetServerPeer {
     shard: number,
     slot: number,
     channels: number,
-    private readonly address: string,
-    private readonly port: number,
-    private readonly stats: Uint32Array,
+    private address: string,
+    private port: number,
+    private stats: Uint32Array,
     format: PacketFormat,
   ) {
     this.peerId = peerId;
@@ -49,6 +61,22 @@ export class ENetServerPeer {
     this.slot = slot;
     this.channels = channels;
     this.format = format;
+    this.sessionKind = undefined;
+  }
+
+  /** The connection broke and the seat is held until the client resumes or its window ends. */
+  isDropped(): boolean {
+    return this.dropped;
+  }
+
+  /** The session resumed on a new connection (supervisor only). */
+  moveTo(shard: number, slot: number, channels: number, address: string, port: number, stats: Uint32Array): void {
+    this.shard = shard;
+    this.slot = slot;
+    this.channels = channels;
+    this.address = address;
+    this.port = port;
+    this.stats = stats;
   }
 
   getPeerId(): number {

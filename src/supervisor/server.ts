@@ -27,6 +27,7 @@ import { Inbound } from './inbound.js';
 import { GameBridge } from './game-bridge.js';
 import { ProcessUsage, buildMetrics } from './metrics.js';
 import { createFleetMember } from './fleet.js';
+import { Sessions } from './sessions.js';
 import { kAuthenticate, kDisconnect, kRedirect, kReject, kSend, kSendRaw, kSetIdentity, type PeerOwner } from './symbols.js';
 import type { Running, ServerCore } from './core.js';
 import type { ServerOptions } from './options.js';
@@ -53,19 +54,28 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
   private readonly events = new PacketEvents<[ENetServerPeer]>();
   private readonly usage = new ProcessUsage();
   /** What the parts share of this server (src/supervisor/core.ts). */
-  private readonly core: ServerCore = {
+  private readonly core: ServerCore = this.makeCore();
+  private readonly sessions = new Sessions(this.core);
+  private readonly bridge = new GameBridge(this.core, (peer, reason) => this[kReject](peer, reason), () => this.clusterMember);
+  private readonly admission = new Admission(this.core, this, (peer) => this.bridge.place(peer));
+  private readonly inbound = new Inbound(this.core, this.admission, this.events);
+
+  private makeCore(): ServerCore {
+    const sessions = (): Sessions => this.sessions;
+    return {
     running: undefined,
     peers: this.peers,
     errors: this.errors,
+    get sessions(): Sessions {
+      return sessions();
+    },
     emit: (event, ...args) => this.safeEmit(event, ...args),
     disconnect: (peer, reason, mode) => this.disconnect(peer, reason, mode),
     removePeer: (peer, reason) => this.removePeer(peer, reason),
     sendBytes: (peer, bytes, channel, reliable) => this.sendBytes(peer, bytes, channel, reliable),
     formatOf: (peer) => this.formatOf(peer),
-  };
-  private readonly bridge = new GameBridge(this.core, (peer, reason) => this[kReject](peer, reason), () => this.clusterMember);
-  private readonly admission = new Admission(this.core, this, (peer) => this.bridge.place(peer));
-  private readonly inbound = new Inbound(this.core, this.admission, this.events);
+    };
+  }
 
   /** The fleet this server is part of (options.cluster), or null. */
   get cluster(): ClusterMember<ENetServerPeer> | null {
@@ -94,6 +104,8 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
           compression: this.compression,
           guard: resolved.guard,
           maxQueuedBytesPerPeer: resolved.maxQueuedBytesPerPeer,
+          sessionOutboxBytes: resolved.resume.windowMs > 0 ? resolved.resume.outboxBytes : 0,
+          peerTimeout: resolved.peerTimeout,
           link: {
             maxPacketSize: resolved.maxPacketSize,
             ringBytes: resolved.ringBytes,
@@ -118,6 +130,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
       }
       this.inbound.reset();
       this.admission.reset();
+      this.sessions.reset();
       this.bridge.setAside = 0;
       const limits = { maxPacketSize: resolved.maxPacketSize, maxDepth: resolved.maxDepth };
       const directory = gameLogic === undefined ? undefined : PeerDirectory.create(netActors, slots);
@@ -274,7 +287,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     if (!Array.isArray(exclude)) return Err.ERR_INVALID_PARAMETER;
     const running = this.running;
     if (!running) return Err.ERR_UNCONFIGURED;
-    return running.engine.sendToGroup(this.peers.authenticated(exclude), packet, channel, reliable);
+    return this.sendToGroup(running, this.peers.authenticated(exclude), packet, channel, reliable);
   }
 
   sendPacketToMultiple(peerIds: readonly number[], packet: unknown, channel = 0, reliable = true): Err {
@@ -286,7 +299,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
       const peer = this.peers.live(id);
       if (peer) targets.push(peer);
     }
-    return running.engine.sendToGroup(targets, packet, channel, reliable);
+    return this.sendToGroup(running, targets, packet, channel, reliable);
   }
 
   broadcastPacket(packet: unknown, channel = 0, reliable = true): Err {
@@ -307,7 +320,9 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     if (!isNodeFlags(flags)) return Err.ERR_INVALID_PARAMETER;
     const bytes = nodeBytes(node, flags);
     if (!bytes) return Err.ERR_INVALID_DATA;
-    return running.engine.sendBytesToGroup(this.peers.authenticated(), bytes, channel, true);
+    const targets = this.peers.authenticated();
+    for (const peer of targets) if (peer.resuming) this.hold(running, peer, bytes, channel, true);
+    return running.engine.sendBytesToGroup(targets.filter((peer) => !peer.resuming), bytes, channel, true);
   }
 
   // ---- authentication (admission.ts) --------------------------------------------------------
@@ -395,6 +410,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
         refusedFull: this.admission.refusedFull,
         kicked: this.admission.kicked,
         busySkipped: this.running?.engine.busySkipped ?? 0,
+        sessions: { held: this.sessions.heldCount(), resumed: this.sessions.resumed, expired: this.sessions.expired, refused: this.sessions.refused },
       },
       this.usage,
     );
@@ -406,6 +422,10 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     const running = this.running;
     if (!running) return Err.ERR_UNCONFIGURED;
     if (!this.peers.isLive(peer)) return Err.ERR_INVALID_PARAMETER;
+    if (peer.resuming) {
+      const bytes = running.engine.encode(peer, packet);
+      return bytes ? this.hold(running, peer, bytes, channel, reliable) : Err.ERR_INVALID_DATA;
+    }
     return running.engine.send(peer, packet, channel, reliable);
   }
 
@@ -414,6 +434,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     if (!(bytes instanceof Uint8Array)) return Err.ERR_INVALID_PARAMETER;
     if (!running) return Err.ERR_UNCONFIGURED;
     if (!this.peers.isLive(peer)) return Err.ERR_INVALID_PARAMETER;
+    if (peer.resuming) return this.hold(running, peer, bytes, channel, reliable);
     return running.engine.sendRaw(peer, bytes, channel, reliable);
   }
 
@@ -456,7 +477,32 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     const running = this.running;
     if (!running) return Err.ERR_UNCONFIGURED;
     if (!this.peers.isLive(peer)) return Err.ERR_INVALID_PARAMETER;
+    if (peer.resuming) return this.hold(running, peer, bytes, channel, reliable);
     return running.engine.sendBytes(peer, bytes, channel, reliable);
+  }
+
+  /**
+   * A peer whose session is moving to its new connection (possibly another shard) has no address to
+   * send to for a moment: what the main thread sends it meanwhile waits here, in order, and goes out
+   * on the new connection (Sessions.onResumed). Unreliable packets are dropped, as for a dropped peer.
+   */
+  private hold(running: Running, peer: ENetServerPeer, bytes: Uint8Array, channel: number, reliable: boolean): Err {
+    const checked = running.engine.check(peer, bytes, channel);
+    if (checked !== Err.OK || reliable === false) return checked;
+    peer.held.push({ bytes, channel });
+    return Err.OK;
+  }
+
+  /** A group send: resuming peers get theirs held, the others one encoding per format. */
+  private sendToGroup(running: Running, targets: ENetServerPeer[], packet: unknown, channel: number, reliable: boolean): Err {
+    if (!targets.some((peer) => peer.resuming)) return running.engine.sendToGroup(targets, packet, channel, reliable);
+    const moving = targets.filter((peer) => peer.resuming);
+    const result = running.engine.sendToGroup(targets.filter((peer) => !peer.resuming), packet, channel, reliable);
+    for (const peer of moving) {
+      const bytes = running.engine.encode(peer, packet);
+      if (bytes) this.hold(running, peer, bytes, channel, reliable);
+    }
+    return result;
   }
 
   private disconnect(peer: ENetServerPeer, reason: string, mode: number): void {
@@ -466,6 +512,12 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     peer.authTimer = undefined;
     peer.state = ConnectionState.STATE_DISCONNECTING;
     peer.pendingReason = reason;
+    if (peer.dropped || peer.resuming) {
+      // No connection to tell: the held seat ends (its IN_DISCONNECT follows with pendingReason).
+      this.sessions.end(peer);
+      return;
+    }
+    this.sessions.forget(peer);
     running.engine.disconnect(peer, reason, mode);
   }
 
@@ -475,6 +527,8 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     peer.authTimer = undefined;
     peer.state = ConnectionState.STATE_DISCONNECTING;
     this.clusterMember?.forget(peer);
+    this.sessions.forget(peer);
+    peer.dropped = false;
     if (peer.actor >= 0) this.running?.directory?.clear(peer.shard, peer.slot, peer.peerId);
     this.peers.delete(peer);
     this.safeEmit('peerDisconnected', peer, reason);

@@ -5,6 +5,7 @@
 import { NetActorLink, type NetActorLinkOptions } from '../net-actor/owner.js';
 import { QueueBudget } from '../server-common/queue-budget.js';
 import type { GuardOptions } from '../server-common/options.js';
+import type { PeerTimeout } from '../plumbing/native.js';
 import type { RecordHandler } from '../plumbing/ring.js';
 import { createWakeWord } from '../plumbing/doorbells.js';
 
@@ -31,6 +32,9 @@ export interface ShardsOptions {
   compression: number;
   guard: GuardOptions;
   maxQueuedBytesPerPeer: number;
+  /** Each session's outbox bound; 0: no sessions. */
+  sessionOutboxBytes: number;
+  peerTimeout: PeerTimeout;
   /** Game actors: each gets a ring pair on every shard, and one wake word for all of them. */
   gameActors: number;
   link: Omit<NetActorLinkOptions, 'onRecord' | 'onRestart' | 'onGiveUp' | 'actorWakes'>;
@@ -67,6 +71,8 @@ export async function openShards(options: ShardsOptions): Promise<Shard[]> {
           compression: options.compression,
           guard: options.guard,
           reusePort: options.count > 1,
+          sessionOutboxBytes: options.sessionOutboxBytes,
+          peerTimeout: options.peerTimeout,
           peerIds,
         });
       } catch (error) {

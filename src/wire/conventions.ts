@@ -32,3 +32,10 @@ export const COMPRESSION_NAMES: Readonly<Record<string, CompressionMode>> = Obje
   zlib: CompressionMode.COMPRESS_ZLIB,
   zstd: CompressionMode.COMPRESS_ZSTD,
 });
+
+/** Sessions (docs/protocol.md "Sessions"): the approval with its token, a resume request and its answer. */
+export const SESSION_EVENT = '_session';
+export const RESUME_EVENT = '_resume';
+export const RESUMED_EVENT = '_resumed';
+/** The reason a resume is refused with (and a held seat ends with, to its new connection). */
+export const SESSION_EXPIRED = 'Session expired';

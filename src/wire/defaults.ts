@@ -21,3 +21,5 @@ export const ENET_MAX_CHANNELS = 255;
 export const DEFAULT_RING_BYTES = 8 * 1024 * 1024;
 /** How long stopServer() waits for peers to acknowledge their disconnect before dropping them. */
 export const STOP_GRACE_MS = 1000;
+/** ENet's own peer timeout (enet.h ENET_PEER_TIMEOUT_LIMIT/MINIMUM/MAXIMUM): the peerTimeout option's default. */
+export const DEFAULT_PEER_TIMEOUT = Object.freeze({ limit: 32, minimumMs: 5000, maximumMs: 30_000 });

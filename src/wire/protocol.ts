@@ -77,6 +77,8 @@ export const OUT_SESSION_RESUME = 14;
 export const SESSION_MAGIC = 0x53455331;
 /** Connect data of a connection that comes to resume a session. */
 export const RESUME_MAGIC = 0x53455332;
+/** Connect data of a client that wants the approval notice (`_session`) but no session (ENetClient with resume: false). */
+export const APPROVAL_MAGIC = 0x53455330;
 /** First byte of a session control packet: u8 op, then its body. */
 export const SESSION_CONTROL = 0xe5;
 /** Ack: u8 count, count × u32 received counts for channels 0..count-1. */
@@ -158,3 +160,4 @@ export function ipv4ToBytes(address: string): Uint8Array {
 export function ipv4ToString(bytes: Uint8Array, at: number): string {
   return `${bytes[at]}.${bytes[at + 1]}.${bytes[at + 2]}.${bytes[at + 3]}`;
 }
+
