@@ -13,10 +13,10 @@ const STATEFUL = new URL('./fixtures/game/session-state.mjs', import.meta.url).h
 /** ENet gives a silent peer up within 2 s (peerTimeout), whatever RTT it measured: drops come on time under load. */
 const QUICK_TIMEOUT = { limit: 4, minimumMs: 1000, maximumMs: 2000 };
 
-async function startServer(t, options = {}) {
+async function startServer(t, options = {}, maxPeers = 32) {
   const server = new ENetServerSupervisor();
   const actors = GAME_ACTORS > 0 ? { gameLogic: EMPTY, gameActors: GAME_ACTORS } : {};
-  await server.createServer(0, 32, 2, { bindAddress: '127.0.0.1', peerTimeout: QUICK_TIMEOUT, ...actors, ...options });
+  await server.createServer(0, maxPeers, 2, { bindAddress: '127.0.0.1', peerTimeout: QUICK_TIMEOUT, ...actors, ...options });
   t.teardown(() => server.stopServer());
   return server;
 }
@@ -263,4 +263,50 @@ test('shards: resumes whichever shard the new connection lands on, same seat, no
   t.is(resumes, 4);
   t.is(server.getPeer(peer.peerId), peer);
   t.log(`shards the seat lived on: ${[...shards].join(', ')}`);
+});
+
+test('a Buffer the application reuses for sendRawPacket is resent as it was when sent, not as it is now', async (t) => {
+  const server = await startServer(t);
+  const { relay, client, peer } = await connectThroughRelay(t, server);
+  const got = [];
+  server.on('rawPacketReceived', (from, data) => {
+    if (from === peer && data[0] === 0xaa) got.push(data.readUInt32LE(1));
+  });
+  const buffer = Buffer.alloc(5);
+  buffer[0] = 0xaa;
+  let n = 0;
+  const send = () => {
+    buffer.writeUInt32LE(++n, 1); // one Buffer, rewritten for every message (as a load generator does)
+    t.is(client.sendRawPacket(buffer, 0, true), Err.OK);
+  };
+  const timer = setInterval(send, 10);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  relay.rebind();
+  await waitFor(client, 'resumed', WAIT_MS);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  clearInterval(timer);
+  await until(() => got.length >= n, WAIT_MS, 'every message');
+  t.deepEqual(got, Array.from({ length: n }, (_, i) => i + 1));
+});
+
+test('a server at maxPeers: every player re-mapped at once still resumes (the held seats leave room for their new connections)', async (t) => {
+  const server = await startServer(t, {}, 4);
+  const relay = await createLinkRelay({ target: { address: '127.0.0.1', port: server.getLocalPort() }, rebindGraceMs: 200 });
+  t.teardown(() => relay.close());
+  const clients = [];
+  for (let i = 0; i < 4; i++) {
+    const client = new ENetClient({ silenceMs: 600, connectTimeoutMs: 2000, reconnect: { retries: 40, minDelayMs: 50, maxDelayMs: 300 } });
+    t.teardown(() => client.disconnectFromServer());
+    const approved = waitFor(client, 'authenticated');
+    client.connectToServer('127.0.0.1', relay.port, 2);
+    await approved;
+    clients.push(client);
+  }
+  t.is(server.getPeerCount(), 4);
+  const resumed = Promise.all(clients.map((client) => waitFor(client, 'resumed', WAIT_MS)));
+  relay.rebind();
+  await resumed;
+  t.is(server.getMetrics().sessions.resumed, 4);
+  t.is(server.getMetrics().refusedConnects.full, 0);
+  t.is(server.getPeerCount(), 4);
 });

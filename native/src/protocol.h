@@ -77,7 +77,7 @@ constexpr uint32_t RESUME_MAGIC = 0x53455332;   // "SES2": a connection that com
 constexpr uint32_t APPROVAL_MAGIC = 0x53455330; // "SES0": a client that wants the approval notice, no session (JS only; native treats it as any data)
 constexpr uint32_t SESSION_CONTROL = 0xE5;      // first byte of a session control packet
 constexpr uint32_t SESSION_OP_ACK = 1;          // then: u8 count, count x u32 received counts
-constexpr uint32_t ACK_INTERVAL_MS = 100;       // at most one ack per peer this often
+constexpr uint32_t ACK_INTERVAL_MS = 500;       // at most one ack per peer this often
 
 // IN_KICK_REQUEST causes (guard.h KickCause).
 constexpr uint32_t KICK_PACKET_TOO_LARGE = 1;

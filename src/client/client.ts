@@ -18,6 +18,7 @@ import {
   IN_DISCONNECT,
   IN_RECEIVE,
   FLAG_RELIABLE,
+  ACK_INTERVAL_MS,
   APPROVAL_MAGIC,
   RESUME_MAGIC,
   SESSION_CONTROL,
@@ -175,6 +176,7 @@ export class ENetClient extends EventEmitter<ClientEvents> {
   private sessionTimer: NodeJS.Timeout | undefined;
   private resumeTimer: NodeJS.Timeout | undefined;
   private resumeAttempt = 0;
+  private lastAckAt = 0;
   private lastReceive = { value: -1, at: 0 };
   /** The channel of the reliable packet being dispatched (counted after it, unless it was session control). */
   private countChannel = -1;
@@ -418,7 +420,8 @@ export class ENetClient extends EventEmitter<ClientEvents> {
   sendRawPacket(bytes: Uint8Array, channel = 0, reliable = true): Err {
     if (!(bytes instanceof Uint8Array)) return Err.ERR_INVALID_PARAMETER;
     // The application may reuse its buffer: what is kept for a resend (or held) must not change with it.
-    return this.submit(reliable !== false && this.session ? bytes.slice() : bytes, channel, reliable);
+    // new Uint8Array(bytes) copies (a Buffer's slice() would share its memory).
+    return this.submit(reliable !== false && this.session ? new Uint8Array(bytes) : bytes, channel, reliable);
   }
 
   sendNodeState(node: NetworkNode, flags: number, channel = 0): Err {
@@ -642,11 +645,17 @@ export class ENetClient extends EventEmitter<ClientEvents> {
     const session = this.session;
     const connection = this.connection;
     if (!session?.token || !connection || connection.resuming || this.interrupted) return;
-    const ack = session.takeAck();
-    if (ack) this.engine.sendBytes(this.target, ack, 0, false);
+    const now = performance.now();
+    if (now - this.lastAckAt >= ACK_INTERVAL_MS) {
+      // As native does: at most one acknowledgement per ACK_INTERVAL_MS, only when something arrived.
+      const ack = session.takeAck();
+      if (ack) {
+        this.engine.sendBytes(this.target, ack, 0, false);
+        this.lastAckAt = now;
+      }
+    }
     // ENet's lastReceiveTime of the server moves with every datagram (its pings every 500 ms too).
     const value = connection.stats[connection.slot * STATS_ROW + STATS_LAST_RECEIVE];
-    const now = performance.now();
     if (value !== this.lastReceive.value) this.lastReceive = { value, at: now };
     else if (now - this.lastReceive.at >= this.silenceMs) this.interrupt(connection, `Nothing heard from the server for ${this.silenceMs} ms`);
   }

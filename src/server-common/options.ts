@@ -269,6 +269,17 @@ export function shardSlots(maxPeers: number, shards: number): number {
   return Math.min(ENET_MAX_PEERS, share + Math.ceil(4 * Math.sqrt(share)) + 16);
 }
 
+/**
+ * With sessions on, each shard's host gets twice its slots (up to ENet's 4,095): when a NAT re-maps
+ * every player at once, each one's old connection still holds a slot until its resume arrives on a new
+ * connection and drops it — without the room, the resumes would be refused as a full host. maxPeers
+ * is still enforced by the supervisor for new players.
+ */
+export function hostSlots(maxPeers: number, shards: number, sessions: boolean): number {
+  const slots = shardSlots(maxPeers, shards);
+  return sessions ? Math.min(ENET_MAX_PEERS, 2 * slots) : slots;
+}
+
 /** The fewest shards whose hosts, with that room, fit ENet's 4,095 slots (1 up to 4,095 peers). */
 export function defaultNetActors(maxPeers: number): number {
   for (let shards = 1; shards < MAX_NET_ACTORS; shards++) {

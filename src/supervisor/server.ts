@@ -18,7 +18,7 @@ import { SendEngine, eventPacket, isNodeFlags, nodeBytes } from '../common/send-
 import { ErrorReporter } from '../common/error-reporter.js';
 import { PacketEvents } from '../common/packet-events.js';
 import { isInt } from '../common/checks.js';
-import { checkAuthMode, checkAuthTimeout, checkCompression, checkPollRate, checkServerArgs, resolveServerOptions, shardSlots } from '../server-common/options.js';
+import { checkAuthMode, checkAuthTimeout, checkCompression, checkPollRate, checkServerArgs, resolveServerOptions, hostSlots } from '../server-common/options.js';
 import type { ClusterMember } from '../cluster/member.js';
 import { ENetServerPeer } from './peer.js';
 import { PeerTable } from './peer-table.js';
@@ -89,7 +89,7 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     checkServerArgs(port, maxPeers, maxChannels);
     const resolved = resolveServerOptions(options, availableParallelism(), maxPeers);
     const { gameLogic, gameActors, netActors } = resolved;
-    const slots = shardSlots(maxPeers, netActors);
+    const slots = hostSlots(maxPeers, netActors, resolved.resume.windowMs > 0);
 
     this.starting = true;
     let shards: Shard[] = [];

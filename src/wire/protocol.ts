@@ -84,7 +84,7 @@ export const SESSION_CONTROL = 0xe5;
 /** Ack: u8 count, count × u32 received counts for channels 0..count-1. */
 export const SESSION_OP_ACK = 1;
 /** At most one ack per peer this often (when its counts changed). */
-export const ACK_INTERVAL_MS = 100;
+export const ACK_INTERVAL_MS = 500;
 
 /** OUT_DISCONNECT flags. */
 export const DISCONNECT_LATER = 0;
