@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // Benchmark: our server vs a raw C ENet echo server, same machine, same load generator, same flags.
 //
-//   node bench/run.mjs [--only raw|ours|actors|actors-fixed|actors-burn|shards|cluster] [--rates 10000,20000,...] [--step-ms 3000]
+//   node bench/run.mjs [--only raw|ours|actors|actors-fixed|actors-burn|shards|cluster|sessions] [--rates 10000,20000,...] [--step-ms 3000]
 //                      [--grace-ms 1000] [--clients 200] [--size 64] [--fixed-rate 20000] [--fixed-ms 5000]
 //                      [--idle-ms 5000] [--p99-budget-ms 50] [--raw-sockbuf BYTES] [--out bench/results/latest.json]
 //                      [--no-codec] [--no-actors] [--actor-counts 1,2] [--burn-us 500] [--burn-actors 2]
 //                      [--burn-clients 50] [--burn-rates 250,500,...] [--burn-step-ms 3000] [--burn-p99-budget-ms 50]
 //                      [--actor-rounds 1] [--quiet-wait-ms 30000] [--no-shards] [--shard-counts 1,2,3]
 //                      [--shard-peers 4000] [--shard-hosts 200] [--shard-warmup-ms 3000] [--shard-rates 20000,40000,...] [--big-peers 10000]
-//                      [--big-rate 2] [--big-ms 10000] [--no-big]
+//                      [--big-rate 2] [--big-ms 10000] [--no-big] [--no-sessions]
 //
 // For each server (raw C echo = bench/c/bin/echo_server, ours = bench/echo-server.mjs on dist/):
 //   start it, wait for "listening <port>", measure its idle CPU with no peers (idle-ms),
@@ -40,6 +40,9 @@
 //   server RSS per connected peer (growth from before connecting), every process's CPU. Each of these runs
 //   first sends for shard-warmup-ms at its first rate, unmeasured (see shardLoadArgs).
 //   --only shards runs only this section, into bench/results/shards.json unless --out.
+// Then, unless --no-sessions, the sessions benchmark (bench/sessions.mjs, in its own process with its defaults:
+//   sessions on vs --resume-window 0 in steady state, then a resume storm of 1,000 clients; < 3 min, its table
+//   on stdout, bench/results/sessions.json). --only sessions runs only it (into --out if given).
 // Then, unless --no-codec, the codec benchmark (bench/codec.mjs, in its own process: VARIANT vs MSGPACK
 // vs JSON encode/decode speed and size, < 60 s, its table on stdout, bench/results/codec.json).
 // Before each server it waits (at most quiet-wait-ms) until other processes use < 25% of a core.
@@ -94,11 +97,12 @@ const opts = {
   shardWarmupMs: 3000,
   shardRates: [20000, 40000, 60000, 80000, 100000, 120000, 140000, 160000, 180000, 200000],
   big: true,
+  sessions: true, // run bench/sessions.mjs
   bigPeers: 10000,
   bigRate: 2,
   bigMs: 10000,
 };
-const ONLY = ['raw', 'ours', 'actors', 'actors-fixed', 'actors-burn', 'shards', 'cluster'];
+const ONLY = ['raw', 'ours', 'actors', 'actors-fixed', 'actors-burn', 'shards', 'cluster', 'sessions'];
 let outGiven = false;
 {
   const a = process.argv.slice(2);
@@ -146,6 +150,7 @@ let outGiven = false;
       case '--shard-warmup-ms': opts.shardWarmupMs = num(k, take()); break;
       case '--shard-rates': opts.shardRates = take().split(',').map((r) => num('rate', r)); break;
       case '--no-big': opts.big = false; break;
+      case '--no-sessions': opts.sessions = false; break;
       case '--big-peers': opts.bigPeers = num(k, take()); break;
       case '--big-rate': opts.bigRate = num(k, take()); break;
       case '--big-ms': opts.bigMs = num(k, take()); break;
@@ -162,6 +167,7 @@ let outGiven = false;
     opts.codec = false;
     if (!outGiven) opts.out = join(here, 'results', 'actors.json');
   }
+  if (opts.only === 'sessions' && !opts.sessions) fail('--only sessions and --no-sessions exclude each other');
   if (opts.only === 'shards') {
     if (!opts.shards) fail('--only shards and --no-shards exclude each other');
     opts.codec = false;
@@ -938,6 +944,11 @@ if (opts.only === 'cluster') {
   const args = [join(here, 'cluster.mjs'), ...(outGiven ? ['--out', opts.out] : [])];
   process.exit(spawnSync(process.execPath, args, { stdio: 'inherit' }).status ?? 1);
 }
+// So is the sessions benchmark (enet-server and enet-loadtest, no C programs).
+if (opts.only === 'sessions') {
+  const args = [join(here, 'sessions.mjs'), ...(outGiven ? ['--out', opts.out] : [])];
+  process.exit(spawnSync(process.execPath, args, { stdio: 'inherit', timeout: 600_000, killSignal: 'SIGKILL' }).status ?? 1);
+}
 try {
   buildCPrograms();
 } catch (e) {
@@ -1004,6 +1015,21 @@ if (results.shards) process.stdout.write('\n' + shardTable(results.shards));
 log(`results written to ${opts.out.replace(root + '/', '')} (${fmt(results.elapsedSeconds, 0)} s)`);
 let ok = [results.raw, results.ours].every((r) => r === null || !r.error) && !results.actors?.error &&
   [results.actors?.fixed, results.actors?.burn, results.shards].every((sec) => !sec || Object.values(sec.servers).every((r) => !r.error));
+
+// ---------- sessions benchmark ----------
+if (opts.sessions && opts.only === null) {
+  if (!existsSync(DIST)) {
+    log('sessions benchmark skipped: dist/index.js not found (npm run build)');
+    ok = false;
+  } else {
+    log('sessions benchmark: node bench/sessions.mjs');
+    const sessions = spawnSync(process.execPath, [join(here, 'sessions.mjs')], { cwd: root, stdio: 'inherit', timeout: 600_000, killSignal: 'SIGKILL' });
+    if (sessions.error || sessions.status !== 0) {
+      log(`sessions benchmark failed: ${sessions.error?.message ?? (sessions.signal ? `killed by ${sessions.signal}` : `exit code ${sessions.status}`)}`);
+      ok = false;
+    }
+  }
+}
 
 // ---------- codec benchmark ----------
 if (opts.codec) {
