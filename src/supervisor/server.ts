@@ -25,13 +25,13 @@ import { PeerTable } from './peer-table.js';
 import { Admission } from './admission.js';
 import { Inbound } from './inbound.js';
 import { GameBridge } from './game-bridge.js';
-import { ProcessUsage, buildMetrics } from './metrics.js';
+import { ProcessUsage, buildMetrics, peerTransport } from './metrics.js';
 import { createFleetMember } from './fleet.js';
 import { Sessions } from './sessions.js';
 import { kAuthenticate, kDisconnect, kRedirect, kReject, kSend, kSendRaw, kSetIdentity, kSetTimeout, type PeerOwner } from './symbols.js';
 import type { Running, ServerCore } from './core.js';
 import type { ServerOptions } from './options.js';
-import type { ServerEvents, CustomAuthenticator, EventCallback, ServerMetrics } from './events.js';
+import type { ServerEvents, CustomAuthenticator, EventCallback, PeerTransport, ServerMetrics } from './events.js';
 
 const REASON_SERVER_STOPPED = 'Server stopped';
 
@@ -414,6 +414,15 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
       },
       this.usage,
     );
+  }
+
+  /**
+   * ENet's RTT (ms), packet loss and throttle (fractions) of each connected peer, read from the stats
+   * tables in one pass (what /metrics builds its histograms from; getMetrics().transport summarizes
+   * them). Empty when the server is not running.
+   */
+  getPeerTransport(): PeerTransport {
+    return peerTransport(this.running);
   }
 
   // ---- PeerOwner (called by ENetServerPeer) -------------------------------------------------
