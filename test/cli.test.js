@@ -321,7 +321,7 @@ test('/metrics serves Prometheus text whose counters move with the traffic', asy
   t.regex(after, /^enet_retransmissions_total \d+/m);
 });
 
-test('--peer-timeout MIN:MAX applies to every peer: through a blacked-out relay a plain client is given up within 500 ms + 2 × MAX', async (t) => {
+test('--peer-timeout MIN:MAX applies to every peer: through a blacked-out relay a plain client is given up long before ENet\'s default 5 s', async (t) => {
   const server = await start(t, ['--peer-timeout', '500:1000', '--metrics-port', '0']);
   const relay = await createLinkRelay({ target: { address: '127.0.0.1', port: server.port } });
   t.teardown(() => relay.close());
@@ -335,12 +335,14 @@ test('--peer-timeout MIN:MAX applies to every peer: through a blacked-out relay 
   await welcome;
   const peers = async () => Number(/^enet_peers (\S+)$/m.exec(await (await fetch(server.metricsUrl)).text())?.[1]);
   t.is(await peers(), 1);
+  // ENet gives up at its first retransmission check ≥ MAX after the ping a silent peer gets 500 ms in:
+  // ~1–2.5 s here (more while this file's other servers load the machine); its default, 5 s at least.
   const began = performance.now();
-  relay.blackout(3000);
-  while ((await peers()) !== 0 && performance.now() - began < 5000) await new Promise((resolve) => setTimeout(resolve, 50));
+  relay.blackout(6000);
+  while ((await peers()) !== 0 && performance.now() - began < 6000) await new Promise((resolve) => setTimeout(resolve, 50));
   const afterMs = performance.now() - began;
   t.log(`the server let the peer go ${afterMs.toFixed(0)} ms into the blackout (ENet's default would take ≥ 5 s)`);
-  t.true(afterMs <= 2800, `${afterMs.toFixed(0)} ms`);
+  t.true(afterMs < 4500, `${afterMs.toFixed(0)} ms`);
 });
 
 test('--resume-window 0 turns sessions off (a client gets no token); a bad value names the flag', async (t) => {
