@@ -216,3 +216,52 @@ test('transport health through a relay with 20 ms each way: getMetrics().transpo
   t.regex(text, /^# TYPE enet_retransmissions_total counter$/m);
   t.true(value('enet_retransmissions_total') >= 0);
 });
+
+test('OUT_SET_TIMEOUT at the record level: a stale slot/peerId is dropped and counted, zeroes or a minimum over the maximum are malformed, a live one takes effect', async (t) => {
+  const { NetActorLink } = await import('../dist/net-actor/owner.js');
+  const { DEFAULT_RESTART_POLICY } = await import('../dist/supervision/restart-policy.js');
+  const P = await import('../dist/wire/protocol.js');
+  const records = [[], []];
+  const links = [0, 1].map((i) => {
+    const link = new NetActorLink({
+      maxPacketSize: 4096,
+      ringBytes: 1 << 16,
+      pollRate: 5,
+      restartPolicy: DEFAULT_RESTART_POLICY,
+      actorWakes: [],
+      onRecord: (bytes, offset, length) => {
+        const view = new DataView(bytes.buffer, bytes.byteOffset + offset, length);
+        records[i].push({ kind: bytes[offset + P.R_KIND], slot: view.getUint32(P.R_SLOT, true), peerId: view.getUint32(P.R_PEER_ID, true), at: performance.now() });
+      },
+    });
+    link.start();
+    t.teardown(() => link.close());
+    return link;
+  });
+  const [srv, cli] = links;
+  const { host, port } = srv.createHost({ address: '127.0.0.1', port: 0, peers: 4, channels: 1, compression: 0 }); // ENet's default timeout
+  const client = cli.createHost({ peers: 1, channels: 1, compression: 0 });
+  cli.out.connect(client.host, 77, P.ipv4ToBytes('127.0.0.1'), port, 1, 0);
+  await until(() => records[0].some((r) => r.kind === P.IN_CONNECT), 5000, 'the server connect');
+  const { slot, peerId } = records[0].find((r) => r.kind === P.IN_CONNECT);
+  const counter = (c) => srv.counters[c];
+  const stale = counter(P.C_DROPPED_STALE);
+  const malformed = counter(P.C_MALFORMED_RECORDS);
+  srv.out.setPeerTimeout(host, slot, peerId + 1, 32, 500, 1000); // not the peer in that slot
+  srv.out.setPeerTimeout(host, slot + 1, peerId, 32, 500, 1000); // an empty slot
+  await until(() => counter(P.C_DROPPED_STALE) === stale + 2, 2000, 'two stale records counted');
+  srv.out.setPeerTimeout(host, slot, peerId, 0, 500, 1000);
+  srv.out.setPeerTimeout(host, slot, peerId, 32, 0, 1000);
+  srv.out.setPeerTimeout(host, slot, peerId, 32, 2000, 1000);
+  await until(() => counter(P.C_MALFORMED_RECORDS) === malformed + 3, 2000, 'three malformed records counted');
+  t.is(counter(P.C_DROPPED_STALE), stale + 2);
+  // The real one: the client's host vanishes (no goodbye); ENet's default would wait ≥ 5 s.
+  srv.out.setPeerTimeout(host, slot, peerId, 32, 500, 1000);
+  await sleep(50);
+  const vanished = performance.now();
+  cli.destroyHost(client.host);
+  await until(() => records[0].some((r) => r.kind === P.IN_DISCONNECT && r.peerId === peerId), 5000, "the server's IN_DISCONNECT");
+  const afterMs = records[0].find((r) => r.kind === P.IN_DISCONNECT).at - vanished;
+  t.log(`given up ${afterMs.toFixed(0)} ms after the client vanished`);
+  t.true(afterMs <= TIGHT_BOUND_MS, `${afterMs.toFixed(0)} ms`);
+});
