@@ -140,6 +140,26 @@ test('peer.setTimeout at run time: the tightened peer is given up well within a 
   t.true(loose.client.isConnectedToServer());
 });
 
+test('peer.setTimeout is kept across a resume: the seat\'s new connection (after a NAT re-mapping) is given up as quickly', async (t) => {
+  const server = await startServer(t); // ENet's default timeout: 5 s minimum
+  const relay = await relayTo(t, server);
+  const { peer } = await connectVia(t, server, relay, { silenceMs: 600, reconnect: { retries: 40, minDelayMs: 50, maxDelayMs: 300 } });
+  t.is(peer.setTimeout(32, TIGHT.minimumMs, TIGHT.maximumMs), Err.OK);
+  const oldPort = peer.getRemotePort();
+  const resumed = waitFor(server, 'peerResumed', 10_000, (p) => p === peer);
+  relay.rebind(); // the server's replies to the old mapping are lost: the client resumes on a new connection
+  await resumed;
+  t.not(peer.getRemotePort(), oldPort, 'a new connection');
+  await sleep(300);
+  const dropped = waitFor(server, 'peerDropped', 5000, (p) => p === peer);
+  const start = performance.now();
+  relay.blackout(BLACKOUT_MS);
+  await dropped;
+  const afterMs = performance.now() - start;
+  t.log(`resumed seat dropped ${afterMs.toFixed(0)} ms into the blackout`);
+  t.true(afterMs <= TIGHT_BOUND_MS, `${afterMs.toFixed(0)} ms`);
+});
+
 test('ENetClient.setTimeout at run time: a client that tightened its own timeout gives up a dark server well within a 3 s blackout', async (t) => {
   const server = await startServer(t);
   const relay = await relayTo(t, server);
