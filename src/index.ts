@@ -7,7 +7,7 @@ export { ENetClient } from './client/client.js';
 export type { ClientEvents, ClientOptions, ClientEventCallback } from './client/client.js';
 export { createClientNetwork, ClientNetwork } from './client/network.js';
 export type { ClientNetworkOptions, ClientNetworkMetrics } from './client/network.js';
-export type { ServerEvents, CustomAuthenticator, EventCallback, ServerMetrics, ActorMetrics } from './supervisor/events.js';
+export type { ServerEvents, CustomAuthenticator, EventCallback, ServerMetrics, ActorMetrics, SessionMetrics, TransportMetrics, PeerTransport, Percentiles } from './supervisor/events.js';
 export { defineGameLogic } from './game-actor/define.js';
 export type { GameLogic, GameContext, GamePeer, GameCluster } from './game-actor/define.js';
 export type { ServerOptions, Logger } from './supervisor/options.js';

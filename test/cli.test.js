@@ -10,7 +10,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { ENetClient } from '../dist/index.js';
+import { ENetClient, createClientNetwork, createLinkRelay } from '../dist/index.js';
 import { waitFor } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli/server.js', import.meta.url));
@@ -62,7 +62,7 @@ async function connect(t, port) {
 test('--help lists every flag with its environment variable and exits 0', (t) => {
   const result = run(['--help']);
   t.is(result.status, 0);
-  for (const flag of ['--port', '--max-peers', '--channels', '--auth', '--compression', '--game-logic', '--actors', '--net-actors', '--poll-rate', '--format', '--metrics-port']) {
+  for (const flag of ['--port', '--max-peers', '--channels', '--auth', '--compression', '--game-logic', '--actors', '--net-actors', '--poll-rate', '--format', '--metrics-port', '--peer-timeout']) {
     t.true(result.stdout.includes(flag), flag);
   }
   t.regex(result.stdout, /ENET_PORT/);
@@ -88,6 +88,11 @@ test('a bad value exits 2 with one line naming the flag (flags and environment v
     [['--bind', '1.2.3'], {}, '--bind'],
     [['--channels', '0'], {}, '--channels'],
     [['--frobnicate'], {}, '--frobnicate'],
+    [['--peer-timeout', '5000'], {}, "--peer-timeout: must be MIN:MAX in ms"],
+    [['--peer-timeout', '50:1000'], {}, '--peer-timeout: MIN must be'],
+    [['--peer-timeout', '2000:1000'], {}, '--peer-timeout: MIN must be'],
+    [['--peer-timeout', '500:99999999999'], {}, '--peer-timeout: MAX must be'],
+    [[], { ENET_PEER_TIMEOUT: '1:2' }, 'ENET_PEER_TIMEOUT'],
   ]) {
     const result = run(args, env);
     const what = `${args.join(' ')} ${JSON.stringify(env)}`;
@@ -309,6 +314,35 @@ test('/metrics serves Prometheus text whose counters move with the traffic', asy
   t.is(value(after, 'enet_sessions_held'), 1, 'the ENetClient has a session');
   t.is(value(after, 'enet_sessions_dropped'), 0);
   t.is(value(after, 'enet_sessions_resumed_total'), 0);
+  t.regex(after, /^# TYPE enet_peer_rtt_seconds histogram$/m);
+  t.is(value(after, 'enet_peer_rtt_seconds_count'), 1, 'one connected peer in the RTT histogram');
+  t.is(value(after, 'enet_peer_packet_loss_ratio_count'), 1);
+  t.is(value(after, 'enet_peer_packet_throttle_ratio_count'), 1);
+  t.regex(after, /^enet_retransmissions_total \d+/m);
+});
+
+test('--peer-timeout MIN:MAX applies to every peer: through a blacked-out relay a plain client is given up long before ENet\'s default 5 s', async (t) => {
+  const server = await start(t, ['--peer-timeout', '500:1000', '--metrics-port', '0']);
+  const relay = await createLinkRelay({ target: { address: '127.0.0.1', port: server.port } });
+  t.teardown(() => relay.close());
+  // Its own client network, closed at the end: the connection the server gave up would otherwise
+  // wait out ENet's default timeout before the process may exit.
+  const network = createClientNetwork();
+  t.teardown(() => Promise.race([network.close(), new Promise((resolve) => setTimeout(resolve, 2000))]));
+  const client = new ENetClient({ resume: false, network });
+  const welcome = waitFor(client, 'packetReceived', undefined, (p) => p?.type === 'welcome');
+  client.connectToServer('127.0.0.1', relay.port);
+  await welcome;
+  const peers = async () => Number(/^enet_peers (\S+)$/m.exec(await (await fetch(server.metricsUrl)).text())?.[1]);
+  t.is(await peers(), 1);
+  // ENet gives up at its first retransmission check ≥ MAX after the ping a silent peer gets 500 ms in:
+  // ~1–2.5 s here (more while this file's other servers load the machine); its default, 5 s at least.
+  const began = performance.now();
+  relay.blackout(6000);
+  while ((await peers()) !== 0 && performance.now() - began < 6000) await new Promise((resolve) => setTimeout(resolve, 50));
+  const afterMs = performance.now() - began;
+  t.log(`the server let the peer go ${afterMs.toFixed(0)} ms into the blackout (ENet's default would take ≥ 5 s)`);
+  t.true(afterMs < 4500, `${afterMs.toFixed(0)} ms`);
 });
 
 test('--resume-window 0 turns sessions off (a client gets no token); a bad value names the flag', async (t) => {

@@ -70,6 +70,7 @@ constexpr uint8_t OUT_BAN = 11;             // body: u8[4] ipv4, u32 durationMs:
 constexpr uint8_t OUT_SESSION_END = 12;     // no body: free the session (IN_DISCONNECT if it was detached)
 constexpr uint8_t OUT_SESSION_EXPORT = 13;  // no body: park the session for a resume (-> IN_SESSION_EXPORTED)
 constexpr uint8_t OUT_SESSION_RESUME = 14;  // body: u32 sessionPeerId, u32 count, count x u32 (-> IN_SESSION_RESUMED)
+constexpr uint8_t OUT_SET_TIMEOUT = 15;     // body: u32 limit, u32 minimumMs, u32 maximumMs (enet_peer_timeout)
 
 // ---- sessions: connect data, the control packet, the ack timer ----
 constexpr uint32_t SESSION_MAGIC = 0x53455331;  // "SES1": a fresh session-aware connection (also its leaving data)
@@ -136,7 +137,8 @@ enum Counter : uint32_t {
   C_REFUSED_FULL = 24,               // CONNECTs refused: no free peer slot
   C_SESSION_OUTBOX_BYTES = 25,       // bytes held in the outboxes of the reactor's sessions (parked ones excepted)
   C_SESSION_RESENDS = 26,            // packets queued again at resumes
-  C_COUNT = 27,
+  C_RETRANSMISSIONS = 27,            // reliable commands ENet timed out and queued again (packetsLost, sampled)
+  C_COUNT = 28,
 };
 static_assert(C_COUNT <= COUNTERS_SLOTS, "the counters table holds every counter");
 

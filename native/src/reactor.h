@@ -146,6 +146,7 @@ class Reactor {
     std::vector<uint32_t> route;         // per slot: inbound ring of its records (| ROUTE_HELD)
     std::vector<std::string> reason;     // per slot: the reason of a disconnect we requested
     std::vector<uint32_t> processed;     // per slot: payload bytes of send records taken (u32, wraps)
+    std::vector<uint32_t> lostSeen;      // per slot: ENet's packetsLost at the last stats row (C_RETRANSMISSIONS)
     uint32_t liveIds = 0;                // slots with a peerId
     uint32_t nextPeerId = 1;             // server hosts without a shared counter
     uint32_t* sharedPeerIds = nullptr;   // HostOptions::peerIds
@@ -226,6 +227,7 @@ class Reactor {
   void outSendMultiLocked(Host* h, const records::Record& r);
   void outDisconnectLocked(uint32_t index, Host* h, const records::Record& r);
   void outConnectLocked(uint32_t index, Host* h, const records::Record& r);
+  void outSetTimeoutLocked(Host* h, const records::Record& r);
 
   // ---- Sessions (reactor_sessions.cc; docs/protocol.md "Sessions") ----
   // What a record naming (slot, peerId) reaches: the peer in that slot; or, when the slot no longer

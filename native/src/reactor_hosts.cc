@@ -139,6 +139,7 @@ HostCreated Reactor::createHost(const HostOptions& o) {
     h->route.assign(enet->peerCount, SUPERVISOR_RING);
     h->reason.assign(enet->peerCount, std::string());
     h->processed.assign(enet->peerCount, 0);
+    h->lostSeen.assign(enet->peerCount, 0);
     h->session.assign(enet->peerCount, nullptr);
     if (o.server) h->sessionLimit = o.sessionOutboxBytes;
     h->timeoutLimit = o.timeoutLimit;
@@ -238,6 +239,7 @@ void Reactor::assignSlot(Host& h, uint32_t slot, uint32_t peerId) {
   h.route[slot] = SUPERVISOR_RING;
   h.reason[slot].clear();
   h.processed[slot] = 0;
+  h.lostSeen[slot] = 0;
 }
 
 void Reactor::forgetSlot(Host& h, uint32_t slot) {
@@ -247,6 +249,7 @@ void Reactor::forgetSlot(Host& h, uint32_t slot) {
   h.route[slot] = SUPERVISOR_RING;
   h.reason[slot].clear();
   h.processed[slot] = 0;
+  h.lostSeen[slot] = 0;
   zeroStatsRow(h, slot);
 }
 

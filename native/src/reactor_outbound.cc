@@ -79,6 +79,9 @@ void Reactor::handleOutboundLocked(const uint8_t* rec, uint32_t len) {
     case OUT_SESSION_RESUME:
       outSessionResumeLocked(index, h, r);
       return;
+    case OUT_SET_TIMEOUT:
+      outSetTimeoutLocked(h, r);
+      return;
     default:
       counters_[C_MALFORMED_RECORDS] += 1;
       return;
@@ -188,6 +191,29 @@ void Reactor::outDisconnectLocked(uint32_t index, Host* h, const records::Record
   } else if (!remoteFirst) {
     h->slotFlags[slot] |= SLOT_REQUESTED;
   }
+}
+
+void Reactor::outSetTimeoutLocked(Host* h, const records::Record& r) {
+  records::SetTimeout st;
+  if (!records::readSetTimeout(r, &st)) {
+    counters_[C_MALFORMED_RECORDS] += 1;
+    return;
+  }
+  if (h != nullptr && !h->server) {
+    // A client host has one peer, and its CONNECT event (still to come while connecting, or before
+    // the OUT_CONNECT of a name being resolved) applies the host's timeout: it becomes this one.
+    h->timeoutLimit = st.limit;
+    h->timeoutMinimumMs = st.minimumMs;
+    h->timeoutMaximumMs = st.maximumMs;
+  }
+  // A peer resumed into another slot is found there; a detached session has no connection to set.
+  const Target t = targetLocked(h, r.header.slot, r.header.peerId);
+  if (t.peer == nullptr) {
+    if (h == nullptr || h->server) counters_[C_DROPPED_STALE] += 1;
+    return;
+  }
+  // docs/enet-facts.md "Retransmission, pings and timeouts": from ENet's next timeout check on.
+  enet_peer_timeout(t.peer, st.limit, st.minimumMs, st.maximumMs);
 }
 
 void Reactor::outConnectLocked(uint32_t index, Host* h, const records::Record& r) {

@@ -37,6 +37,14 @@ void Reactor::writeStatsRow(Host& h, uint32_t slot) {
       p.packetThrottleCounter, p.packetThrottleEpoch,       p.packetThrottleAcceleration,
       p.packetThrottleDeceleration, p.packetThrottleInterval,
   };
+  // Retransmissions: ENet counts each reliable command that timed out (and is queued again) in
+  // packetsLost, and zeroes it at the end of each packet-loss epoch (10 s, inside a send pass): a
+  // smaller value than last time means a reset, and all of it is new. Those counted between this
+  // row's last write (<= STATS_INTERVAL_MS ago, while serviced) and a reset are missed.
+  const uint32_t lost = p.packetsLost;
+  const uint32_t seen = h.lostSeen[slot];
+  counters_[C_RETRANSMISSIONS] += lost >= seen ? lost - seen : lost;
+  h.lostSeen[slot] = lost;
   storeRelaxed(row + STATS_STATE, static_cast<uint32_t>(p.state));
   for (uint32_t i = 0; i < STATS_STATISTICS; ++i) storeRelaxed(row + STATS_FIRST + i, values[i]);
   if (h.guard) {

@@ -341,5 +341,25 @@ inline bool readSessionResume(const Record& r, SessionResume* out) {
   return true;
 }
 
+// OUT_SET_TIMEOUT: u32 limit, u32 minimumMs, u32 maximumMs (enet_peer_timeout's arguments).
+namespace out_set_timeout {
+constexpr uint32_t LIMIT = 0, MINIMUM_MS = 4, MAXIMUM_MS = 8, BODY = 12;
+}
+struct SetTimeout {
+  uint32_t limit = 0;
+  uint32_t minimumMs = 0;
+  uint32_t maximumMs = 0;
+};
+// JS checks the ranges first (checkPeerTimeout); a zero would mean ENet's default, so it is refused
+// here too, as is a minimum over the maximum.
+inline bool readSetTimeout(const Record& r, SetTimeout* out) {
+  using namespace out_set_timeout;
+  if (r.bodyLength < BODY) return false;
+  out->limit = rd32(r.body + LIMIT);
+  out->minimumMs = rd32(r.body + MINIMUM_MS);
+  out->maximumMs = rd32(r.body + MAXIMUM_MS);
+  return out->limit != 0 && out->minimumMs != 0 && out->minimumMs <= out->maximumMs;
+}
+
 }  // namespace records
 }  // namespace enet_actor

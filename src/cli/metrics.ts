@@ -3,9 +3,9 @@
 // prom-client — its default process metrics plus the server's, read from getMetrics() at each
 // scrape (nothing is counted twice, nothing runs between scrapes).
 import { createServer, type Server } from 'node:http';
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ENetServerSupervisor } from '../supervisor/server.js';
-import type { ServerMetrics } from '../supervisor/events.js';
+import type { PeerTransport, ServerMetrics } from '../supervisor/events.js';
 
 type CounterName =
   | 'packetsIn' | 'packetsOut' | 'bytesIn' | 'bytesOut' | 'wireBytesIn' | 'wireBytesOut' | 'malformedPackets'
@@ -35,6 +35,34 @@ const GAUGES: [name: string, help: string, field: GaugeName][] = [
   ['enet_banned_addresses', 'Addresses refused now after repeated authentication failures.', 'bannedAddresses'],
 ];
 
+/** Histograms over the connected peers, rebuilt from the stats tables at each scrape (ENet's figures). */
+const TRANSPORT: [name: string, help: string, buckets: number[], each: (sample: PeerTransport, observe: (value: number) => void) => void][] = [
+  [
+    'enet_peer_rtt_seconds',
+    "Connected peers by ENet's smoothed round-trip time.",
+    [0.001, 0.002, 0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2],
+    (sample, observe) => {
+      for (const ms of sample.rttMs) observe(ms / 1000);
+    },
+  ],
+  [
+    'enet_peer_packet_loss_ratio',
+    "Connected peers by ENet's packet loss of reliable packets (a fraction, smoothed over 10 s epochs).",
+    [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5],
+    (sample, observe) => {
+      for (const ratio of sample.packetLoss) observe(ratio);
+    },
+  ],
+  [
+    'enet_peer_packet_throttle_ratio',
+    "Connected peers by ENet's packet throttle (1: no unreliable packet held back; lower under loss or rising RTT).",
+    [0.125, 0.25, 0.5, 0.75, 0.9, 0.99, 1],
+    (sample, observe) => {
+      for (const ratio of sample.throttle) observe(ratio);
+    },
+  ],
+];
+
 /** A registry whose every scrape reads the server's metrics once. */
 export function createMetricsRegistry(server: ENetServerSupervisor): Registry {
   const registry = new Registry();
@@ -46,6 +74,34 @@ export function createMetricsRegistry(server: ENetServerSupervisor): Registry {
     if (!snapshot || now - snapshot.at > 100) snapshot = { at: now, metrics: server.getMetrics() };
     return snapshot.metrics;
   };
+  // One pass over the stats tables per scrape, shared by the transport histograms.
+  let transport: { at: number; sample: PeerTransport } | undefined;
+  const currentTransport = (): PeerTransport => {
+    const now = performance.now();
+    if (!transport || now - transport.at > 100) transport = { at: now, sample: server.getPeerTransport() };
+    return transport.sample;
+  };
+  for (const [name, help, buckets, each] of TRANSPORT) {
+    new Histogram({
+      name,
+      help,
+      buckets,
+      registers: [registry],
+      collect() {
+        this.reset();
+        each(currentTransport(), (value) => this.observe(value));
+      },
+    });
+  }
+  new Counter({
+    name: 'enet_retransmissions_total',
+    help: "Reliable commands ENet timed out and sent again (from its per-peer packetsLost; a lower bound).",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(current().transport.retransmissions);
+    },
+  });
   if (server.cluster) {
     new Gauge({
       name: 'enet_cluster_up',

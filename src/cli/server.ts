@@ -13,6 +13,7 @@ import { ENetServerSupervisor } from '../supervisor/server.js';
 import { AuthMode, PacketFormat } from '../wire/enums.js';
 import { ENetError } from '../wire/errors.js';
 import { InvalidOptionError, LIMITS, SERVER_DEFAULTS, checkAuthTimeout, checkPollRate, isInt, type DuplicateLoginPolicy, type ServerOptions } from '../server-common/options.js';
+import { checkPeerTimeout } from '../common/checks.js';
 import { installDemo } from './demo.js';
 import type { CustomAuthenticator } from '../supervisor/events.js';
 import { serveUntilSignal } from '../supervisor/process.js';
@@ -55,6 +56,11 @@ const FLAGS: Record<string, Flag> = {
   'game-logic': { env: 'ENET_GAME_LOGIC', value: 'FILE', help: 'a game-logic module (defineGameLogic) run in game actors, instead of the demo' },
   actors: { env: 'ENET_ACTORS', value: 'N', help: 'game actors with --game-logic (default: one per core)' },
   'net-actors': { env: 'ENET_NET_ACTORS', value: 'N', help: `shards: net actors, each one ENet host on the same port, ${LIMITS.netActors.join('–')} (default: 1 per 4,095 peers, with room)` },
+  'peer-timeout': {
+    env: 'ENET_PEER_TIMEOUT',
+    value: 'MIN:MAX',
+    help: `ENet gives a silent peer up after MIN ms once its resends reached the limit, after MAX ms in any case, 100 ≤ MIN ≤ MAX ≤ 86400000 (default ${SERVER_DEFAULTS.peerTimeout.minimumMs}:${SERVER_DEFAULTS.peerTimeout.maximumMs})`,
+  },
   'resume-window': { env: 'ENET_RESUME_WINDOW', value: 'MS', help: `sessions: how long a dropped player's seat is held for a resume, 0 = off (default ${SERVER_DEFAULTS.resume.windowMs})` },
   'metrics-port': { env: 'ENET_METRICS_PORT', value: 'N', help: 'serve Prometheus text at http://<metrics-host>:N/metrics (default: off)' },
   'metrics-host': { env: 'ENET_METRICS_HOST', value: 'IPV4', help: 'address of the metrics endpoint (default: the --bind address)' },
@@ -186,6 +192,7 @@ function parseFlags(argv: string[], env: NodeJS.ProcessEnv) {
   };
   const resumeWindow = int('resume-window', [0, 24 * 3600_000], undefined);
   if (resumeWindow !== undefined) options.resume = { windowMs: resumeWindow };
+  options.peerTimeout = peerTimeout(raw('peer-timeout'));
   return {
     port: int('port', LIMITS.port, CLI_DEFAULTS.port)!,
     maxPeers: int('max-peers', LIMITS.maxPeers, CLI_DEFAULTS.maxPeers)!,
@@ -244,6 +251,22 @@ function installAuthenticator(server: ENetServerSupervisor, mode: AuthMode, auth
   });
 }
 
+/** --peer-timeout MIN:MAX → peerTimeout { minimumMs, maximumMs } (limit: ENet's default), checked here. */
+function peerTimeout(text: string | undefined): ServerOptions['peerTimeout'] {
+  if (text === undefined) return undefined;
+  const match = /^\s*(\d+)\s*:\s*(\d+)\s*$/.exec(text);
+  if (!match) fail('peer-timeout', `must be MIN:MAX in ms (e.g. 5000:30000), got '${text}'`);
+  const given = { minimumMs: Number(match[1]), maximumMs: Number(match[2]) };
+  try {
+    checkPeerTimeout(given);
+  } catch (error) {
+    // "peerTimeout.minimumMs must be an integer 100–30000, got 50" → "MIN must be an integer 100–30000, got '50:30000'"
+    const message = (error as Error).message.replace(/^peerTimeout\.(\w+)/, (_, field: string) => (field === 'minimumMs' ? 'MIN' : 'MAX')).replace(/, got .*$/, '');
+    fail('peer-timeout', `${message}, got '${text}'`);
+  }
+  return given;
+}
+
 /** --cluster-* flags; checked by createServer (its InvalidOptionError names the flag through FLAG_OF). */
 function clusterOptions(
   raw: (name: string) => string | undefined,
@@ -281,6 +304,9 @@ const FLAG_OF: Record<string, string> = {
   netActors: 'net-actors',
   resume: 'resume-window',
   'resume.windowMs': 'resume-window',
+  peerTimeout: 'peer-timeout',
+  'peerTimeout.minimumMs': 'peer-timeout',
+  'peerTimeout.maximumMs': 'peer-timeout',
   port: 'port',
   maxPeers: 'max-peers',
   maxChannels: 'channels',

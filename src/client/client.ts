@@ -8,7 +8,7 @@ import { ClientStatus, CompressionMode, Err, PacketFormat, PeerStatistic } from 
 import { REASON_CONNECTION_LOST, readDisconnect, recordBody, recordChannel, recordFlags, recordKind, recordSlot } from '../wire/records.js';
 import { ENetError } from '../wire/errors.js';
 import { DEFAULT_MAX_DEPTH, ENET_MAX_CHANNELS } from '../wire/defaults.js';
-import { InvalidOptionError, LIMITS, checkPeerTimeout, checkPollRate, isInt, type Logger } from '../common/checks.js';
+import { InvalidOptionError, LIMITS, checkPeerTimeout, checkPollRate, isInt, peerTimeoutOf, type Logger } from '../common/checks.js';
 import {
   CAUSE_CONNECT_FAILED,
   CAUSE_LOCAL,
@@ -162,7 +162,8 @@ export class ENetClient extends EventEmitter<ClientEvents> {
   private readonly silenceMs: number;
   private readonly reconnect: { retries: number; minDelayMs: number; maxDelayMs: number };
   private readonly outboxBytes: number;
-  private readonly peerTimeout: PeerTimeout;
+  /** The option, or what setTimeout() set last: every new connection's (a resume's too). */
+  private peerTimeout: PeerTimeout;
   /** The session of the current connection (resume on); its token arrives with the approval. */
   private session: ClientSession | undefined;
   private approved = false;
@@ -381,6 +382,24 @@ export class ENetClient extends EventEmitter<ClientEvents> {
 
   getCompressionMode(): CompressionMode {
     return this.compression;
+  }
+
+  /**
+   * ENet's timeout of the connection to the server, as Godot's `ENetPacketPeer.set_timeout` (the
+   * `peerTimeout` option, changed while connecting or connected): ENet gives the server up once its
+   * oldest unacknowledged packet waited `maximumMs`, or `minimumMs` after its retransmissions reached
+   * `limit`. It stays for the connections a resume opens. `ERR_INVALID_PARAMETER` for values out of
+   * `peerTimeout`'s ranges (limit 1–65535, 100 ≤ minimumMs ≤ maximumMs ≤ 86,400,000);
+   * `ERR_UNCONFIGURED` with no connection (connect first; or give the option).
+   */
+  setTimeout(limit: number, minimumMs: number, maximumMs: number): Err {
+    const timeout = peerTimeoutOf(limit, minimumMs, maximumMs);
+    if (!timeout) return Err.ERR_INVALID_PARAMETER;
+    const connection = this.connection;
+    if (!connection || this.status === ClientStatus.STATUS_DISCONNECTED) return Err.ERR_UNCONFIGURED;
+    this.peerTimeout = timeout;
+    if (!connection.closed) connection.link.out.setPeerTimeout(connection.host, connection.slot, this.clientId, timeout.limit, timeout.minimumMs, timeout.maximumMs);
+    return Err.OK;
   }
 
   /**

@@ -69,6 +69,19 @@ export function checkPacketFormat(format: unknown): PacketFormat {
   return format as PacketFormat;
 }
 
+/**
+ * `setTimeout(limit, minimumMs, maximumMs)` of a peer or a client: all three given, in
+ * checkPeerTimeout's ranges; undefined otherwise (the caller answers ERR_INVALID_PARAMETER).
+ */
+export function peerTimeoutOf(limit: unknown, minimumMs: unknown, maximumMs: unknown): PeerTimeout | undefined {
+  if (limit === undefined || minimumMs === undefined || maximumMs === undefined) return undefined;
+  try {
+    return checkPeerTimeout({ limit, minimumMs, maximumMs });
+  } catch {
+    return undefined;
+  }
+}
+
 /** `peerTimeout`: ENet's timeout of every peer; limit 1–65535, 100 ms ≤ minimumMs ≤ maximumMs ≤ 24 h. */
 export function checkPeerTimeout(value: unknown, option = 'peerTimeout'): PeerTimeout {
   const d = DEFAULT_PEER_TIMEOUT;

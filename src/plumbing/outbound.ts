@@ -22,6 +22,7 @@ import {
   OUT_SESSION_EXPORT,
   OUT_SESSION_RESUME,
   OUT_SET_COMPRESSION,
+  OUT_SET_TIMEOUT,
   RECORD_HEADER_BYTES,
   R_BODY,
   R_CHANNEL,
@@ -182,6 +183,19 @@ export class OutboundWriter {
     view.setUint32(R_BODY, sessionPeerId, true);
     view.setUint32(R_BODY + 4, counts.length, true);
     for (let i = 0; i < counts.length; i++) view.setUint32(R_BODY + 8 + 4 * i, counts[i], true);
+    this.pushControl(record);
+  }
+
+  /**
+   * ENet's timeout of one peer (enet_peer_timeout): limit, minimumMs, maximumMs, checked by the
+   * caller (checkPeerTimeout). On a client host it also becomes the host's, applied again at CONNECT.
+   */
+  setPeerTimeout(host: number, slot: number, peerId: number, limit: number, minimumMs: number, maximumMs: number): void {
+    const record = this.makeRecord(OUT_SET_TIMEOUT, 0, 0, host, slot, peerId, 12);
+    const view = new DataView(record.buffer);
+    view.setUint32(R_BODY, limit, true);
+    view.setUint32(R_BODY + 4, minimumMs, true);
+    view.setUint32(R_BODY + 8, maximumMs, true);
     this.pushControl(record);
   }
 

@@ -75,6 +75,36 @@ export interface ServerMetrics {
   actors: ActorMetrics[];
   /** Sessions (README "Sessions"). */
   sessions: SessionMetrics;
+  /** The transport's health over the connected peers (ENet's own figures, from the stats tables). */
+  transport: TransportMetrics;
+}
+
+/** Percentiles over the connected peers (nearest rank; 0 with no peer). */
+export interface Percentiles {
+  p50: number;
+  p99: number;
+}
+
+export interface TransportMetrics {
+  /** Peers whose ENet connection is up (ENet state CONNECTED; seats held for a resume are not). */
+  peers: number;
+  /** ENet's smoothed round-trip time of each peer, ms. */
+  rttMs: Percentiles;
+  /** ENet's packet loss of each peer's reliable packets, as a fraction (0.01 = 1 %), smoothed over 10 s epochs. */
+  packetLoss: Percentiles;
+  /** Reliable commands ENet timed out and sent again, since the server started (all peers; a lower bound, docs/protocol.md "Counters"). */
+  retransmissions: number;
+}
+
+/** One entry per connected peer (getPeerTransport()): what exporters build histograms from. */
+export interface PeerTransport {
+  peers: number;
+  /** ENet's smoothed round-trip time, ms. */
+  rttMs: Uint32Array;
+  /** ENet's packet loss, as a fraction 0–1. */
+  packetLoss: Float64Array;
+  /** ENet's packet throttle, as a fraction 0–1 (1: no unreliable packet held back). */
+  throttle: Float64Array;
 }
 
 export interface ActorMetrics {

@@ -20,11 +20,18 @@ import {
   C_WIRE_BYTES_IN,
   C_WIRE_BYTES_OUT,
   C_SESSION_OUTBOX_BYTES,
+  C_RETRANSMISSIONS,
+  STATS_FIRST,
+  STATS_PEER_ID,
+  STATS_ROW,
+  STATS_STATE,
 } from '../wire/protocol.js';
+import { ENET_PEER_PACKET_LOSS_SCALE, ENET_PEER_PACKET_THROTTLE_SCALE, ENET_PEER_STATE_CONNECTED } from '../wire/defaults.js';
+import { PeerStatistic } from '../wire/enums.js';
 import type { Running } from './core.js';
 import type { PeerTable } from './peer-table.js';
 import type { Shard } from './shards.js';
-import type { ActorMetrics, ServerMetrics } from './events.js';
+import type { ActorMetrics, PeerTransport, Percentiles, ServerMetrics, TransportMetrics } from './events.js';
 
 /** How often the process's CPU and memory are sampled (pidusage) while a server runs. */
 const USAGE_SAMPLE_MS = 1000;
@@ -58,6 +65,79 @@ function refused(counters: Float64Array | undefined, fullHere: number): ServerMe
   const banned = counters?.[C_REFUSED_BANNED] ?? 0;
   const full = (counters?.[C_REFUSED_FULL] ?? 0) + fullHere;
   return { rate, pending, perAddress, banned, full, total: rate + pending + perAddress + banned + full };
+}
+
+const RTT = STATS_FIRST + PeerStatistic.PEER_ROUND_TRIP_TIME;
+const LOSS = STATS_FIRST + PeerStatistic.PEER_PACKET_LOSS;
+const THROTTLE = STATS_FIRST + PeerStatistic.PEER_PACKET_THROTTLE;
+
+/** Room for one entry per slot of a server run, reused by every call (the main thread's only). */
+interface Scratch {
+  rttMs: Uint32Array;
+  packetLoss: Float64Array;
+  throttle: Float64Array;
+}
+const scratches = new WeakMap<Running, Scratch>();
+
+/**
+ * The connected peers' RTT, packet loss and throttle into `running`'s scratch arrays: one pass over
+ * every shard's stats rows (ENet's figures, rewritten by native every 20 ms), one entry per slot whose
+ * ENet peer is CONNECTED. Slots are walked, not the peer table: a linear scan of a Uint32Array.
+ * Returns how many entries it wrote.
+ */
+function scanTransport(running: Running, scratch: Scratch): number {
+  const { rttMs, packetLoss, throttle } = scratch;
+  let n = 0;
+  for (const { stats, slots } of running.shards) {
+    for (let row = 0, end = slots * STATS_ROW; row < end; row += STATS_ROW) {
+      if (stats[row + STATS_PEER_ID] === 0 || stats[row + STATS_STATE] !== ENET_PEER_STATE_CONNECTED) continue;
+      rttMs[n] = stats[row + RTT];
+      packetLoss[n] = stats[row + LOSS] / ENET_PEER_PACKET_LOSS_SCALE;
+      throttle[n] = stats[row + THROTTLE] / ENET_PEER_PACKET_THROTTLE_SCALE;
+      n++;
+    }
+  }
+  return n;
+}
+
+function scratchOf(running: Running): Scratch {
+  let scratch = scratches.get(running);
+  if (!scratch) {
+    let slots = 0;
+    for (const shard of running.shards) slots += shard.slots;
+    scratch = { rttMs: new Uint32Array(slots), packetLoss: new Float64Array(slots), throttle: new Float64Array(slots) };
+    scratches.set(running, scratch);
+  }
+  return scratch;
+}
+
+/** One entry per connected peer (copies: the caller may keep them). */
+export function peerTransport(running: Running | undefined): PeerTransport {
+  if (!running) return { peers: 0, rttMs: new Uint32Array(0), packetLoss: new Float64Array(0), throttle: new Float64Array(0) };
+  const scratch = scratchOf(running);
+  const n = scanTransport(running, scratch);
+  return { peers: n, rttMs: scratch.rttMs.slice(0, n), packetLoss: scratch.packetLoss.slice(0, n), throttle: scratch.throttle.slice(0, n) };
+}
+
+/** Nearest-rank p50 and p99 of `values` (sorted in place). */
+function percentiles(values: Uint32Array | Float64Array): Percentiles {
+  const n = values.length;
+  if (n === 0) return { p50: 0, p99: 0 };
+  values.sort();
+  return { p50: values[Math.ceil(0.5 * n) - 1], p99: values[Math.ceil(0.99 * n) - 1] };
+}
+
+function transportMetrics(running: Running | undefined, counters: Float64Array | undefined): TransportMetrics {
+  const retransmissions = counters?.[C_RETRANSMISSIONS] ?? 0;
+  if (!running) return { peers: 0, rttMs: { p50: 0, p99: 0 }, packetLoss: { p50: 0, p99: 0 }, retransmissions };
+  const scratch = scratchOf(running);
+  const n = scanTransport(running, scratch);
+  return {
+    peers: n,
+    rttMs: percentiles(scratch.rttMs.subarray(0, n)),
+    packetLoss: percentiles(scratch.packetLoss.subarray(0, n)),
+    retransmissions,
+  };
 }
 
 export function buildMetrics(running: Running | undefined, peers: PeerTable, counts: SupervisorCounts, usage: ProcessUsage): ServerMetrics {
@@ -115,6 +195,7 @@ export function buildMetrics(running: Running | undefined, peers: PeerTable, cou
       dropped: peers.droppedCount(),
       outboxBytes: counters?.[C_SESSION_OUTBOX_BYTES] ?? 0,
     },
+    transport: transportMetrics(running, counters),
   };
 }
 

@@ -3,7 +3,8 @@
 // round trip to a worker.
 import { AuthState, ConnectionState, Err, PacketFormat, PeerStatistic } from '../wire/enums.js';
 import { STATS_FIRST, STATS_PEER_ID, STATS_ROW, STATS_STATISTICS } from '../wire/protocol.js';
-import { kDisconnect, kSend, kSendRaw, kAuthenticate, kReject, kRedirect, kSetIdentity, type PeerOwner } from './symbols.js';
+import { kDisconnect, kSend, kSendRaw, kAuthenticate, kReject, kRedirect, kSetIdentity, kSetTimeout, type PeerOwner } from './symbols.js';
+import type { PeerTimeout } from '../plumbing/native.js';
 
 export class ENetServerPeer {
   readonly peerId: number;
@@ -41,6 +42,8 @@ export class ENetServerPeer {
   attach: Uint8Array | undefined;
   /** Its fleet-wide name (setIdentity); kept by the cluster member. */
   identity: string | undefined;
+  /** Its own ENet timeout (setTimeout), applied again to the new connection when its session resumes. */
+  peerTimeout: PeerTimeout | undefined;
 
   private customData: unknown = null;
   private readonly connectedAt = performance.now();
@@ -132,6 +135,19 @@ export class ENetServerPeer {
   /** Bytes go on the wire as they are, without a type byte. */
   sendRawPacket(bytes: Uint8Array, channel = 0, reliable = true): Err {
     return this.owner[kSendRaw](this, bytes, channel, reliable);
+  }
+
+  /**
+   * ENet's timeout of this peer's connection, as Godot's `ENetPacketPeer.set_timeout` (and the server's
+   * `peerTimeout` option for one peer): ENet gives the peer up once its oldest unacknowledged packet
+   * waited `maximumMs`, or `minimumMs` after its retransmissions reached `limit`
+   * (docs/enet-facts.md "Retransmission, pings and timeouts"). Takes effect at ENet's next check. A
+   * dropped seat keeps it for the connection it resumes on. `ERR_INVALID_PARAMETER` for values out of
+   * `peerTimeout`'s ranges (limit 1–65535, 100 ≤ minimumMs ≤ maximumMs ≤ 86,400,000) or a peer that
+   * is gone; `ERR_UNCONFIGURED` when the server is not running.
+   */
+  setTimeout(limit: number, minimumMs: number, maximumMs: number): Err {
+    return this.owner[kSetTimeout](this, limit, minimumMs, maximumMs);
   }
 
   disconnectPeer(reason = ''): void {

@@ -17,7 +17,7 @@ import { DISCONNECT_DATA_BY_SERVER, REDIRECT_EVENT } from '../wire/conventions.j
 import { SendEngine, eventPacket, isNodeFlags, nodeBytes } from '../common/send-engine.js';
 import { ErrorReporter } from '../common/error-reporter.js';
 import { PacketEvents } from '../common/packet-events.js';
-import { isInt } from '../common/checks.js';
+import { isInt, peerTimeoutOf } from '../common/checks.js';
 import { checkAuthMode, checkAuthTimeout, checkCompression, checkPollRate, checkServerArgs, resolveServerOptions, hostSlots } from '../server-common/options.js';
 import type { ClusterMember } from '../cluster/member.js';
 import { ENetServerPeer } from './peer.js';
@@ -25,13 +25,13 @@ import { PeerTable } from './peer-table.js';
 import { Admission } from './admission.js';
 import { Inbound } from './inbound.js';
 import { GameBridge } from './game-bridge.js';
-import { ProcessUsage, buildMetrics } from './metrics.js';
+import { ProcessUsage, buildMetrics, peerTransport } from './metrics.js';
 import { createFleetMember } from './fleet.js';
 import { Sessions } from './sessions.js';
-import { kAuthenticate, kDisconnect, kRedirect, kReject, kSend, kSendRaw, kSetIdentity, type PeerOwner } from './symbols.js';
+import { kAuthenticate, kDisconnect, kRedirect, kReject, kSend, kSendRaw, kSetIdentity, kSetTimeout, type PeerOwner } from './symbols.js';
 import type { Running, ServerCore } from './core.js';
 import type { ServerOptions } from './options.js';
-import type { ServerEvents, CustomAuthenticator, EventCallback, ServerMetrics } from './events.js';
+import type { ServerEvents, CustomAuthenticator, EventCallback, PeerTransport, ServerMetrics } from './events.js';
 
 const REASON_SERVER_STOPPED = 'Server stopped';
 
@@ -416,6 +416,15 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     );
   }
 
+  /**
+   * ENet's RTT (ms), packet loss and throttle (fractions) of each connected peer, read from the stats
+   * tables in one pass (what /metrics builds its histograms from; getMetrics().transport summarizes
+   * them). Empty when the server is not running.
+   */
+  getPeerTransport(): PeerTransport {
+    return peerTransport(this.running);
+  }
+
   // ---- PeerOwner (called by ENetServerPeer) -------------------------------------------------
 
   [kSend](peer: ENetServerPeer, packet: unknown, channel: number, reliable: boolean): Err {
@@ -463,6 +472,17 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
     if (!this.peers.isLive(peer)) return Err.ERR_INVALID_PARAMETER;
     if (!running.engine.sendNotice(peer, makeEvent(REDIRECT_EVENT, { address, port, reason: String(reason ?? '') }))) return Err.ERR_INVALID_DATA;
     this.disconnect(peer, String(reason ?? ''), DISCONNECT_LATER);
+    return Err.OK;
+  }
+
+  [kSetTimeout](peer: ENetServerPeer, limit: number, minimumMs: number, maximumMs: number): Err {
+    const timeout = peerTimeoutOf(limit, minimumMs, maximumMs);
+    if (!timeout) return Err.ERR_INVALID_PARAMETER;
+    if (!this.running) return Err.ERR_UNCONFIGURED;
+    if (this.peers.get(peer.peerId) !== peer) return Err.ERR_INVALID_PARAMETER;
+    peer.peerTimeout = timeout;
+    // A dropped or moving seat has no connection now: Sessions.onResumed applies it to the new one.
+    if (!peer.dropped && !peer.resuming) this.sessions.applyTimeout(peer);
     return Err.OK;
   }
 

@@ -221,6 +221,7 @@ export class Sessions {
     }
     session.dropped = false;
     session.resuming = false;
+    this.applyTimeout(session); // the new connection got the server's peerTimeout at its CONNECT
     session.sessionToken = token;
     this.byToken.set(token, session);
     this.resumed++;
@@ -230,6 +231,13 @@ export class Sessions {
     session.held = [];
     for (const { bytes, channel } of held) running.engine.sendBytes(session, bytes, channel, true);
     this.core.emit('peerResumed', session);
+  }
+
+  /** The peer's own ENet timeout (peer.setTimeout), if it has one, on its connection now (OUT_SET_TIMEOUT). */
+  applyTimeout(peer: ENetServerPeer): void {
+    const shard = this.core.running?.shards[peer.shard];
+    const t = peer.peerTimeout;
+    if (shard && t) shard.link.out.setPeerTimeout(shard.host, peer.slot, peer.peerId, t.limit, t.minimumMs, t.maximumMs);
   }
 
   /** The resuming connection is told "Session expired" and let go; nothing is emitted for it. */

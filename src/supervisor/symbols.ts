@@ -9,6 +9,7 @@ export const kReject = Symbol('enet.reject');
 export const kAuthenticate = Symbol('enet.authenticate');
 export const kSetIdentity = Symbol('enet.setIdentity');
 export const kRedirect = Symbol('enet.redirect');
+export const kSetTimeout = Symbol('enet.setTimeout');
 
 export interface PeerOwner {
   [kSend](peer: ENetServerPeer, packet: unknown, channel: number, reliable: boolean): Err;
@@ -18,4 +19,5 @@ export interface PeerOwner {
   [kAuthenticate](peer: ENetServerPeer): void;
   [kSetIdentity](peer: ENetServerPeer, identity: string): Promise<Err>;
   [kRedirect](peer: ENetServerPeer, address: string, port: number, reason: string): Err;
+  [kSetTimeout](peer: ENetServerPeer, limit: number, minimumMs: number, maximumMs: number): Err;
 }

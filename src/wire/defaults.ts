@@ -21,5 +21,9 @@ export const ENET_MAX_CHANNELS = 255;
 export const DEFAULT_RING_BYTES = 8 * 1024 * 1024;
 /** How long stopServer() waits for peers to acknowledge their disconnect before dropping them. */
 export const STOP_GRACE_MS = 1000;
+/** enet.h: ENET_PEER_STATE_CONNECTED (a stats row's [1]), and the scales of a peer's packetLoss and packetThrottle. */
+export const ENET_PEER_STATE_CONNECTED = 5;
+export const ENET_PEER_PACKET_LOSS_SCALE = 65536;
+export const ENET_PEER_PACKET_THROTTLE_SCALE = 32;
 /** ENet's own peer timeout (enet.h ENET_PEER_TIMEOUT_LIMIT/MINIMUM/MAXIMUM): the peerTimeout option's default. */
 export const DEFAULT_PEER_TIMEOUT = Object.freeze({ limit: 32, minimumMs: 5000, maximumMs: 30_000 });

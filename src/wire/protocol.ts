@@ -72,6 +72,8 @@ export const OUT_SESSION_END = 12;
 export const OUT_SESSION_EXPORT = 13;
 /** Header: the new connection; body u32 sessionPeerId, u32 count, count × u32 the client's counts (→ IN_SESSION_RESUMED). */
 export const OUT_SESSION_RESUME = 14;
+/** Body u32 limit, u32 minimumMs, u32 maximumMs: enet_peer_timeout of the peer (header host, slot, peerId). */
+export const OUT_SET_TIMEOUT = 15;
 
 /** Sessions (docs/protocol.md "Sessions"): connect data of a fresh session-aware connection (also its leaving data). */
 export const SESSION_MAGIC = 0x53455331;
@@ -146,6 +148,8 @@ export const C_REFUSED_FULL = 24;
 export const C_SESSION_OUTBOX_BYTES = 25;
 /** Packets queued again at resumes. */
 export const C_SESSION_RESENDS = 26;
+/** Reliable commands ENet timed out and queued again (its per-peer packetsLost, summed at each stats pass). */
+export const C_RETRANSMISSIONS = 27;
 
 /** service() result bits. */
 export const SERVICE_NOTIFY_INBOUND = 1;
