@@ -177,10 +177,10 @@ test('blackout drops everything both ways for its length, then traffic flows aga
 
 test('close() cancels delayed datagrams and leaves no socket or timer behind', async (t) => {
   const echo = await startEcho(t);
-  const relay = await createLinkRelay({ target: { address: '127.0.0.1', port: echo.port }, link: { delayMs: 200 } });
+  const relay = await createLinkRelay({ target: { address: '127.0.0.1', port: echo.port }, link: { delayMs: 2000 } });
   const client = await startClient(t);
   for (let i = 0; i < 20; i++) client.send(String(i), relay.port);
-  await sleep(50);
+  await until(() => relay.heap.length === 20, WAIT, 'the twenty datagrams in the relay');
   const upstream = [...relay.mappings.values()].map((m) => m.upstream);
   relay.rebind(1);
   upstream.push(...[...relay.mappings.values()].map((m) => m.upstream));
@@ -193,7 +193,7 @@ test('close() cancels delayed datagrams and leaves no socket or timer behind', a
   t.is(relay.retired.size, 0);
   t.is(relay.mappings.size, 0);
   for (const socket of [relay.front, ...upstream]) t.throws(() => socket.address(), { code: 'ERR_SOCKET_DGRAM_NOT_RUNNING' });
-  await sleep(300);
+  await sleep(2300);
   t.is(client.received.length, 0, 'the delayed datagrams never left');
   t.is(echo.sources.length, 0);
 });
