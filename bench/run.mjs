@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // Benchmark: our server vs a raw C ENet echo server, same machine, same load generator, same flags.
 //
-//   node bench/run.mjs [--only raw|ours|actors|actors-fixed|actors-burn|shards|cluster|sessions] [--rates 10000,20000,...] [--step-ms 3000]
+//   node bench/run.mjs [--only raw|ours|actors|actors-fixed|actors-burn|shards|networks|cluster|sessions] [--rates 10000,20000,...] [--step-ms 3000]
 //                      [--grace-ms 1000] [--clients 200] [--size 64] [--fixed-rate 20000] [--fixed-ms 5000]
 //                      [--idle-ms 5000] [--p99-budget-ms 50] [--raw-sockbuf BYTES] [--out bench/results/latest.json]
 //                      [--no-codec] [--no-actors] [--actor-counts 1,2] [--burn-us 500] [--burn-actors 2]
 //                      [--burn-clients 50] [--burn-rates 250,500,...] [--burn-step-ms 3000] [--burn-p99-budget-ms 50]
 //                      [--actor-rounds 1] [--quiet-wait-ms 30000] [--no-shards] [--shard-counts 1,2,3]
 //                      [--shard-peers 4000] [--shard-hosts 200] [--shard-warmup-ms 3000] [--shard-rates 20000,40000,...] [--big-peers 10000]
-//                      [--big-rate 2] [--big-ms 10000] [--no-big] [--no-sessions]
+//                      [--big-rate 2] [--big-ms 10000] [--no-big] [--no-networks] [--no-sessions]
 //
 // For each server (raw C echo = bench/c/bin/echo_server, ours = bench/echo-server.mjs on dist/):
 //   start it, wait for "listening <port>", measure its idle CPU with no peers (idle-ms),
@@ -43,6 +43,9 @@
 // Then, unless --no-sessions, the sessions benchmark (bench/sessions.mjs, in its own process with its defaults:
 //   sessions on vs --resume-window 0 in steady state, then a resume storm of 1,000 clients; < 3 min, its table
 //   on stdout, bench/results/sessions.json). --only sessions runs only it (into --out if given).
+// Then, unless --no-networks, the networks section (bench/networks.mjs, in its own process: ours and the raw
+//   C echo behind the same impaired links, driven by enet-loadtest --link; < 2 min, its table on stdout,
+//   bench/results/networks.json). --only networks runs only that (--out is passed on).
 // Then, unless --no-codec, the codec benchmark (bench/codec.mjs, in its own process: VARIANT vs MSGPACK
 // vs JSON encode/decode speed and size, < 60 s, its table on stdout, bench/results/codec.json).
 // Before each server it waits (at most quiet-wait-ms) until other processes use < 25% of a core.
@@ -62,6 +65,7 @@ const LOADGEN = join(here, 'c', 'bin', 'loadgen');
 const ECHO_C = join(here, 'c', 'bin', 'echo_server');
 const ECHO_OURS = join(here, 'echo-server.mjs');
 const CODEC_BENCH = join(here, 'codec.mjs');
+const NETWORKS_BENCH = join(here, 'networks.mjs');
 const DIST = join(root, 'dist', 'index.js');
 
 // ---------- options ----------
@@ -91,6 +95,7 @@ const opts = {
   actorRounds: 1, // repeat both game-actor sections, report the median of each figure
   quietWaitMs: 30000, // before each server: wait at most this long for the rest of the machine to be quiet
   shards: true, // run the shards section
+  networks: true, // run bench/networks.mjs (full run only)
   shardCounts: [1, 2, 3],
   shardPeers: 4000,
   shardHosts: 200,
@@ -102,7 +107,7 @@ const opts = {
   bigRate: 2,
   bigMs: 10000,
 };
-const ONLY = ['raw', 'ours', 'actors', 'actors-fixed', 'actors-burn', 'shards', 'cluster', 'sessions'];
+const ONLY = ['raw', 'ours', 'actors', 'actors-fixed', 'actors-burn', 'shards', 'networks', 'cluster', 'sessions'];
 let outGiven = false;
 {
   const a = process.argv.slice(2);
@@ -151,6 +156,7 @@ let outGiven = false;
       case '--shard-rates': opts.shardRates = take().split(',').map((r) => num('rate', r)); break;
       case '--no-big': opts.big = false; break;
       case '--no-sessions': opts.sessions = false; break;
+      case '--no-networks': opts.networks = false; break;
       case '--big-peers': opts.bigPeers = num(k, take()); break;
       case '--big-rate': opts.bigRate = num(k, take()); break;
       case '--big-ms': opts.bigMs = num(k, take()); break;
@@ -949,6 +955,12 @@ if (opts.only === 'sessions') {
   const args = [join(here, 'sessions.mjs'), ...(outGiven ? ['--out', opts.out] : [])];
   process.exit(spawnSync(process.execPath, args, { stdio: 'inherit', timeout: 600_000, killSignal: 'SIGKILL' }).status ?? 1);
 }
+// So is the networks benchmark (enet-loadtest through its relay).
+if (opts.only === 'networks') {
+  if (!opts.networks) fail('--only networks and --no-networks exclude each other');
+  const args = [NETWORKS_BENCH, ...(outGiven ? ['--out', opts.out] : [])];
+  process.exit(spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' }).status ?? 1);
+}
 try {
   buildCPrograms();
 } catch (e) {
@@ -1015,6 +1027,16 @@ if (results.shards) process.stdout.write('\n' + shardTable(results.shards));
 log(`results written to ${opts.out.replace(root + '/', '')} (${fmt(results.elapsedSeconds, 0)} s)`);
 let ok = [results.raw, results.ours].every((r) => r === null || !r.error) && !results.actors?.error &&
   [results.actors?.fixed, results.actors?.burn, results.shards].every((sec) => !sec || Object.values(sec.servers).every((r) => !r.error));
+
+// ---------- networks benchmark ----------
+if (opts.networks && opts.only === null) {
+  log('networks benchmark: node bench/networks.mjs');
+  const networks = spawnSync(process.execPath, [NETWORKS_BENCH], { cwd: root, stdio: 'inherit', timeout: 600000, killSignal: 'SIGKILL' });
+  if (networks.error || networks.status !== 0) {
+    log(`networks benchmark failed: ${networks.error?.message ?? (networks.signal ? `killed by ${networks.signal}` : `exit code ${networks.status}`)}`);
+    ok = false;
+  }
+}
 
 // ---------- sessions benchmark ----------
 if (opts.sessions && opts.only === null) {

@@ -45,9 +45,11 @@
 // Lifetime of the shared memory: native code keeps raw pointers into it. As a safety net (a
 // forgotten SharedArrayBuffer would otherwise be collected while native code still writes into
 // it: silent heap corruption), every environment keeps a strong reference to each buffer it hands
-// to reactorCreate/hostCreate until that reactor is destroyed (released by reactorDestroy in the
-// same environment, by a later call of this environment once the reactor is gone, or at the
-// environment's teardown). JS should still own its buffers for as long as the reactor lives:
+// to reactorCreate until that reactor is destroyed (released by reactorDestroy in the same
+// environment, by a later call of this environment once the reactor is gone, or at the
+// environment's teardown), and to each buffer it hands to hostCreate until that host is destroyed
+// (released by this environment's next hostCreate on that reactor: a client network creating and
+// destroying hosts all day keeps only its live hosts' buffers). JS should still own its buffers for as long as the reactor lives:
 // a buffer handed over by a worker that then exits is kept alive only by the JS that still has it.
 //
 // No static JS state: each environment (main thread, every worker) gets its own instance data;
@@ -216,15 +218,27 @@ struct InlineWatch {
 // Per-environment data: the buffers this environment handed to each reactor (see the top), and
 // the sockets its event loop watches.
 struct EnvData {
-  std::unordered_map<uint32_t, std::vector<Napi::Reference<Napi::Value>>> keep;
+  struct Kept {
+    std::vector<Napi::Reference<Napi::Value>> buffers;  // the reactor's rings and counters
+    std::unordered_map<uint32_t, std::vector<Napi::Reference<Napi::Value>>> hosts;  // by host id
+  };
+  std::unordered_map<uint32_t, Kept> keep;
   std::unordered_map<uint64_t, InlineWatch*> watches;
 
   ~EnvData() {
     for (auto& entry : watches) entry.second->close();
   }
 
-  void hold(uint32_t id, Napi::Value v) { keep[id].push_back(Napi::Persistent(v)); }
+  void hold(uint32_t id, Napi::Value v) { keep[id].buffers.push_back(Napi::Persistent(v)); }
+  void holdForHost(uint32_t id, uint32_t host, Napi::Value v) { keep[id].hosts[host].push_back(Napi::Persistent(v)); }
   void release(uint32_t id) { keep.erase(id); }
+  // Drops the references of the reactor's hosts destroyed since (native no longer points into them).
+  void releaseDestroyedHosts(uint32_t id, Reactor& reactor) {
+    const std::vector<uint32_t> gone = reactor.takeDestroyedHosts();
+    auto it = keep.find(id);
+    if (it == keep.end()) return;
+    for (uint32_t host : gone) it->second.hosts.erase(host);
+  }
   // Drops the references of reactors destroyed from another environment.
   void sweep() {
     for (auto it = keep.begin(); it != keep.end();) {
@@ -404,14 +418,15 @@ Napi::Value HostCreate(const Napi::CallbackInfo& info) {
   }
 
   std::shared_ptr<Reactor> reactor = existingReactor(env, id);
+  envData(env).releaseDestroyedHosts(id, *reactor);
   HostCreated created;
   try {
     created = reactor->createHost(opt);
   } catch (const ReactorError& e) {
     reactorError(env, e);
   }
-  envData(env).hold(id, stats);
-  if (opt.peerIds.data != nullptr) envData(env).hold(id, peerIds);
+  envData(env).holdForHost(id, created.host, stats);
+  if (opt.peerIds.data != nullptr) envData(env).holdForHost(id, created.host, peerIds);
   Napi::Object result = Napi::Object::New(env);
   result.Set("host", Napi::Number::New(env, created.host));
   result.Set("port", Napi::Number::New(env, created.port));

@@ -131,6 +131,9 @@ class Reactor {
   void setConsumerWaiting(bool waiting) { consumerWaiting_.store(waiting, std::memory_order_relaxed); }
   void wake();                                         // one eventfd write
   void destroy();                                      // idempotent
+  // Ids of the hosts destroyed since the last call (OUT_DESTROY_HOST): nothing native points into
+  // their stats any more, so the environment that created them can let their buffers go.
+  std::vector<uint32_t> takeDestroyedHosts();
   uint32_t inboundCapacity() const { return inCapacity_; }
 
  private:
@@ -307,6 +310,7 @@ class Reactor {
   std::unordered_map<uint32_t, Host*> byId_;
   uint32_t nextHostId_ = 0;
   std::vector<uint32_t> dirty_;  // ids of hosts with dirty set
+  std::vector<uint32_t> destroyedHosts_;  // until takeDestroyedHosts()
   uint32_t maxRecord_ = proto::RECORD_HEADER_BYTES;  // largest inbound record any live host makes
   std::deque<Pending> pending_;
   uint32_t emitted_ = 0;     // records appended during the current pass

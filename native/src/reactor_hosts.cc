@@ -198,6 +198,14 @@ void Reactor::destroyHostLocked(Host* h) {
   }
   hosts_.pop_back();
   hostsChangedLocked();
+  destroyedHosts_.push_back(id);
+}
+
+std::vector<uint32_t> Reactor::takeDestroyedHosts() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<uint32_t> ids;
+  ids.swap(destroyedHosts_);
+  return ids;
 }
 
 void Reactor::destroy() {
@@ -215,6 +223,7 @@ void Reactor::destroy() {
     dirty_.clear();
     pending_.clear();
     holds_.clear();
+    destroyedHosts_.clear();  // the environments release everything of a destroyed reactor
     sessions_.clear();  // releases their packets
     ackQueue_.clear();
     sessionBytes_ = 0;

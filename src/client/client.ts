@@ -479,6 +479,9 @@ export class ENetClient extends EventEmitter<ClientEvents> {
   private sendNow(connection: Connection, bytes: Uint8Array, channel: number, reliable: boolean): Err {
     const session = this.session?.token ? this.session : undefined;
     if (reliable && session && !session.hasRoom(bytes.length)) return Err.ERR_BUSY;
+    // Not approved yet and a full outbox's worth sent: a server that never sends `_session` (Godot,
+    // Blazium, the C library) would have us keep every reliable packet for ever. No session then.
+    if (reliable && this.session && !session && !this.session.hasRoom(bytes.length)) this.session = undefined;
     const err = this.engine.sendBytes(this.target, bytes, channel, reliable);
     if (err === Err.OK && reliable) this.session?.sent(channel, bytes);
     return err;
