@@ -160,7 +160,8 @@ export async function startAdmin(server: ENetServerSupervisor, options: AdminOpt
   }
 
   function state(query: PeerQuery): object {
-    return { overview: sampler.overview, peers: selectPeers(sampler.readRows(), query) };
+    // `streams`: panels (and scripts) following /api/events now.
+    return { overview: sampler.overview, streams: streams.size, peers: selectPeers(sampler.readRows(), query) };
   }
 
   async function login(request: IncomingMessage, response: ServerResponse): Promise<void> {
