@@ -190,7 +190,8 @@
   const charts = [];
   const chartDefs = [
     { id: '#chart-packets', series: [['packetsIn', 'in', '#4ea1ff'], ['packetsOut', 'out', '#f2a03d']], value: (u, v) => (v === null ? '–' : int(v)) },
-    { id: '#chart-bytes', series: [['bytesIn', 'in', '#4ea1ff'], ['bytesOut', 'out', '#f2a03d']], value: (u, v) => (v === null ? '–' : bytes(v)), axis: (u, ticks) => ticks.map(bytes) },
+    // Drawn in KiB/s: uPlot's ticks are decimal steps, round in KiB.
+    { id: '#chart-bytes', scale: 1 / 1024, series: [['bytesIn', 'in', '#4ea1ff'], ['bytesOut', 'out', '#f2a03d']], value: (u, v) => (v === null ? '–' : bytes(v * 1024)) },
     { id: '#chart-peers', series: [['peers', 'peers', '#7ee787'], ['authenticated', 'authenticated', '#d2a8ff']], value: (u, v) => (v === null ? '–' : int(v)) },
     { id: '#chart-rtt', series: [['rttP50', 'p50', '#7ee787'], ['rttP99', 'p99', '#ff7b72']], value: (u, v) => (v === null ? '–' : `${int(v)} ms`) },
   ];
@@ -209,7 +210,7 @@
         legend: { live: true },
         axes: [
           { stroke: '#9aa4b2', grid: { stroke: '#262c35' }, ticks: { stroke: '#262c35' } },
-          { stroke: '#9aa4b2', grid: { stroke: '#262c35' }, ticks: { stroke: '#262c35' }, size: 60, ...(def.axis ? { values: def.axis } : {}) },
+          { stroke: '#9aa4b2', grid: { stroke: '#262c35' }, ticks: { stroke: '#262c35' }, size: 60 },
         ],
         scales: { y: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } },
         series: [{}, ...def.series.map(([, label, stroke]) => ({ label, stroke, width: 1.5, value: def.value }))],
@@ -222,7 +223,8 @@
   }
 
   function chartData(def) {
-    return [history.t ?? [], ...def.series.map(([key]) => history[key] ?? [])];
+    const scale = def.scale ?? 1;
+    return [history.t ?? [], ...def.series.map(([key]) => (scale === 1 ? history[key] ?? [] : (history[key] ?? []).map((v) => v * scale)))];
   }
 
   function addPoint(point) {
