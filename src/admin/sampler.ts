@@ -75,6 +75,8 @@ export class Sampler {
   overview: Overview;
   /** Incremented at each sample: the streams' page cache is valid for one. */
   tick = 0;
+  /** How long the last sample took (ms of main thread). */
+  lastSampleMs = 0;
   private readonly columns = new Map<Series, Float64Array>(SERIES.map((name) => [name, new Float64Array(HISTORY)]));
   private count = 0;
   private next = 0;
@@ -96,7 +98,9 @@ export class Sampler {
 
   start(): void {
     this.timer = setInterval(() => {
+      const started = performance.now();
       this.overview = this.sample(true);
+      this.lastSampleMs = performance.now() - started;
       this.tick++;
       for (const listener of this.listeners) listener();
     }, SAMPLE_MS);

@@ -56,8 +56,13 @@ export async function startAdmin(server: ENetServerSupervisor, options: AdminOpt
   const loginPage = await readFile(join(ASSETS_DIR, 'login.html'), 'utf8');
 
   // One sample a second feeds every stream; streams asking for the same page share its JSON.
+  // What the panel itself costs the main thread (GET /api/state's `cost`): sampling, and the updates.
+  const cost = { samples: 0, sampleMs: 0, fanouts: 0, fanoutMs: 0, updates: 0 };
   sampler.onSample(() => {
+    cost.samples++;
+    cost.sampleMs += sampler.lastSampleMs;
     if (streams.size === 0) return;
+    const started = performance.now();
     const pages = new Map<string, string>();
     const overview = JSON.stringify(sampler.overview);
     const point = JSON.stringify(sampler.point());
@@ -73,7 +78,10 @@ export async function startAdmin(server: ENetServerSupervisor, options: AdminOpt
         pages.set(key, peers);
       }
       stream.response.write(`event: update\ndata: {"overview":${overview},"point":${point},"peers":${peers}}\n\n`);
+      cost.updates++;
     }
+    cost.fanouts++;
+    cost.fanoutMs += performance.now() - started;
   });
 
   const http = createServer((request, response) => {
@@ -161,7 +169,8 @@ export async function startAdmin(server: ENetServerSupervisor, options: AdminOpt
 
   function state(query: PeerQuery): object {
     // `streams`: panels (and scripts) following /api/events now.
-    return { overview: sampler.overview, streams: streams.size, peers: selectPeers(sampler.readRows(), query) };
+    // `cost`: ms of main thread the panel used since it started (samples, and updates to streams).
+    return { overview: sampler.overview, streams: streams.size, cost, peers: selectPeers(sampler.readRows(), query) };
   }
 
   async function login(request: IncomingMessage, response: ServerResponse): Promise<void> {
