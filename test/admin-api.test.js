@@ -2,9 +2,13 @@
 // clients: who gets in (401 without or with a wrong token, the login form's cookie, the failed-login
 // limit), CSRF (403 for a cross-origin POST), no GET that acts (405), kick and broadcast reaching
 // real clients, paging/sorting/filtering, Server-Sent Events (cookie-authenticated, a closed stream
-// removed at once), and startAdmin's refusal of a non-loopback address without a token.
+// removed at once), startAdmin's refusal of a non-loopback address without a token, and the CLI's
+// --admin-* flags.
 import test from 'ava';
+import { spawn, spawnSync } from 'node:child_process';
 import { get } from 'node:http';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { ENetClient, InvalidOptionError } from '../dist/index.js';
 import { collect, connectClient, startServer, waitFor } from './helpers.js';
 
@@ -269,4 +273,30 @@ test('ENetClient-side: the panel sees a peer leave within a second or two', asyn
   client.disconnectFromServer();
   await gone;
   t.is(await total(), 0);
+});
+
+test('enet-server --admin-port prints "enet-server admin on http://A:P/" and serves the panel; a non-loopback address without a token exits 2 with one line', async (t) => {
+  const cli = fileURLToPath(new URL('../dist/cli/server.js', import.meta.url));
+  const refused = spawnSync(process.execPath, [cli, '--port', '0', '--admin-port', '0', '--admin-address', '0.0.0.0'], { encoding: 'utf8', env: { ...process.env, ENET_ADMIN_TOKEN: '' }, timeout: 20_000 });
+  t.is(refused.status, 2);
+  t.is(refused.stderr.trim().split('\n').length, 1);
+  t.regex(refused.stderr, /--admin-address: 0\.0\.0\.0 is not loopback: the panel needs a token there/);
+
+  const child = spawn(process.execPath, [cli, '--bind', '127.0.0.1', '--port', '0', '--admin-port', '0'], { env: { ...process.env, ENET_ADMIN_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => child.kill('SIGKILL'));
+  const lines = [];
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no listening line: ${lines.join('\n')}`)), 15_000);
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      lines.push(line);
+      if (line.startsWith('enet-server listening on')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  const url = lines.map((l) => /^enet-server admin on (http:\/\/127\.0\.0\.1:\d+\/)$/.exec(l)?.[1]).find(Boolean);
+  t.truthy(url, lines.join('\n'));
+  t.is((await fetch(`${url}api/state`)).status, 401);
+  t.is((await fetch(`${url}api/state`, { headers: bearer() })).status, 200);
 });
