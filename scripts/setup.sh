@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets everything up on a fresh Debian machine: the system packages the native addon and the C test
-# programs build against and redis-server for the cluster tests (only those missing), then the npm dependencies (which builds the addon).
+# programs build against, redis-server for the cluster tests and chromium for the panel's browser test (only those missing), then the npm dependencies (which builds the addon).
 # Optionally Godot 3 headless (godot3-server) for test/godot3.test.js: if it cannot be installed, a
 # warning is printed and that test skips itself.
 set -euo pipefail
@@ -20,6 +20,9 @@ command -v python3 >/dev/null 2>&1 || missing+=(python3)
 # test/cluster*.test.js start their own redis-server on a free loopback port; the Debian service
 # itself need not run.
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# test/admin-browser.test.js drives the operator panel in headless Chromium (puppeteer-core, no
+# browser download); without it that test fails.
+command -v chromium >/dev/null 2>&1 || [ -n "${CHROMIUM_PATH:-}" ] || missing+=(chromium)
 
 updated=0
 if [ ${#missing[@]} -gt 0 ]; then

@@ -63,6 +63,7 @@ export {
 export type { NetworkNode, NodeState, CodecLimits } from './wire/codec/index.js';
 
 export { serveUntilSignal, type ServeOptions } from './supervisor/process.js';
+export { BROADCAST_EVENT as ADMIN_BROADCAST_EVENT, type AdminOptions, type AdminHandle } from './admin/options.js';
 
 /** The process-wide server, as the seed's `ENetServer` singleton. */
 export const ENetServer = new ENetServerSupervisor();

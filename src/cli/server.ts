@@ -17,6 +17,8 @@ import { checkPeerTimeout } from '../common/checks.js';
 import { installDemo } from './demo.js';
 import type { CustomAuthenticator } from '../supervisor/events.js';
 import { serveUntilSignal } from '../supervisor/process.js';
+import { isLoopback } from '../admin/auth.js';
+import type { AdminHandle } from '../admin/options.js';
 
 /** Where the CLI's own defaults differ from the API's (a public server wants more than 32 slots). */
 const CLI_DEFAULTS = { port: 7777, maxPeers: 1024 };
@@ -64,6 +66,9 @@ const FLAGS: Record<string, Flag> = {
   'resume-window': { env: 'ENET_RESUME_WINDOW', value: 'MS', help: `sessions: how long a dropped player's seat is held for a resume, 0 = off (default ${SERVER_DEFAULTS.resume.windowMs})` },
   'metrics-port': { env: 'ENET_METRICS_PORT', value: 'N', help: 'serve Prometheus text at http://<metrics-host>:N/metrics (default: off)' },
   'metrics-host': { env: 'ENET_METRICS_HOST', value: 'IPV4', help: 'address of the metrics endpoint (default: the --bind address)' },
+  'admin-port': { env: 'ENET_ADMIN_PORT', value: 'N', help: 'the operator panel (web page + JSON API) at http://<admin-address>:N/ (default: off; docs/panel.md)' },
+  'admin-address': { env: 'ENET_ADMIN_ADDRESS', value: 'IP', help: 'address of the panel (default 127.0.0.1; any other needs a token)' },
+  'admin-token': { env: 'ENET_ADMIN_TOKEN', value: 'T', help: "the panel's token (Authorization: Bearer T, or its login form); prefer the variable: a flag shows in ps" },
   'cluster-redis': { env: 'ENET_CLUSTER_REDIS', value: 'URL', help: 'join the fleet coordinated by this Redis (redis://host:port; default: alone)' },
   'server-id': { env: 'ENET_SERVER_ID', value: 'ID', help: "this server's name in the fleet (default <hostname>:<port>)" },
   advertise: { env: 'ENET_ADVERTISE', value: 'HOST:PORT', help: 'what clients should dial to reach this server (default the bound address and port)' },
@@ -82,6 +87,7 @@ const usage = (): string =>
     '',
     'Prints "enet-server listening on <address>:<port>" once bound; SIGINT/SIGTERM stop it gracefully.',
     'With --metrics-port: /metrics (Prometheus), /health (alive) and /ready (bound, actors up, in the fleet if configured).',
+    'With --admin-port: the operator panel, printed as "enet-server admin on http://A:P/" (docs/panel.md).',
     'Exit status: 0 stopped by a signal, 1 could not start (port in use, a game-logic module that fails), 2 bad flags.',
   ].join('\n');
 
@@ -191,6 +197,7 @@ function parseFlags(argv: string[], env: NodeJS.ProcessEnv) {
     netActors,
   };
   const resumeWindow = int('resume-window', [0, 24 * 3600_000], undefined);
+  const admin = adminOptions(raw, int);
   if (resumeWindow !== undefined) options.resume = { windowMs: resumeWindow };
   options.peerTimeout = peerTimeout(raw('peer-timeout'));
   return {
@@ -203,6 +210,7 @@ function parseFlags(argv: string[], env: NodeJS.ProcessEnv) {
     pollRate: number('poll-rate', checkPollRate),
     metricsPort: int('metrics-port', LIMITS.port, undefined),
     metricsHost: raw('metrics-host'),
+    admin,
     options,
   };
 }
@@ -292,6 +300,27 @@ function clusterOptions(
     ttlMs: int('cluster-ttl', LIMITS.clusterTtlMs, undefined),
     duplicateLogin: raw('duplicate-login') as DuplicateLoginPolicy | undefined,
   };
+}
+
+/** --admin-*: the operator panel; a non-loopback address without a token is refused here (exit 2). */
+function adminOptions(
+  raw: (name: string) => string | undefined,
+  int: (name: string, range: readonly [number, number], fallback: number | undefined) => number | undefined,
+): { port: number; address: string; token: string | undefined } | undefined {
+  const port = int('admin-port', LIMITS.port, undefined);
+  const address = raw('admin-address');
+  const token = raw('admin-token');
+  if (port === undefined) {
+    // ENET_ADMIN_TOKEN may sit in a secrets file for every run: only flags are refused.
+    for (const name of ['admin-address', 'admin-token']) if (sources.get(name) === 'flag') fail(name, 'needs --admin-port');
+    return undefined;
+  }
+  if (address !== undefined && address.trim() === '') fail('admin-address', 'needs an address');
+  const where = address ?? '127.0.0.1';
+  if (token === undefined && !isLoopback(where)) {
+    fail('admin-address', `${where} is not loopback: the panel needs a token there (--admin-token T or ENET_ADMIN_TOKEN)`);
+  }
+  return { port, address: where, token };
 }
 
 /** createServer's option names → the flags they come from, for one-line errors. */
@@ -404,6 +433,17 @@ async function main(): Promise<void> {
       process.exit(1);
     }
   }
+  let admin: AdminHandle | undefined;
+  if (config.admin) {
+    try {
+      admin = await server.startAdmin(config.admin);
+      log(`enet-server admin on http://${config.admin.address.includes(':') ? `[${config.admin.address}]` : config.admin.address}:${admin.port}/`);
+    } catch (error) {
+      process.stderr.write(`enet-server: --admin-port: cannot serve the panel on ${config.admin.address}:${config.admin.port}: ${(error as Error).message}\n`);
+      await server.stopServer();
+      process.exit(1);
+    }
+  }
   const serving = config.options.gameLogic === undefined ? 'the demo (chat + echo)' : `game logic ${config.options.gameLogic}`;
   log(`enet-server: ${serving}, up to ${config.maxPeers} peers, ${config.channels} channels`);
   const rows = server.getMetrics().actors;
@@ -418,7 +458,13 @@ async function main(): Promise<void> {
   );
   if (server.cluster) log(`enet-server in the fleet as ${server.cluster.serverId} (${server.cluster.isUp() ? 'Redis reachable' : 'Redis unreachable for now'})`);
   log(`enet-server listening on ${config.options.bindAddress}:${server.getLocalPort()}`);
-  await serveUntilSignal(server, { onStop: () => metrics?.close(), log });
+  await serveUntilSignal(server, {
+    onStop: async () => {
+      metrics?.close();
+      await admin?.close();
+    },
+    log,
+  });
 }
 
 await main();

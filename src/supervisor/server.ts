@@ -32,6 +32,7 @@ import { kAuthenticate, kDisconnect, kRedirect, kReject, kSend, kSendRaw, kSetId
 import type { Running, ServerCore } from './core.js';
 import type { ServerOptions } from './options.js';
 import type { ServerEvents, CustomAuthenticator, EventCallback, PeerTransport, ServerMetrics } from './events.js';
+import type { AdminHandle, AdminOptions } from '../admin/options.js';
 
 const REASON_SERVER_STOPPED = 'Server stopped';
 
@@ -396,6 +397,16 @@ export class ENetServerSupervisor extends EventEmitter<ServerEvents> implements 
       throw new ENetError(Err.ERR_INVALID_PARAMETER, `no actor ${String(kind)} #${id} (net actors: 'net', 0–${shards - 1}; game actors: 'game')`);
     }
     running.shards[id].link.injectFault();
+  }
+
+  /**
+   * The operator panel (docs/panel.md): a web page and a JSON API over HTTP on `address`:`port`
+   * (default 127.0.0.1; any other address needs `token`, else InvalidOptionError naming `token`).
+   * Resolves once listening, with the bound port and `close()`. Loaded only when called.
+   */
+  async startAdmin(options: AdminOptions): Promise<AdminHandle> {
+    const { startAdmin } = await import('../admin/server.js');
+    return startAdmin(this, options, { statsOf: (shard) => this.running?.shards[shard]?.stats });
   }
 
   getMetrics(): ServerMetrics {
