@@ -1,9 +1,12 @@
 // The operator panel in a real browser: headless Chromium (Debian's, /usr/bin/chromium, or
 // CHROMIUM_PATH) driven by puppeteer-core. Logs in by the form, then: rows appear and disappear live
 // as real ENet clients connect and leave, the kick button's in-page form kicks with the typed reason,
-// and the page logs no console error. Saves a screenshot to docs/panel.png (the README shows it).
+// and the page logs no console error. Takes a screenshot: to docs/panel.png (the README shows it) with
+// ENET_UPDATE_SCREENSHOT=1, else to the temporary directory (a test run leaves the checkout as it was).
 // Where Chromium or puppeteer-core is missing this test FAILS (scripts/setup.sh installs Chromium).
 import test from 'ava';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -11,7 +14,9 @@ import { ENetClient } from '../dist/index.js';
 import { connectClient, startServer, waitFor } from './helpers.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SCREENSHOT = fileURLToPath(new URL('../docs/panel.png', import.meta.url));
+const SCREENSHOT = process.env.ENET_UPDATE_SCREENSHOT
+  ? fileURLToPath(new URL('../docs/panel.png', import.meta.url))
+  : join(tmpdir(), `enet-panel-${process.pid}.png`);
 const TOKEN = 'browser-test-token';
 
 /** puppeteer-core from node_modules (or NODE_PATH, which createRequire's resolution honours). */
