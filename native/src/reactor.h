@@ -246,6 +246,7 @@ class Reactor {
   // Queues a packet the caller created to a target, numbering and keeping it when the target has a
   // session and the packet is reliable and `counted`. The caller destroys it if nobody took it.
   void queueLocked(const Target& t, uint8_t channel, ENetPacket* packet, bool counted);
+  static uint64_t parkingGroup(const Host& h);
   void createSessionLocked(Host& h, uint32_t slot, uint32_t peerId, uint32_t data);
   void keepLocked(Session& s, uint32_t channel, ENetPacket* packet);
   void freeSessionLocked(Session* s);

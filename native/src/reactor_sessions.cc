@@ -61,6 +61,12 @@ void Reactor::queueLocked(const Target& t, uint8_t channel, ENetPacket* packet, 
   }
 }
 
+// The server a host belongs to, for the parking map: every shard of one server shares its peer-id
+// counter (HostOptions::peerIds), so its address names the server; a host without one is its own.
+uint64_t Reactor::parkingGroup(const Host& h) {
+  return h.sharedPeerIds != nullptr ? reinterpret_cast<uintptr_t>(h.sharedPeerIds) : reinterpret_cast<uintptr_t>(&h);
+}
+
 void Reactor::createSessionLocked(Host& h, uint32_t slot, uint32_t peerId, uint32_t data) {
   auto s = std::make_unique<Session>(peerId, static_cast<uint32_t>(h.enet->peers[slot].channelCount),
                                      h.sessionLimit);
@@ -68,6 +74,7 @@ void Reactor::createSessionLocked(Host& h, uint32_t slot, uint32_t peerId, uint3
   s->host = h.id;
   s->slot = slot;
   s->resumeOnly = data == RESUME_MAGIC;
+  s->group = parkingGroup(h);
   h.session[slot] = s.get();
   adoptSessionLocked(std::move(s));
 }
@@ -210,7 +217,8 @@ void Reactor::outSessionEndLocked(const records::Record& r) {
   if (it != sessions_.end()) {
     s = it->second.get();
   } else {
-    parked = unparkSession(peerId);  // exported, and its resume never came
+    Host* h = findHost(r.header.host);
+    parked = h ? unparkSession(parkingGroup(*h), peerId) : nullptr;  // exported, and its resume never came
     if (!parked) {
       counters_[C_DROPPED_STALE] += 1;
       return;
@@ -235,7 +243,8 @@ void Reactor::outSessionExportLocked(const records::Record& r) {
   auto it = sessions_.find(peerId);
   if (it == sessions_.end()) {
     // Already parked (exported twice): ready for its resume all the same.
-    const uint16_t flags = isSessionParked(peerId) ? 0 : FLAG_GONE;
+    Host* h = findHost(r.header.host);
+    const uint16_t flags = h && isSessionParked(parkingGroup(*h), peerId) ? 0 : FLAG_GONE;
     records::writeSessionHeader(rec, IN_SESSION_EXPORTED, flags, r.header.host, r.header.slot, peerId);
     emitControl(SUPERVISOR_RING, r.header.host, rec, sizeof rec);
     return;
@@ -271,7 +280,7 @@ void Reactor::outSessionResumeLocked(uint32_t index, Host* h, const records::Rec
   const uint32_t slot = r.header.slot;
   const uint32_t temporaryPeerId = r.header.peerId;
   const uint32_t peerId = body.sessionPeerId;
-  std::unique_ptr<Session> parked = unparkSession(peerId);
+  std::unique_ptr<Session> parked = unparkSession(parkingGroup(*h), peerId);
   if (!parked) {
     std::vector<uint8_t> rec(records::sessionResumedBytes(0));
     records::writeSessionResumed(rec.data(), FLAG_GONE, index, slot, peerId, temporaryPeerId, nullptr, 0);

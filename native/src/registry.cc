@@ -1,6 +1,7 @@
 // The process-wide registry of reactors (id -> shared_ptr<Reactor>, any JS thread, its own mutex),
 // the parking map of sessions between an export and a resume (session.h; its own mutex), and the
 // once-per-process enet_initialize.
+#include <map>
 #include "reactor.h"
 #include "session.h"
 
@@ -54,7 +55,7 @@ namespace {
 
 struct ParkingMap {
   std::mutex mu;
-  std::unordered_map<uint32_t, std::unique_ptr<Session>> sessions;
+  std::map<std::pair<uint64_t, uint32_t>, std::unique_ptr<Session>> sessions;
 };
 
 // Leaked on purpose, as the registry.
@@ -69,25 +70,25 @@ void parkSession(std::unique_ptr<Session> session) {
   std::unique_ptr<Session> replaced;  // freed outside the lock
   ParkingMap& p = parking();
   std::lock_guard<std::mutex> lock(p.mu);
-  std::unique_ptr<Session>& at = p.sessions[session->peerId()];
+  std::unique_ptr<Session>& at = p.sessions[{session->group, session->peerId()}];
   replaced = std::move(at);
   at = std::move(session);
 }
 
-std::unique_ptr<Session> unparkSession(uint32_t peerId) {
+std::unique_ptr<Session> unparkSession(uint64_t group, uint32_t peerId) {
   ParkingMap& p = parking();
   std::lock_guard<std::mutex> lock(p.mu);
-  auto it = p.sessions.find(peerId);
+  auto it = p.sessions.find({group, peerId});
   if (it == p.sessions.end()) return nullptr;
   std::unique_ptr<Session> s = std::move(it->second);
   p.sessions.erase(it);
   return s;
 }
 
-bool isSessionParked(uint32_t peerId) {
+bool isSessionParked(uint64_t group, uint32_t peerId) {
   ParkingMap& p = parking();
   std::lock_guard<std::mutex> lock(p.mu);
-  return p.sessions.count(peerId) != 0;
+  return p.sessions.count({group, peerId}) != 0;
 }
 
 void ensureEnetInitialized() {

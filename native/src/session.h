@@ -116,6 +116,9 @@ class Session {
   uint32_t host = 0;
   uint32_t slot = 0;
   uint32_t route = proto::SUPERVISOR_RING;  // the actor ring of its records (captured when it detaches)
+  // Which server it belongs to in the process-wide parking map (Reactor::parkingGroup): peer ids are
+  // unique within one server only, and a process may run several servers.
+  uint64_t group = 0;
   bool overflowReported = false;
   bool ackQueued = false;            // in the reactor's list of sessions with an ack to send
   uint64_t lastAckMs = 0;
@@ -142,10 +145,10 @@ class Session {
 };
 
 // ---- The process-wide parking map (registry.cc): sessions between OUT_SESSION_EXPORT and
-// OUT_SESSION_RESUME, by peerId, under its own mutex. A session parked under an id already parked
-// replaces (frees) the older one.
+// OUT_SESSION_RESUME, by (server group, peerId), under its own mutex. A session parked under a key
+// already parked replaces (frees) the older one.
 void parkSession(std::unique_ptr<Session> session);
-std::unique_ptr<Session> unparkSession(uint32_t peerId);  // nullptr: none
-bool isSessionParked(uint32_t peerId);
+std::unique_ptr<Session> unparkSession(uint64_t group, uint32_t peerId);  // nullptr: none
+bool isSessionParked(uint64_t group, uint32_t peerId);
 
 }  // namespace enet_actor

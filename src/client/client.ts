@@ -539,6 +539,8 @@ export class ENetClient extends EventEmitter<ClientEvents> {
           const session = this.session!;
           const request = this.engine.encode(this.target, { _event: RESUME_EVENT, token: session.token, c: session.receivedCounts() });
           if (request) this.engine.sendBytes(this.target, request, 0, true);
+          // No timer for the answer: the resume may take the server a moment (several ring hops), and a
+          // connection that dies meanwhile ends with ENet's timeout (IN_DISCONNECT → the next attempt).
           return;
         }
         this.status = ClientStatus.STATUS_CONNECTED;
@@ -737,6 +739,7 @@ export class ENetClient extends EventEmitter<ClientEvents> {
     session.token = typeof payload.token === 'string' ? payload.token : '';
     session.trim(Array.isArray(payload.c) ? (payload.c as number[]) : []);
     connection.resuming = false;
+    clearTimeout(connection.connectTimer);
     this.interrupted = false;
     for (const { channel, bytes } of session.unacknowledged()) this.engine.sendBytes(this.target, bytes, channel, true);
     this.startSession();

@@ -22,6 +22,8 @@ interface PendingResume {
   counts: number[];
   /** The token the client presented (valid again if this resume never happens), and the one it gets. */
   presented: string;
+  /** 'exporting' until IN_SESSION_EXPORTED, then 'resuming' until IN_SESSION_RESUMED. */
+  stage: 'exporting' | 'resuming';
   token: string;
 }
 
@@ -76,8 +78,11 @@ export class Sessions {
     const running = this.core.running;
     if (!running) return;
     if (peer.resuming) {
-      // The connection that came to resume it went away before it could (native kept the seat): held again.
       const pending = this.pending.get(peer.peerId);
+      // Its old connection timed out while the export was on its way: the export takes the session
+      // all the same (detached), and the resume goes on.
+      if (pending?.stage === 'exporting') return;
+      // The connection that came to resume it went away before it could (native kept the seat): held again.
       this.pending.delete(peer.peerId);
       peer.resuming = false;
       // Native kept the session where it was to resume (this shard): sends to it go there now.
@@ -175,7 +180,7 @@ export class Sessions {
     session.resuming = true;
     clearTimeout(session.windowTimer);
     session.windowTimer = undefined;
-    this.pending.set(session.peerId, { connection, session, counts, presented: token, token: randomBytes(TOKEN_BYTES).toString('base64url') });
+    this.pending.set(session.peerId, { connection, session, counts, presented: token, token: randomBytes(TOKEN_BYTES).toString('base64url'), stage: 'exporting' });
     const shard = this.core.running!.shards[session.shard];
     shard.link.out.sessionExport(shard.host, session.slot, session.peerId);
   }
@@ -194,6 +199,7 @@ export class Sessions {
     }
     const running = this.core.running!;
     const { connection, session, counts } = pending;
+    pending.stage = 'resuming';
     const shard = running.shards[connection.shard];
     shard.link.out.sessionResume(shard.host, connection.slot, connection.peerId, session.peerId, counts);
   }

@@ -47,7 +47,9 @@ export interface ShardsOptions {
 export async function openShards(options: ShardsOptions): Promise<Shard[]> {
   const shards: Shard[] = [];
   // The last peer id handed out, shared by every host of the server (native adds to it atomically).
-  const peerIds = options.count > 1 ? new SharedArrayBuffer(4) : undefined;
+  // Every server has its own peer-id counter, shared by its shards: it also names the server in native's
+  // process-wide parking map of sessions (several servers may run in one process).
+  const peerIds = new SharedArrayBuffer(4);
   const actorWakes = Array.from({ length: options.gameActors }, createWakeWord);
   let port = options.port;
   try {
