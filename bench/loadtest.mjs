@@ -13,7 +13,7 @@
 // (target: >= 99.9% delivered). Progress on stderr, the table on stdout, everything in the JSON file.
 // Every wait is bounded; every child is killed on exit.
 import { headerComment } from './lib/proc.mjs';
-import { execFile, spawn } from 'node:child_process';
+import { run, startServer as startChildServer } from './lib/children.mjs';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,49 +49,12 @@ const opts = { clients: 1000, rate: 20, size: 64, duration: 10, warmup: 2, runs:
   }
 }
 
-const children = new Set();
-process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });
 const log = (line) => process.stderr.write(`${line}\n`);
 
 async function startServer(maxPeers) {
-  const child = spawn(process.execPath, [SERVER, '--port', '0', '--bind', '127.0.0.1', '--max-peers', String(maxPeers)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.add(child);
-  const exited = new Promise((r) => child.once('exit', r));
-  const port = await new Promise((res, rej) => {
-    let out = '';
-    const timer = setTimeout(() => rej(new Error(`enet-server did not start: ${out}`)), 15_000);
-    child.stdout.setEncoding('utf8').on('data', function onData(chunk) {
-      out += chunk;
-      const m = /enet-server listening on [\d.]+:(\d+)/.exec(out);
-      if (!m) return;
-      clearTimeout(timer);
-      child.stdout.off('data', onData);
-      child.stdout.resume();
-      res(Number(m[1]));
-    });
-  });
-  return {
-    port,
-    pid: child.pid,
-    stop: async () => {
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 8000);
-      await exited;
-      clearTimeout(t);
-      children.delete(child);
-    },
-  };
+  return startChildServer(process.execPath, [SERVER, '--port', '0', '--bind', '127.0.0.1', '--max-peers', String(maxPeers)], /enet-server listening on [\d.]+:(\d+)/);
 }
 
-function run(file, args, timeoutMs) {
-  return new Promise((res) => {
-    const child = execFile(file, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      children.delete(child);
-      res({ code: error ? (error.code ?? error.signal) : 0, stdout, stderr });
-    });
-    children.add(child);
-  });
-}
 
 async function ours(extra = []) {
   const server = await startServer(opts.clients + 24);

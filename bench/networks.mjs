@@ -19,7 +19,8 @@
 // --quiet-wait-ms) for the rest of the machine to be quiet. Every wait is bounded; every child is
 // killed on exit. About 6 x 17 s per round.
 import { headerComment, machineBusyTicks } from './lib/proc.mjs';
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { run, startServer } from './lib/children.mjs';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -64,8 +65,6 @@ const opts = {
   }
 }
 
-const children = new Set();
-process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
 const log = (line) => process.stderr.write(`${line}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -90,51 +89,15 @@ async function waitForQuiet(maxMs = opts.quietWaitMs, thresholdPercent = 25) {
   }
 }
 
-/** Starts a server: resolves { port, pid, stop }. `ready` finds the port in its stdout. */
-async function startServer(cmd, args, ready) {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.add(child);
-  const exited = new Promise((r) => child.once('exit', r));
-  const port = await new Promise((res, rej) => {
-    let out = '';
-    const timer = setTimeout(() => rej(new Error(`${cmd} did not start: ${out}`)), 15_000);
-    child.once('exit', (code) => rej(new Error(`${cmd} exited (${code}): ${out}`)));
-    child.stdout.setEncoding('utf8').on('data', function onData(chunk) {
-      out += chunk;
-      const m = ready.exec(out);
-      if (!m) return;
-      clearTimeout(timer);
-      child.stdout.off('data', onData).resume(); // the demo logs every join: read on, keep nothing
-      res(Number(m[1]));
-    });
-  });
-  return {
-    port,
-    pid: child.pid,
-    stop: async () => {
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 8000);
-      await exited;
-      clearTimeout(t);
-      children.delete(child);
-    },
-  };
-}
+
+/** enet-loadtest to its end. */
+const runLoadtestChild = (args, timeoutMs) => run(process.execPath, [LOADTEST, ...args], timeoutMs);
 
 const SERVERS = {
   raw: { label: 'raw C echo', start: () => startServer(ECHO_C, ['0', String(opts.clients + 24), '2', String(4 * 1024 * 1024)], /listening (\d+)/) },
   ours: { label: 'ours (enet-server)', start: () => startServer(process.execPath, [SERVER, '--port', '0', '--bind', '127.0.0.1', '--max-peers', String(opts.clients + 24)], /enet-server listening on [\d.]+:(\d+)/) },
 };
 
-function runLoadtest(args, timeoutMs) {
-  return new Promise((res) => {
-    const child = execFile(process.execPath, [LOADTEST, ...args], { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      children.delete(child);
-      res({ code: error ? (error.code ?? error.signal) : 0, stdout, stderr });
-    });
-    children.add(child);
-  });
-}
 
 async function one(which, link) {
   const out = { name: which, link, backgroundCpuPercent: await waitForQuiet() };
@@ -146,7 +109,7 @@ async function one(which, link) {
     '--processes', String(opts.processes), '--server-pid', String(server.pid), '--json', json];
   log(`  ${which}: enet-loadtest ${args.join(' ')}`);
   try {
-    const r = await runLoadtest(args, (opts.warmup + opts.duration + opts.grace + 60) * 1000);
+    const r = await runLoadtestChild(args, (opts.warmup + opts.duration + opts.grace + 60) * 1000);
     out.exit = r.code;
     if (!existsSync(json)) throw new Error(`enet-loadtest wrote no summary (exit ${r.code}): ${r.stderr.slice(-500)}`);
     const s = JSON.parse(readFileSync(json, 'utf8'));

@@ -29,7 +29,8 @@
 // enet-loadtest parent process counts as "other", a few %). The table goes to stdout, progress to stderr, everything
 // to --out. Every wait is bounded; every child is killed on exit.
 import { headerComment, machineBusyTicks } from './lib/proc.mjs';
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { run as runChild, signalChildren, startServer as startChildServer } from './lib/children.mjs';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -78,13 +79,10 @@ const opts = {
   opts.stormMaxPeers ??= opts.stormClients + 24;
 }
 
-const children = new Set();
-const killAll = (sig) => { for (const c of children) { try { c.kill(sig); } catch { /* gone */ } } };
-process.on('exit', () => killAll('SIGKILL'));
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(sig, () => {
     log(`${sig}: stopping children`);
-    killAll('SIGKILL');
+    signalChildren('SIGKILL');
     process.exit(130);
   });
 }
@@ -125,30 +123,10 @@ function freePort() {
 async function startServer(args) {
   const metricsPort = await freePort();
   const all = [SERVER, '--port', '0', '--bind', '127.0.0.1', '--metrics-port', String(metricsPort), ...args];
-  const child = spawn(process.execPath, all, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let errTail = '';
-  child.stderr.on('data', (d) => { errTail = (errTail + d).slice(-4000); });
-  const exited = new Promise((r) => child.once('exit', r));
-  const port = await new Promise((res, rej) => {
-    let out = '';
-    const timer = setTimeout(() => rej(new Error(`enet-server did not start within 15 s: ${out}${errTail}`)), 15_000);
-    child.once('exit', (code, sig) => { clearTimeout(timer); setTimeout(() => rej(new Error(`enet-server exited (${sig ?? code}) before listening: ${out}${errTail}`)), 50); });
-    child.stdout.setEncoding('utf8').on('data', function onData(chunk) {
-      out += chunk;
-      const m = /enet-server listening on [\d.]+:(\d+)/.exec(out);
-      if (!m) return;
-      clearTimeout(timer);
-      child.stdout.off('data', onData);
-      child.stdout.resume();
-      res(Number(m[1]));
-    });
-  });
+  const server = await startChildServer(process.execPath, all, /enet-server listening on [\d.]+:(\d+)/, { cwd: root });
   return {
-    port,
-    pid: child.pid,
+    ...server,
     command: `enet-server ${all.slice(1).join(' ')}`,
-    stderrTail: () => errTail,
     /** The server's /metrics as { name or name{labels}: value }; null when unreachable (bounded: 3 s). */
     metrics: async () => {
       try {
@@ -164,28 +142,13 @@ async function startServer(args) {
     },
     /** SIGTERM, SIGKILL after 8 s; returns { ms, killed } (how long it took, whether SIGKILL was needed). */
     stop: async () => {
-      const t0 = performance.now();
-      let killed = false;
-      child.kill('SIGTERM');
-      const t = setTimeout(() => { killed = true; child.kill('SIGKILL'); }, 8000);
-      await exited;
-      clearTimeout(t);
-      children.delete(child);
-      if (killed) log('    enet-server did not stop within 8 s of SIGTERM: SIGKILL');
-      return { ms: Math.round(performance.now() - t0), killed };
+      const stopped = await server.stop();
+      if (stopped.killed) log('    enet-server did not stop within 8 s of SIGTERM: SIGKILL');
+      return stopped;
     },
   };
 }
 
-function run(file, args, timeoutMs) {
-  return new Promise((res) => {
-    const child = execFile(file, args, { cwd: root, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      children.delete(child);
-      res({ code: error ? (error.code ?? error.signal) : 0, stdout, stderr });
-    });
-    children.add(child);
-  });
-}
 
 const pick = (m, prefix) => (m ? Object.fromEntries(Object.entries(m).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length) || k, v])) : null);
 
@@ -205,7 +168,7 @@ async function loadRun({ serverArgs, loadArgs, midScrapeS }) {
   const t0 = performance.now();
   let mid = null;
   const midTimer = midScrapeS ? setTimeout(async () => { mid = await server.metrics(); }, midScrapeS * 1000) : null;
-  const r = await run(process.execPath, args, 240_000);
+  const r = await runChild(process.execPath, args, 240_000);
   clearTimeout(midTimer);
   const wallS = (performance.now() - t0) / 1000;
   const busy1 = machineBusyTicks();
