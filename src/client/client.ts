@@ -107,6 +107,31 @@ const DEFAULT_SILENCE_MS = 2000;
 const DEFAULT_OUTBOX_BYTES = 262_144;
 /** How often a session's acknowledgements and silence are looked at. */
 const SESSION_TICK_MS = 100;
+
+/**
+ * Every connected client's session tick, on one timer for the whole process: a load test runs
+ * thousands of clients, and a timer each would be thousands of wake-ups a second.
+ */
+const sessionTicks = new Set<() => void>();
+let sessionTicker: NodeJS.Timeout | undefined;
+
+function tickSessions(): void {
+  for (const tick of sessionTicks) tick();
+}
+
+function watchSession(tick: () => void): void {
+  sessionTicks.add(tick);
+  if (sessionTicker) return;
+  sessionTicker = setInterval(tickSessions, SESSION_TICK_MS);
+  sessionTicker.unref();
+}
+
+function unwatchSession(tick: () => void): void {
+  sessionTicks.delete(tick);
+  if (sessionTicks.size > 0 || !sessionTicker) return;
+  clearInterval(sessionTicker);
+  sessionTicker = undefined;
+}
 let nextClientId = 1;
 
 interface Connection extends ClientEndpoint {
@@ -174,7 +199,8 @@ export class ENetClient extends EventEmitter<ClientEvents> {
   private held: Held[] = [];
   private heldBytes = 0;
   private channels = 0;
-  private sessionTimer: NodeJS.Timeout | undefined;
+  /** This client's entry in the process-wide session tick (sessionTicks). */
+  private readonly tick = (): void => this.sessionTick();
   private resumeTimer: NodeJS.Timeout | undefined;
   private resumeAttempt = 0;
   private lastAckAt = 0;
@@ -653,14 +679,11 @@ export class ENetClient extends EventEmitter<ClientEvents> {
   /** Acknowledgements and silence, looked at every SESSION_TICK_MS while connected. */
   private startSession(): void {
     this.lastReceive = { value: -1, at: performance.now() };
-    clearInterval(this.sessionTimer);
-    this.sessionTimer = setInterval(() => this.sessionTick(), SESSION_TICK_MS);
-    this.sessionTimer.unref();
+    watchSession(this.tick);
   }
 
   private stopSession(): void {
-    clearInterval(this.sessionTimer);
-    this.sessionTimer = undefined;
+    unwatchSession(this.tick);
     clearTimeout(this.resumeTimer);
     this.resumeTimer = undefined;
   }
