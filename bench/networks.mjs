@@ -18,8 +18,7 @@
 // stdout, progress to stderr, everything to the JSON file. Before each server it waits (at most
 // --quiet-wait-ms) for the rest of the machine to be quiet. Every wait is bounded; every child is
 // killed on exit. About 6 x 17 s per round.
-import { headerComment, machineBusyTicks } from './lib/proc.mjs';
-import { execFileSync } from 'node:child_process';
+import { headerComment, waitForQuiet } from './lib/proc.mjs';
 import { run, startServer } from './lib/children.mjs';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -71,23 +70,6 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const fmt = (n, d = 1) => (typeof n === 'number' && Number.isFinite(n) ? n.toFixed(d) : '-');
 const ratio = (a, b) => (typeof a === 'number' && typeof b === 'number' && b > 0 ? a / b : null);
 
-let CLK_TCK = 100;
-try { CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100; } catch { /* default */ }
-
-async function waitForQuiet(maxMs = opts.quietWaitMs, thresholdPercent = 25) {
-  const t0 = Date.now();
-  for (;;) {
-    const a = machineBusyTicks();
-    await sleep(1000);
-    const b = machineBusyTicks();
-    const busy = a === null || b === null ? 0 : (100 * (b - a)) / CLK_TCK;
-    if (busy < thresholdPercent) return busy;
-    if (Date.now() - t0 >= maxMs) {
-      log(`  the machine is still busy (${fmt(busy, 0)}% of a core used by other processes); measuring anyway`);
-      return busy;
-    }
-  }
-}
 
 
 /** enet-loadtest to its end. */
@@ -100,7 +82,7 @@ const SERVERS = {
 
 
 async function one(which, link) {
-  const out = { name: which, link, backgroundCpuPercent: await waitForQuiet() };
+  const out = { name: which, link, backgroundCpuPercent: await waitForQuiet(opts.quietWaitMs, log) };
   const server = await SERVERS[which].start();
   const json = join(tmpdir(), `enet-networks-bench-${process.pid}.json`);
   rmSync(json, { force: true });

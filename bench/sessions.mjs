@@ -28,9 +28,8 @@
 // what the rest of the machine used during the run (machine busy time minus the server's and the bots'; the
 // enet-loadtest parent process counts as "other", a few %). The table goes to stdout, progress to stderr, everything
 // to --out. Every wait is bounded; every child is killed on exit.
-import { headerComment, machineBusyTicks } from './lib/proc.mjs';
+import { CLK_TCK, headerComment, machineBusyTicks, waitForQuiet } from './lib/proc.mjs';
 import { run as runChild, signalChildren, startServer as startChildServer } from './lib/children.mjs';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -89,25 +88,6 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 const log = (line) => process.stderr.write(`[sessions] ${line}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-let CLK_TCK = 100;
-try { CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100; } catch { /* default */ }
-
-/** Waits (bounded) until the rest of the machine uses < thresholdPercent of a core; returns the last reading. */
-async function waitForQuiet(maxMs = opts.quietWaitMs, thresholdPercent = 25) {
-  const t0 = Date.now();
-  for (;;) {
-    const a = machineBusyTicks();
-    await sleep(1000);
-    const b = machineBusyTicks();
-    const busy = a === null || b === null ? 0 : (100 * (b - a)) / CLK_TCK;
-    if (busy < thresholdPercent) return busy;
-    if (Date.now() - t0 >= maxMs) {
-      log(`the machine is still busy (${busy.toFixed(0)}% of a core used by other processes); measuring anyway`);
-      return busy;
-    }
-    log(`waiting for a quiet machine: other processes use ${busy.toFixed(0)}% of a core`);
-  }
-}
 
 function freePort() {
   return new Promise((res, rej) => {
@@ -157,7 +137,7 @@ const pick = (m, prefix) => (m ? Object.fromEntries(Object.entries(m).filter(([k
  * after the load tester started (sessions held mid-run). Returns the summary and what surrounds it.
  */
 async function loadRun({ serverArgs, loadArgs, midScrapeS }) {
-  const background = await waitForQuiet();
+  const background = await waitForQuiet(opts.quietWaitMs, log);
   const server = await startServer(serverArgs);
   const json = join(tmpdir(), `enet-bench-sessions-${process.pid}.json`);
   rmSync(json, { force: true });

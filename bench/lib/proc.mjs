@@ -1,4 +1,5 @@
 // Helpers shared by the benchmarks: CPU accounting from /proc, --help text.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 /** Busy ticks of the whole machine (all CPUs), from the first line of /proc/stat; null if unreadable. */
@@ -15,4 +16,33 @@ export function headerComment(url) {
   const lines = readFileSync(new URL(url), 'utf8').split('\n').slice(1);
   const end = lines.findIndex((line) => !line.startsWith('//'));
   return lines.slice(0, end < 0 ? lines.length : end).join('\n') + '\n';
+}
+
+/** Clock ticks per second of /proc's CPU times. */
+export const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/**
+ * Waits (bounded by `maxMs`) until the rest of the machine uses < thresholdPercent of a core, so that
+ * the figures are ours and not a neighbour's; returns the last reading (% of a core).
+ */
+export async function waitForQuiet(maxMs, log, thresholdPercent = 25) {
+  const t0 = Date.now();
+  for (;;) {
+    const a = machineBusyTicks();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const b = machineBusyTicks();
+    const busy = a === null || b === null ? 0 : (100 * (b - a)) / CLK_TCK;
+    if (busy < thresholdPercent) return busy;
+    if (Date.now() - t0 >= maxMs) {
+      log(`the machine is still busy (${busy.toFixed(0)}% of a core used by other processes); measuring anyway`);
+      return busy;
+    }
+    log(`waiting for a quiet machine: other processes use ${busy.toFixed(0)}% of a core`);
+  }
 }
