@@ -91,6 +91,11 @@ int main(int argc, char **argv) {
   addr.port = (enet_uint16)port;
   ENetHost *host = enet_host_create(&addr, (size_t)max_peers, 2, 0, 0);
   if (!host) { fprintf(stderr, "cannot bind 127.0.0.1:%ld\n", port); return 1; }
+  /* 4 MiB socket buffers, as our server asks for (SERVER_SOCKET_BUFFER_BYTES in native/src/protocol.h):
+     with ENet's 256 KiB default, a tick's burst of snapshots to 1,000 players fills the send buffer and
+     ENet drops the unreliable ones it could not send. */
+  enet_socket_set_option(host->socket, ENET_SOCKOPT_RCVBUF, 4 << 20);
+  enet_socket_set_option(host->socket, ENET_SOCKOPT_SNDBUF, 4 << 20);
   ENetAddress bound;
   if (enet_socket_get_address(host->socket, &bound) != 0) bound.port = addr.port;
   printf("listening %u\n", (unsigned)bound.port);

@@ -2,7 +2,7 @@
  * gamebots: players of the benchmark game (bench/game.mjs), thousands of them on one thread.
  *
  * gamebots --host H --port P --players N [--warmup-ms 3000] [--duration-ms 6000]
- *          [--connect-timeout-ms 20000] [--godot] [--json]
+ *          [--connect-timeout-ms 20000] [--godot] [--server-pid PID] [--json]
  *
  * The game (docs/benchmarks.md "The game"): matches of 16 players; every player sends an input at
  * 30 Hz (unreliable); the server ticks each match at 30 Hz and sends every player its match's
@@ -22,8 +22,13 @@
  * Measured over --duration-ms after --warmup-ms (every player sends from the moment it connected):
  *   latency: input sent -> the first snapshot whose entry for this bot has lastSeq >= its seq;
  *   snapshots on time: arrivals whose gap since the bot's previous snapshot is <= 100 ms (2 × 50 ms),
- *   as a share of the snapshots due (players connected at the start × 20 Hz × duration), so a bot
- *   that hears nothing counts against it; received / due; disconnects; the bots' own CPU.
+ *   as a share of the snapshots due. Due, per bot and arrival: the snapshot ticks the server ran
+ *   since the bot's previous snapshot (from the tick numbers: lost ones count) or the gap's length
+ *   in 50 ms periods, whichever is more (a server that stalls owes what it did not send); at the end
+ *   a bot silent for over 100 ms owes its silence too, so a bot that hears nothing counts against
+ *   it. Counting by ticks, not by the window's length, keeps a backlog at either end of the window
+ *   out of the figure. Also received / due; disconnects; the bots' own CPU; with
+ *   --server-pid, the server process's CPU (all its threads, /proc/PID/stat) over the same window.
  * --json prints one line {"type":"result", ...}; otherwise a short text.
  * Exit: 0 ran, 1 usage / local error, 2 no player could connect.
  */
@@ -39,6 +44,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_PEERS_PER_HOST 4000
 #define INPUT_BODY 23
@@ -79,14 +85,17 @@ static int opt_duration_ms = 6000;
 static int opt_connect_timeout_ms = 20000;
 static int opt_godot = 0;
 static int opt_json = 0;
+static long opt_server_pid = 0;
 
 typedef struct {
   ENetPeer *peer;
   int connected;
+  int playing;         /* connected when the window started */
   uint32_t seq;        /* next input's sequence number (from 1) */
   uint32_t acked;      /* highest seq a snapshot reflected */
   uint64_t next_input; /* when the next input is due */
   uint64_t last_snapshot;
+  uint32_t last_tick; /* the tick number of that snapshot */
   uint64_t sent_at[SEQ_RING];
 } Bot;
 
@@ -99,12 +108,13 @@ static int nconnected = 0, disconnects = 0;
 /* the measured window */
 static uint64_t window_start = 0, window_end = 0;
 static uint64_t snapshots = 0, on_time = 0, bad = 0;
+static double due = 0; /* snapshots due in the window (see the top) */
 static double *latency = NULL; /* ms */
 static size_t nlatency = 0, latency_cap = 0;
 
 static void usage(void) {
   fprintf(stderr, "usage: gamebots --host H --port P --players N [--warmup-ms 3000] [--duration-ms 6000]\n"
-                  "                [--connect-timeout-ms 20000] [--godot] [--json]\n");
+                  "                [--connect-timeout-ms 20000] [--godot] [--server-pid PID] [--json]\n");
   exit(1);
 }
 
@@ -131,12 +141,30 @@ static void parse_args(int argc, char **argv) {
     else if (!strcmp(a, "--duration-ms")) { NEED(); opt_duration_ms = (int)num_arg(a, v, 100, 3600000); }
     else if (!strcmp(a, "--connect-timeout-ms")) { NEED(); opt_connect_timeout_ms = (int)num_arg(a, v, 1, 3600000); }
     else if (!strcmp(a, "--godot")) opt_godot = 1;
+    else if (!strcmp(a, "--server-pid")) { NEED(); opt_server_pid = num_arg(a, v, 1, 1L << 30); }
     else if (!strcmp(a, "--json")) opt_json = 1;
     else if (!strcmp(a, "--help") || !strcmp(a, "-h")) usage();
     else { fprintf(stderr, "gamebots: unknown option %s\n", a); usage(); }
 #undef NEED
   }
   if (!opt_port) { fprintf(stderr, "gamebots: --port is required\n"); usage(); }
+}
+
+/* CPU time of a process (all threads), in ns, from /proc/PID/stat; -1 if unreadable. */
+static double process_cpu_ns(long pid) {
+  char path[64], buf[4096];
+  snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return -1;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+  if (!p) return -1;
+  unsigned long long utime = 0, stime = 0;
+  /* after ")": state(3) ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime(14) stime(15) */
+  if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2) return -1;
+  return (double)(utime + stime) * 1e9 / (double)sysconf(_SC_CLK_TCK);
 }
 
 static void record_latency(double ms) {
@@ -152,11 +180,23 @@ static void on_snapshot(uint32_t index, const uint8_t *d, size_t len, uint64_t t
   if (len < SNAP_HEAD || d[0] != 'S' || len < SNAP_HEAD + (size_t)d[1] * SNAP_ENTRY) { bad++; return; }
   Bot *b = &bots[index];
   int in_window = t >= window_start && window_start != 0 && t < window_end;
+  uint32_t tick = rd32(d + 4);
   if (in_window) {
     snapshots++;
     if (b->last_snapshot && t - b->last_snapshot <= ON_TIME_NS) on_time++;
+    /* snapshot ticks in (last_tick, tick]: two of every three */
+    double by_ticks = 1;
+    if (b->last_snapshot && tick > b->last_tick) {
+      uint32_t n = 0;
+      for (uint32_t k = b->last_tick + 1; k != tick + 1 && n < 100000; k++) n += k % 3 != 2;
+      by_ticks = n ? n : 1;
+    }
+    uint64_t since = b->last_snapshot > window_start ? b->last_snapshot : window_start;
+    double by_time = floor((double)(t - since) / (1e9 / SNAPSHOT_HZ));
+    due += by_ticks > by_time ? by_ticks : by_time;
   }
   b->last_snapshot = t;
+  b->last_tick = tick;
   const uint8_t *e = d + SNAP_HEAD;
   for (int k = 0; k < d[1]; k++, e += SNAP_ENTRY) {
     if (rd32(e) != index) continue;
@@ -328,15 +368,25 @@ int main(int argc, char **argv) {
   }
   play_until(now_ns() + (uint64_t)opt_warmup_ms * 1000000ull);
   int playing = nconnected;
+  for (int i = 0; i < opt_players; i++) bots[i].playing = bots[i].connected;
   disconnects = 0;
   uint64_t cpu0 = cpu_ns();
+  double server0 = opt_server_pid ? process_cpu_ns(opt_server_pid) : -1;
   window_start = now_ns();
   window_end = window_start + (uint64_t)opt_duration_ms * 1000000ull;
   play_until(window_end);
   uint64_t t_end = now_ns();
   double cpu_pct = 100.0 * (double)(cpu_ns() - cpu0) / (double)(t_end - window_start);
+  double server1 = opt_server_pid ? process_cpu_ns(opt_server_pid) : -1;
+  double server_pct = server0 >= 0 && server1 >= 0 ? 100.0 * (server1 - server0) / (double)(t_end - window_start) : -1;
   double seconds = (double)(t_end - window_start) / 1e9;
-  double due = (double)playing * SNAPSHOT_HZ * seconds;
+  /* what the silent owe: bots (connected at the start) that heard nothing for over 100 ms at the end */
+  for (int i = 0; i < opt_players; i++) {
+    Bot *b = &bots[i];
+    if (!b->playing) continue;
+    uint64_t since = b->last_snapshot > window_start ? b->last_snapshot : window_start;
+    if (t_end > since && t_end - since > ON_TIME_NS) due += floor((double)(t_end - since) / (1e9 / SNAPSHOT_HZ));
+  }
   qsort(latency, nlatency, sizeof *latency, cmp_dbl);
   double p50 = pct(0.5), p99 = pct(0.99), pmax = nlatency ? latency[nlatency - 1] : NAN;
 
@@ -344,18 +394,18 @@ int main(int argc, char **argv) {
     printf("{\"type\":\"result\",\"players\":%d,\"connected\":%d,\"connectMs\":%.0f,\"playing\":%d,\"seconds\":%.3f,"
            "\"snapshotsDue\":%.0f,\"snapshots\":%llu,\"onTime\":%llu,\"onTimeRatio\":%.5f,\"receivedRatio\":%.5f,"
            "\"latencySamples\":%zu,\"latencyMs\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f},"
-           "\"disconnects\":%d,\"badPackets\":%llu,\"botsCpuPercent\":%.1f}\n",
+           "\"disconnects\":%d,\"badPackets\":%llu,\"botsCpuPercent\":%.1f,\"serverCpuPercent\":%.1f}\n",
            opt_players, connected_at_start, connect_ms, playing, seconds, due, (unsigned long long)snapshots,
            (unsigned long long)on_time, due > 0 ? (double)on_time / due : 0, due > 0 ? (double)snapshots / due : 0,
            nlatency, isnan(p50) ? -1 : p50, isnan(p99) ? -1 : p99, isnan(pmax) ? -1 : pmax, disconnects,
-           (unsigned long long)bad, cpu_pct);
+           (unsigned long long)bad, cpu_pct, server_pct);
   } else {
     printf("%d/%d players connected in %.0f ms; %d playing over %.1f s\n", connected_at_start, opt_players, connect_ms,
            playing, seconds);
     printf("snapshots on time %.2f%% (received %.2f%% of %.0f due), latency p50 %.1f ms p99 %.1f ms max %.1f ms, "
-           "disconnects %d, bad %llu, bots CPU %.1f%%\n",
+           "disconnects %d, bad %llu, bots CPU %.1f%%, server CPU %.1f%%\n",
            due > 0 ? 100.0 * (double)on_time / due : 0, due > 0 ? 100.0 * (double)snapshots / due : 0, due, p50, p99,
-           pmax, disconnects, (unsigned long long)bad, cpu_pct);
+           pmax, disconnects, (unsigned long long)bad, cpu_pct, server_pct);
   }
   fflush(stdout);
 
