@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // Benchmark: our server vs a raw C ENet echo server, same machine, same load generator, same flags.
 //
-//   node bench/run.mjs [--only raw|ours|actors|actors-fixed|actors-burn|shards|networks|cluster|sessions] [--rates 10000,20000,...] [--step-ms 3000]
+//   node bench/run.mjs [--only raw|ours|actors|actors-fixed|actors-burn|shards|networks|cluster|sessions|game] [--rates 10000,20000,...] [--step-ms 3000]
 //                      [--grace-ms 1000] [--clients 200] [--size 64] [--fixed-rate 20000] [--fixed-ms 5000]
 //                      [--idle-ms 5000] [--p99-budget-ms 50] [--raw-sockbuf BYTES] [--out bench/results/latest.json]
 //                      [--no-codec] [--no-actors] [--actor-counts 1,2] [--burn-us 500] [--burn-actors 2]
 //                      [--burn-clients 50] [--burn-rates 250,500,...] [--burn-step-ms 3000] [--burn-p99-budget-ms 50]
 //                      [--actor-rounds 1] [--quiet-wait-ms 30000] [--no-shards] [--shard-counts 1,2,3]
 //                      [--shard-peers 4000] [--shard-hosts 200] [--shard-warmup-ms 3000] [--shard-rates 20000,40000,...] [--big-peers 10000]
-//                      [--big-rate 2] [--big-ms 10000] [--no-big] [--no-networks] [--no-sessions]
+//                      [--big-rate 2] [--big-ms 10000] [--no-big] [--no-networks] [--no-sessions] [--no-game]
 //
 // For each server (raw C echo = bench/c/bin/echo_server, ours = bench/echo-server.mjs on dist/):
 //   start it, wait for "listening <port>", measure its idle CPU with no peers (idle-ms),
@@ -46,6 +46,11 @@
 // Then, unless --no-networks, the networks section (bench/networks.mjs, in its own process: ours and the raw
 //   C echo behind the same impaired links, driven by enet-loadtest --link; < 2 min, its table on stdout,
 //   bench/results/networks.json). --only networks runs only that (--out is passed on).
+// Then, unless --no-game, the game section (bench/game.mjs, in its own process with its defaults: the same
+//   game — matches of 16, 30 Hz inputs and ticks, 20 Hz snapshots — on our server in main-thread mode, with 2
+//   game actors, on 2 shards, in C on raw ENet and on a Godot 3 headless server; players held and CPU per
+//   player, with 0 and 20 µs of simulation per player per tick; ~25 min, its table on stdout,
+//   bench/results/game.json). --only game runs only it (--out is passed on).
 // Then, unless --no-codec, the codec benchmark (bench/codec.mjs, in its own process: VARIANT vs MSGPACK
 // vs JSON encode/decode speed and size, < 60 s, its table on stdout, bench/results/codec.json).
 // Before each server it waits (at most quiet-wait-ms) until other processes use < 25% of a core.
@@ -66,6 +71,7 @@ const ECHO_C = join(here, 'c', 'bin', 'echo_server');
 const ECHO_OURS = join(here, 'echo-server.mjs');
 const CODEC_BENCH = join(here, 'codec.mjs');
 const NETWORKS_BENCH = join(here, 'networks.mjs');
+const GAME_BENCH = join(here, 'game.mjs');
 const DIST = join(root, 'dist', 'index.js');
 
 // ---------- options ----------
@@ -96,6 +102,7 @@ const opts = {
   quietWaitMs: 30000, // before each server: wait at most this long for the rest of the machine to be quiet
   shards: true, // run the shards section
   networks: true, // run bench/networks.mjs (full run only)
+  game: true, // run bench/game.mjs (full run only)
   shardCounts: [1, 2, 3],
   shardPeers: 4000,
   shardHosts: 200,
@@ -107,7 +114,7 @@ const opts = {
   bigRate: 2,
   bigMs: 10000,
 };
-const ONLY = ['raw', 'ours', 'actors', 'actors-fixed', 'actors-burn', 'shards', 'networks', 'cluster', 'sessions'];
+const ONLY = ['raw', 'ours', 'actors', 'actors-fixed', 'actors-burn', 'shards', 'networks', 'cluster', 'sessions', 'game'];
 let outGiven = false;
 {
   const a = process.argv.slice(2);
@@ -157,6 +164,7 @@ let outGiven = false;
       case '--no-big': opts.big = false; break;
       case '--no-sessions': opts.sessions = false; break;
       case '--no-networks': opts.networks = false; break;
+      case '--no-game': opts.game = false; break;
       case '--big-peers': opts.bigPeers = num(k, take()); break;
       case '--big-rate': opts.bigRate = num(k, take()); break;
       case '--big-ms': opts.bigMs = num(k, take()); break;
@@ -961,6 +969,12 @@ if (opts.only === 'networks') {
   const args = [NETWORKS_BENCH, ...(outGiven ? ['--out', opts.out] : [])];
   process.exit(spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' }).status ?? 1);
 }
+// So is the game (its own C programs, servers and bots).
+if (opts.only === 'game') {
+  if (!opts.game) fail('--only game and --no-game exclude each other');
+  const args = [GAME_BENCH, ...(outGiven ? ['--out', opts.out] : [])];
+  process.exit(spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' }).status ?? 1);
+}
 try {
   buildCPrograms();
 } catch (e) {
@@ -1034,6 +1048,16 @@ if (opts.networks && opts.only === null) {
   const networks = spawnSync(process.execPath, [NETWORKS_BENCH], { cwd: root, stdio: 'inherit', timeout: 600000, killSignal: 'SIGKILL' });
   if (networks.error || networks.status !== 0) {
     log(`networks benchmark failed: ${networks.error?.message ?? (networks.signal ? `killed by ${networks.signal}` : `exit code ${networks.status}`)}`);
+    ok = false;
+  }
+}
+
+// ---------- game benchmark ----------
+if (opts.game && opts.only === null) {
+  log('game benchmark: node bench/game.mjs');
+  const game = spawnSync(process.execPath, [GAME_BENCH], { cwd: root, stdio: 'inherit', timeout: 3_600_000, killSignal: 'SIGKILL' });
+  if (game.error || game.status !== 0) {
+    log(`game benchmark failed: ${game.error?.message ?? (game.signal ? `killed by ${game.signal}` : `exit code ${game.status}`)}`);
     ok = false;
   }
 }
