@@ -28,11 +28,11 @@
 // Every wait is bounded; every child is killed on exit.
 import { headerComment, waitForQuiet } from './lib/proc.mjs';
 import { run, startServer } from './lib/children.mjs';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { buildCPrograms } from '../test/c/build.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -93,14 +93,16 @@ const opts = {
 }
 const log = (m) => process.stderr.write(`[game] ${m}\n`);
 
-const godotInstalled = (() => {
-  try {
-    execFileSync('godot3-server', ['--version'], { stdio: 'ignore', timeout: 20_000 });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+// `godot3-server --version` prints its version and exits with 255: installed = it ran and printed one.
+const godotInstalled = /^\d+\.\d+/m.test(spawnSync('godot3-server', ['--version'], { encoding: 'utf8', timeout: 20_000 }).stdout ?? '');
+
+// Godot writes under HOME and wants a UTF-8 locale (as test/godot3.test.js runs it).
+const godotHome = mkdtempSync(join(tmpdir(), 'bench-game-godot-'));
+process.on('exit', () => rmSync(godotHome, { recursive: true, force: true }));
+const GODOT_ENV = {
+  ...process.env, HOME: godotHome, XDG_CONFIG_HOME: join(godotHome, '.config'), XDG_DATA_HOME: join(godotHome, '.local/share'),
+  XDG_CACHE_HOME: join(godotHome, '.cache'), LANG: 'en_US.UTF-8', LC_ALL: 'en_US.UTF-8', DISPLAY: '',
+};
 
 /** How each mode's server starts: [command, args] for `sim` µs per player per tick. */
 function serverCommand(mode, sim) {
@@ -117,10 +119,11 @@ function serverCommand(mode, sim) {
 /** One count: a fresh server, the bots' run, the server stopped. */
 async function step(mode, sim, players) {
   const [cmd, args] = serverCommand(mode, sim);
-  const server = await startServer(cmd, args, /listening (\d+)/, { cwd: root });
+  const server = await startServer(cmd, args, /listening (\d+)/, { cwd: root, env: mode === 'godot3' ? GODOT_ENV : undefined });
   const bots = await run(BOTS, [
     '--port', String(server.port), '--players', String(players), '--warmup-ms', String(opts.warmupMs),
     '--duration-ms', String(opts.durationMs), '--server-pid', String(server.pid), '--json',
+    ...(mode === 'godot3' ? ['--godot'] : []), // Godot 3's high-level framing
   ], opts.warmupMs + opts.durationMs + 60_000);
   const stopped = await server.stop();
   const line = bots.stdout.split('\n').find((l) => l.startsWith('{"type":"result"'));

@@ -1,6 +1,6 @@
 // The child processes of a benchmark script: every one is tracked and killed when the script exits,
 // servers are started until they print their port, and one-shot programs run to completion with a
-// bound. Used by bench/loadtest.mjs, bench/networks.mjs and bench/sessions.mjs.
+// bound. Used by bench/loadtest.mjs, bench/networks.mjs, bench/sessions.mjs and bench/game.mjs.
 import { execFile, spawn } from 'node:child_process';
 
 const children = new Set();
@@ -30,8 +30,8 @@ export function signalChildren(signal) {
  * `{ port, pid, stderrTail(), stop() }`. `stop()` sends SIGTERM, SIGKILL after 8 s, and resolves with
  * `{ ms, killed }`. stdout is read on and dropped after the match (a demo server logs every join).
  */
-export async function startServer(cmd, args, ready, { cwd } = {}) {
-  const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startServer(cmd, args, ready, { cwd, env } = {}) {
+  const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let errTail = '';
   child.stderr.on('data', (d) => {
