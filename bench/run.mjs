@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // Benchmark: our server vs a raw C ENet echo server, same machine, same load generator, same flags.
 //
-//   node bench/run.mjs [--only raw|ours|actors|actors-fixed|actors-burn|shards|networks|cluster|sessions|game] [--rates 10000,20000,...] [--step-ms 3000]
+//   node bench/run.mjs [--only raw|ours|actors|actors-fixed|actors-burn|shards|networks|cluster|sessions|game|colyseus] [--rates 10000,20000,...] [--step-ms 3000]
 //                      [--grace-ms 1000] [--clients 200] [--size 64] [--fixed-rate 20000] [--fixed-ms 5000]
 //                      [--idle-ms 5000] [--p99-budget-ms 50] [--raw-sockbuf BYTES] [--out bench/results/latest.json]
 //                      [--no-codec] [--no-actors] [--actor-counts 1,2] [--burn-us 500] [--burn-actors 2]
 //                      [--burn-clients 50] [--burn-rates 250,500,...] [--burn-step-ms 3000] [--burn-p99-budget-ms 50]
 //                      [--actor-rounds 1] [--quiet-wait-ms 30000] [--no-shards] [--shard-counts 1,2,3]
 //                      [--shard-peers 4000] [--shard-hosts 200] [--shard-warmup-ms 3000] [--shard-rates 20000,40000,...] [--big-peers 10000]
-//                      [--big-rate 2] [--big-ms 10000] [--no-big] [--no-networks] [--no-sessions] [--no-game]
+//                      [--big-rate 2] [--big-ms 10000] [--no-big] [--no-networks] [--no-sessions] [--no-game] [--no-colyseus]
 //
 // For each server (raw C echo = bench/c/bin/echo_server, ours = bench/echo-server.mjs on dist/):
 //   start it, wait for "listening <port>", measure its idle CPU with no peers (idle-ms),
@@ -43,6 +43,10 @@
 // Then, unless --no-sessions, the sessions benchmark (bench/sessions.mjs, in its own process with its defaults:
 //   sessions on vs --resume-window 0 in steady state, then a resume storm of 1,000 clients; < 3 min, its table
 //   on stdout, bench/results/sessions.json). --only sessions runs only it (into --out if given).
+// Then, unless --no-colyseus, the Colyseus section (bench/colyseus.mjs, in its own process with its defaults: our
+//   demo echo driven by enet-loadtest and a Colyseus 0.16 echo room driven by its own load client, 1,000 clients x
+//   10 msg/s each, 2 rounds interleaved; bench/colyseus is installed on first use; < 3 min, its table on stdout,
+//   bench/results/colyseus.json). --only colyseus runs only it (--out is passed on).
 // Then, unless --no-networks, the networks section (bench/networks.mjs, in its own process: ours and the raw
 //   C echo behind the same impaired links, driven by enet-loadtest --link; < 2 min, its table on stdout,
 //   bench/results/networks.json). --only networks runs only that (--out is passed on).
@@ -72,6 +76,7 @@ const ECHO_OURS = join(here, 'echo-server.mjs');
 const CODEC_BENCH = join(here, 'codec.mjs');
 const NETWORKS_BENCH = join(here, 'networks.mjs');
 const GAME_BENCH = join(here, 'game.mjs');
+const COLYSEUS_BENCH = join(here, 'colyseus.mjs');
 const DIST = join(root, 'dist', 'index.js');
 
 // ---------- options ----------
@@ -110,11 +115,12 @@ const opts = {
   shardRates: [20000, 40000, 60000, 80000, 100000, 120000, 140000, 160000, 180000, 200000],
   big: true,
   sessions: true, // run bench/sessions.mjs
+  colyseus: true, // run bench/colyseus.mjs (full run only)
   bigPeers: 10000,
   bigRate: 2,
   bigMs: 10000,
 };
-const ONLY = ['raw', 'ours', 'actors', 'actors-fixed', 'actors-burn', 'shards', 'networks', 'cluster', 'sessions', 'game'];
+const ONLY = ['raw', 'ours', 'actors', 'actors-fixed', 'actors-burn', 'shards', 'networks', 'cluster', 'sessions', 'game', 'colyseus'];
 let outGiven = false;
 {
   const a = process.argv.slice(2);
@@ -165,6 +171,7 @@ let outGiven = false;
       case '--no-sessions': opts.sessions = false; break;
       case '--no-networks': opts.networks = false; break;
       case '--no-game': opts.game = false; break;
+      case '--no-colyseus': opts.colyseus = false; break;
       case '--big-peers': opts.bigPeers = num(k, take()); break;
       case '--big-rate': opts.bigRate = num(k, take()); break;
       case '--big-ms': opts.bigMs = num(k, take()); break;
@@ -963,6 +970,12 @@ if (opts.only === 'sessions') {
   const args = [join(here, 'sessions.mjs'), ...(outGiven ? ['--out', opts.out] : [])];
   process.exit(spawnSync(process.execPath, args, { stdio: 'inherit', timeout: 600_000, killSignal: 'SIGKILL' }).status ?? 1);
 }
+// So is the Colyseus benchmark (enet-server and enet-loadtest next to a Colyseus echo).
+if (opts.only === 'colyseus') {
+  if (!opts.colyseus) fail('--only colyseus and --no-colyseus exclude each other');
+  const args = [COLYSEUS_BENCH, ...(outGiven ? ['--out', opts.out] : [])];
+  process.exit(spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', timeout: 600_000, killSignal: 'SIGKILL' }).status ?? 1);
+}
 // So is the networks benchmark (enet-loadtest through its relay).
 if (opts.only === 'networks') {
   if (!opts.networks) fail('--only networks and --no-networks exclude each other');
@@ -1059,6 +1072,21 @@ if (opts.game && opts.only === null) {
   if (game.error || game.status !== 0) {
     log(`game benchmark failed: ${game.error?.message ?? (game.signal ? `killed by ${game.signal}` : `exit code ${game.status}`)}`);
     ok = false;
+  }
+}
+
+// ---------- Colyseus benchmark ----------
+if (opts.colyseus && opts.only === null) {
+  if (!existsSync(DIST)) {
+    log('Colyseus benchmark skipped: dist/index.js not found (npm run build)');
+    ok = false;
+  } else {
+    log('Colyseus benchmark: node bench/colyseus.mjs');
+    const colyseus = spawnSync(process.execPath, [COLYSEUS_BENCH], { cwd: root, stdio: 'inherit', timeout: 600_000, killSignal: 'SIGKILL' });
+    if (colyseus.error || colyseus.status !== 0) {
+      log(`Colyseus benchmark failed: ${colyseus.error?.message ?? (colyseus.signal ? `killed by ${colyseus.signal}` : `exit code ${colyseus.status}`)}`);
+      ok = false;
+    }
   }
 }
 

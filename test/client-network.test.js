@@ -104,13 +104,16 @@ test('a destroyed client host costs nothing later: after 120 clients came and we
     }));
   }
   await until(() => network.getMetrics().hosts === 1, WAIT_MS, 'one live host');
-  // Traffic makes passes; every pass and stats pass walks live hosts only (the stayer's).
+  // Every pass and stats pass walks live hosts only (the stayer's). The echoes themselves are read
+  // on this thread (src/client/network.ts: serviceInline); the network thread's passes come at least
+  // every pollRate ms for ENet's timers: wait for a few of them.
   const before = network.getMetrics();
   for (let i = 0; i < 50; i++) {
     const echo = waitFor(stayer, 'packetReceived');
     stayer.sendPacket(i);
     await echo;
   }
+  await until(() => network.getMetrics().passes >= before.passes + 3, WAIT_MS, 'passes of the network thread');
   const after = network.getMetrics();
   const passes = after.passes - before.passes;
   const visits = after.hostVisits - before.hostVisits;

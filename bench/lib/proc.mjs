@@ -46,3 +46,15 @@ export async function waitForQuiet(maxMs, log, thresholdPercent = 25) {
     log(`waiting for a quiet machine: other processes use ${busy.toFixed(0)}% of a core`);
   }
 }
+
+/** CPU time (user + system, ms) a process has used so far, from /proc/<pid>/stat; null if unreadable. */
+export function processCpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}

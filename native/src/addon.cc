@@ -177,42 +177,47 @@ SharedMemory sharedMemoryArg(Napi::Env env, Napi::Value v, const std::string& na
   return mem;
 }
 
-// A host socket watched by this environment's event loop (attachInline).
-struct InlineWatch {
-  uv_poll_t handle;
+// Whether this environment's event loop is waiting, told to a reactor whose hosts it watches: one
+// pair of handles per reactor, shared by its inline hosts (a client network has a thousand, and a
+// pair per host ran two thousand callbacks per loop turn: ~10% of a load test's CPU samples under perf).
+struct LoopWatch {
   uv_prepare_t beforeWait;  // the loop is about to wait: its inline sockets are watched
   uv_check_t afterWait;     // the loop runs callbacks: busy, the net actor watches them too
   int open = 0;             // handles not closed yet
+  int users = 0;            // InlineWatches of this reactor in this environment
+  std::shared_ptr<Reactor> reactor;
+
+  void close() {
+    reactor->setConsumerWaiting(false);
+    uv_prepare_stop(&beforeWait);
+    uv_check_stop(&afterWait);
+    auto closed = [](uv_handle_t* h) {
+      LoopWatch* w = static_cast<LoopWatch*>(h->data);
+      if (--w->open == 0) delete w;
+    };
+    uv_close(reinterpret_cast<uv_handle_t*>(&beforeWait), closed);
+    uv_close(reinterpret_cast<uv_handle_t*>(&afterWait), closed);
+  }
+};
+
+// A host socket watched by this environment's event loop (attachInline).
+struct InlineWatch {
+  uv_poll_t handle;
   napi_env env = nullptr;
   std::shared_ptr<Reactor> reactor;
   uint32_t reactorId = 0;
   uint32_t host = 0;
   struct EnvData* owner = nullptr;
+  LoopWatch* loop = nullptr;  // its reactor's, shared
   Napi::FunctionReference onServiced;
   std::unique_ptr<Napi::AsyncContext> context;
 
   static uint64_t key(uint32_t reactorId, uint32_t host) { return (uint64_t{reactorId} << 32) | host; }
 
-  // Stops watching; the memory goes once libuv has closed every handle. `envEnding`: called by the
-  // environment's cleanup hook, while JS still exists but the close callbacks may run after it is
+  // Stops watching; the memory goes once libuv has closed the handle. `envEnding`: called by the
+  // environment's cleanup hook, while JS still exists but the close callback may run after it is
   // gone, so the JS references go now (never from inside onServiced, which may itself detach).
-  void close(bool envEnding = false) {
-    if (envEnding) {
-      onServiced.Reset();
-      context.reset();
-    }
-    reactor->setConsumerWaiting(false);
-    uv_poll_stop(&handle);
-    uv_prepare_stop(&beforeWait);
-    uv_check_stop(&afterWait);
-    auto closed = [](uv_handle_t* h) {
-      InlineWatch* w = static_cast<InlineWatch*>(h->data);
-      if (--w->open == 0) delete w;
-    };
-    uv_close(reinterpret_cast<uv_handle_t*>(&handle), closed);
-    uv_close(reinterpret_cast<uv_handle_t*>(&beforeWait), closed);
-    uv_close(reinterpret_cast<uv_handle_t*>(&afterWait), closed);
-  }
+  void close(bool envEnding = false);
 };
 
 // Per-environment data: the buffers this environment handed to each reactor (see the top), and
@@ -224,8 +229,10 @@ struct EnvData {
   };
   std::unordered_map<uint32_t, Kept> keep;
   std::unordered_map<uint64_t, InlineWatch*> watches;
+  std::unordered_map<uint32_t, LoopWatch*> loops;  // by reactor id, while it has watches here
 
   ~EnvData() {
+    // close() takes each watch's share of its LoopWatch (the last one closes it): not `watches`.
     for (auto& entry : watches) entry.second->close();
   }
 
@@ -248,6 +255,20 @@ struct EnvData {
 };
 
 EnvData& envData(Napi::Env env) { return *env.GetInstanceData<EnvData>(); }
+
+void InlineWatch::close(bool envEnding) {
+  if (envEnding) {
+    onServiced.Reset();
+    context.reset();
+  }
+  uv_poll_stop(&handle);
+  if (--loop->users == 0) {
+    owner->loops.erase(reactorId);
+    loop->close();
+  }
+  loop = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t*>(&handle), [](uv_handle_t* h) { delete static_cast<InlineWatch*>(h->data); });
+}
 
 // A thread that ends with a socket attached (a worker, or the process exiting with a server
 // running) closes its watch while its loop and JS still exist: cleanup hooks run before the
@@ -496,21 +517,29 @@ Napi::Value AttachInline(const Napi::CallbackInfo& info) {
     reactor->setInline(host, false);
     throwWithCode<Napi::Error>(env, "ERR_CANT_CREATE", "cannot watch the host socket");
   }
-  uv_prepare_init(loop, &w->beforeWait);
-  uv_check_init(loop, &w->afterWait);
-  w->open = 3;
+  LoopWatch*& shared = data.loops[id];
+  if (shared == nullptr) {
+    shared = new LoopWatch();
+    shared->reactor = reactor;
+    uv_prepare_init(loop, &shared->beforeWait);
+    uv_check_init(loop, &shared->afterWait);
+    shared->open = 2;
+    shared->beforeWait.data = shared->afterWait.data = shared;
+    uv_prepare_start(&shared->beforeWait, [](uv_prepare_t* h) {
+      static_cast<LoopWatch*>(h->data)->reactor->setConsumerWaiting(true);
+    });
+    uv_check_start(&shared->afterWait, [](uv_check_t* h) {
+      static_cast<LoopWatch*>(h->data)->reactor->setConsumerWaiting(false);
+    });
+    // Only the socket watches may keep the loop alive (as the caller decides).
+    uv_unref(reinterpret_cast<uv_handle_t*>(&shared->beforeWait));
+    uv_unref(reinterpret_cast<uv_handle_t*>(&shared->afterWait));
+  }
+  shared->users++;
+  w->loop = shared;
   w->reactor = std::move(reactor);
-  w->handle.data = w->beforeWait.data = w->afterWait.data = w.get();
+  w->handle.data = w.get();
   uv_poll_start(&w->handle, UV_READABLE, OnSocketReadable);
-  uv_prepare_start(&w->beforeWait, [](uv_prepare_t* h) {
-    static_cast<InlineWatch*>(h->data)->reactor->setConsumerWaiting(true);
-  });
-  uv_check_start(&w->afterWait, [](uv_check_t* h) {
-    static_cast<InlineWatch*>(h->data)->reactor->setConsumerWaiting(false);
-  });
-  // Only the socket watch may keep the loop alive (as the caller decides).
-  uv_unref(reinterpret_cast<uv_handle_t*>(&w->beforeWait));
-  uv_unref(reinterpret_cast<uv_handle_t*>(&w->afterWait));
   InlineWatch* watch = w.release();
   data.watches.emplace(key, watch);
   napi_add_env_cleanup_hook(env, OnEnvCleanup, watch);

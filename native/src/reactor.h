@@ -203,7 +203,7 @@ class Reactor {
   Host* findHost(uint32_t id) const;
   void markDirty(Host& h);
   void destroyHostLocked(Host* h);
-  void hostsChangedLocked();  // recomputes maxRecord_ and inlineHosts_
+  void hostsChangedLocked();  // recomputes maxRecord_, inlineHosts_ and guardedHosts_
   ENetPeer* livePeer(Host* h, uint32_t slot, uint32_t peerId) const;
   void assignSlot(Host& h, uint32_t slot, uint32_t peerId);
   void forgetSlot(Host& h, uint32_t slot);
@@ -313,6 +313,10 @@ class Reactor {
   std::vector<uint32_t> dirty_;  // ids of hosts with dirty set
   std::vector<uint32_t> destroyedHosts_;  // until takeDestroyedHosts()
   uint32_t maxRecord_ = proto::RECORD_HEADER_BYTES;  // largest inbound record any live host makes
+  // The live hosts with a guard (server hosts): the counters pass sums their figures. A client
+  // network has a thousand hosts and none of them: walking them all on every flush cost ~5% of a
+  // load test's CPU samples (perf).
+  std::vector<Host*> guardedHosts_;
   std::deque<Pending> pending_;
   uint32_t emitted_ = 0;     // records appended during the current pass
   uint64_t lastStatsMs_ = 0;

@@ -160,9 +160,11 @@ HostCreated Reactor::createHost(const HostOptions& o) {
 void Reactor::hostsChangedLocked() {
   inlineHosts_ = 0;
   maxRecord_ = RECORD_HEADER_BYTES;
+  guardedHosts_.clear();
   for (auto& h : hosts_) {
     if (records::receiveBytes(h->maxPacketSize) > maxRecord_) maxRecord_ = records::receiveBytes(h->maxPacketSize);
     if (h->inlined) ++inlineHosts_;
+    if (h->guard) guardedHosts_.push_back(h.get());
   }
   counters_[C_HOSTS] = static_cast<double>(hosts_.size());
 }

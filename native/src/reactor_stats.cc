@@ -111,8 +111,7 @@ void Reactor::writeCountersLocked() {
   double pending = 0, rate = 0, full = 0, perAddress = 0, banned = 0, limited = 0, queued = 0, bannedNow = 0;
   double peersPerAddress = 0, refusedFull = 0;
   const uint64_t now = nowMs();
-  for (const auto& h : hosts_) {
-    if (!h->guard) continue;
+  for (const Host* h : guardedHosts_) {
     const GuardCounters& g = h->guard->counters();
     pending += h->guard->pendingConnects();
     rate += g.refusedRate;

@@ -350,6 +350,10 @@ class Bots {
       this.counters.sendRefused++;
       return result;
     }
+    // Out now, not at the end of the tick's batch: the message leaves at its stamped time, and the
+    // server gets a tick's messages one by one instead of a burst it echoes all at once
+    // (docs/loadtest.md "Where the client's median went").
+    this.network.get().out.flush();
     this.counters.sentTotal++;
     bot.outstanding++;
     if (now >= this.windowStart && now < this.windowEnd) this.counters.sent++;
