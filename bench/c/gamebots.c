@@ -228,7 +228,9 @@ static void handle(ENetEvent *ev) {
     if (!b->connected) {
       b->connected = 1;
       nconnected++;
-      b->next_input = now_ns();
+      /* players' inputs spread evenly over the 1/30 s period (they all connect within a few ms:
+         sending from then would bunch every input in one corner of the server's tick) */
+      b->next_input = now_ns() + (1000000000ull / INPUT_HZ) * index / (uint64_t)opt_players;
     }
     break;
   case ENET_EVENT_TYPE_DISCONNECT:
