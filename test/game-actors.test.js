@@ -310,6 +310,33 @@ test.serial('onTick runs at tickRate with dt in seconds; a slow tick delays the 
   t.true(after >= 0.06, `the 5 ticks after the slow one took ${after} s: ${JSON.stringify(report.dts)}`);
 });
 
+/** Sends 30 packets 10 ms apart and collects the at-tick fixture's reports until all 30 were handled. */
+async function deliveryTimes(t, gameLogic) {
+  const server = await startServer(t, { options: { gameLogic, gameActors: 1 } });
+  const reports = [];
+  server.on('actorMessage', (_id, m) => m.t === 'tick' && reports.push(m));
+  const { client } = await connectClient(t, server);
+  for (let seq = 0; seq < 30; seq++) {
+    client.sendPacket({ seq });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  await until(() => reports.flatMap((r) => r.seqs).length === 30, 5000, 'all 30 packets handled');
+  return reports;
+}
+
+test.serial('deliverAtTick: packets are handled in a batch just before each tick, in order, none lost; without it, as they arrive', async (t) => {
+  const atTick = await deliveryTimes(t, new URL('./fixtures/game/at-tick.mjs', import.meta.url).href);
+  t.deepEqual(atTick.flatMap((r) => r.seqs), [...Array(30).keys()]);
+  // 300 ms of packets at 20 Hz: several ticks, each handling what arrived since the last one.
+  t.true(atTick.length >= 3, JSON.stringify(atTick));
+  const worst = Math.max(...atTick.map((r) => r.maxBeforeTickMs));
+  t.true(worst < 15, `handled up to ${worst} ms before their tick: ${JSON.stringify(atTick)}`);
+  // The control: handled on arrival, so some long before the tick that follows (ticks are 50 ms apart).
+  const onArrival = await deliveryTimes(t, new URL('./fixtures/game/at-arrival.mjs', import.meta.url).href);
+  t.deepEqual(onArrival.flatMap((r) => r.seqs), [...Array(30).keys()]);
+  t.true(Math.max(...onArrival.map((r) => r.maxBeforeTickMs)) > 25, JSON.stringify(onArrival));
+});
+
 test.serial('stopServer runs onPeerDisconnected in the actors for every peer ("Server stopped") while they can still be sent to, then disconnects them', async (t) => {
   const server = new ENetServerSupervisor();
   await server.createServer(0, 8, 2, { bindAddress: '127.0.0.1', gameLogic: BEHAVIOUR, gameActors: 2 });

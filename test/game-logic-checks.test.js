@@ -17,6 +17,7 @@ const CASES = [
   ['typo.mjs', /unknown name 'onPackets' in defineGameLogic/],
   ['start-throws.mjs', /onStart threw Error: no database at .*start-throws\.mjs:6/],
   ['syntax.mjs', /has a syntax error: Unexpected end of input at .*syntax\.mjs:\d+/],
+  ['at-tick-not-boolean.mjs', /deliverAtTick must be true or false, got yes/],
   ['throws-at-load.mjs', /failed to load: TypeError: Cannot read properties of undefined .* at .*throws-at-load\.mjs:3/],
 ];
 
@@ -32,7 +33,7 @@ for (const [file, expected] of CASES) {
 }
 
 test('the known handler names are one exported list', (t) => {
-  t.deepEqual([...GAME_LOGIC_HANDLERS], ['tickRate', 'onStart', 'onPeerAuthenticated', 'onPacket', 'events', 'onPeerDisconnected', 'onPeerDropped', 'onPeerResumed', 'onTick']);
+  t.deepEqual([...GAME_LOGIC_HANDLERS], ['tickRate', 'deliverAtTick', 'onStart', 'onPeerAuthenticated', 'onPacket', 'events', 'onPeerDisconnected', 'onPeerDropped', 'onPeerResumed', 'onTick']);
 });
 
 test('enet-server exits 1 with one line naming the module, the reason and file:line', (t) => {

@@ -8,6 +8,7 @@ let matches;
 
 export default defineGameLogic({
   tickRate: TICK_HZ,
+  deliverAtTick: process.env.BENCH_DELIVER_AT_TICK === "1",
   onStart(ctx) {
     matches = new Matches({ simUs: simUsFromEnv(), send: (peerIds, bytes) => ctx.sendToMultiple(peerIds, bytes, 0, false) });
   },

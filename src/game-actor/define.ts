@@ -54,6 +54,13 @@ type MaybePromise<T> = T | Promise<T>;
 export interface GameLogic {
   /** onTick calls per second; 0 (the default) = no ticks. */
   tickRate?: number;
+  /**
+   * With ticks: hand this actor its packets once per tick, just before `onTick` (the handlers run
+   * for everything that arrived since the previous tick), instead of as they arrive. The actor then
+   * sleeps between ticks: one wake-up per tick instead of one per burst of arrivals (README "Sizing
+   * a server"). For games that apply inputs at the tick anyway; a handler's answer waits for the tick.
+   */
+  deliverAtTick?: boolean;
   /** Runs when the actor starts, and again in its replacement after a crash. */
   onStart?(ctx: GameContext): MaybePromise<void>;
   onPeerAuthenticated?(peer: GamePeer, ctx: GameContext): MaybePromise<void>;
@@ -77,8 +84,9 @@ export interface GameLogic {
  * Every name a definition may have (GameLogic's fields): anything else is refused as a typo
  * (`onPackets`). The compiler keeps this list and GameLogic in step.
  */
-const HANDLERS: Record<keyof GameLogic, 'number' | 'function' | 'events'> = {
+const HANDLERS: Record<keyof GameLogic, 'number' | 'boolean' | 'function' | 'events'> = {
   tickRate: 'number',
+  deliverAtTick: 'boolean',
   onStart: 'function',
   onPeerAuthenticated: 'function',
   onPacket: 'function',
@@ -173,6 +181,7 @@ export async function checkGameLogicModule(url: string): Promise<GameLogic> {
     const value = (logic as Record<string, unknown>)[key];
     if (value === undefined) continue;
     if (kind === 'number' && !(typeof value === 'number' && Number.isFinite(value) && value >= 0)) fail(`${key} must be a number ≥ 0, got ${String(value)}`);
+    if (kind === 'boolean' && typeof value !== 'boolean') fail(`${key} must be true or false, got ${String(value)}`);
     if (kind === 'function' && typeof value !== 'function') fail(`${key} must be a function, got ${typeof value}`);
     if (kind === 'events') {
       if (value === null || typeof value !== 'object') fail(`events must be an object of handlers by event name, got ${typeof value}`);

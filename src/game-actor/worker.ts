@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { loadNative } from '../plumbing/native.js';
 import { RingConsumer } from '../plumbing/ring.js';
 import { OutboundWriter } from '../plumbing/outbound.js';
-import { Doorbells, waitForAny } from '../plumbing/doorbells.js';
+import { Doorbells, waitForAny, waitForWakeOrTime } from '../plumbing/doorbells.js';
 import { PeerDirectory } from '../server-common/directory.js';
 import { QueueBudget } from '../server-common/queue-budget.js';
 import { Err, PacketFormat, PacketType } from '../wire/enums.js';
@@ -50,6 +50,8 @@ import { checkGameLogicModule, startGameLogic, type GameContext, type GameLogic,
 const REASON_SERVER_STOPPED = 'Server stopped';
 /** Records handled before the actor looks at its flags, ticks and the event loop again. */
 const BATCH = 1024;
+/** deliverAtTick: at most this many BATCH rounds per tick, so a flood cannot hold the tick back for ever. */
+const AT_TICK_ROUNDS = 16;
 
 interface LocalPeer {
   view: GamePeer;
@@ -131,6 +133,9 @@ class GameActor {
 
     const tickRate = Number(this.logic.tickRate ?? 0);
     const period = tickRate > 0 && typeof this.logic.onTick === 'function' ? 1000 / tickRate : 0;
+    // deliverAtTick: records are read only at ticks, and the rings are never marked sleeping, so the
+    // net actor does not wake this thread for them (define.ts).
+    const atTick = period > 0 && this.logic.deliverAtTick === true;
     let lastTick = performance.now();
     let nextTick = period > 0 ? lastTick + period : Infinity;
 
@@ -139,8 +144,14 @@ class GameActor {
       const stop = Atomics.load(this.flags, A_STOP);
       if (stop === STOP_END) return this.stop();
       if (stop === STOP_GOODBYE && !this.saidGoodbye) await this.sayGoodbye();
-      const busy = await this.drain(BATCH);
-      if (period > 0 && performance.now() >= nextTick) {
+      const tickDue = period > 0 && performance.now() >= nextTick;
+      let busy: 'done' | 'full' = 'done';
+      if (!atTick) busy = await this.drain(BATCH);
+      else if (tickDue) {
+        // what arrived since the last tick (bounded: records keep arriving while these run)
+        for (let round = 0; round < AT_TICK_ROUNDS && busy === 'done' && this.hasData(); round++) busy = await this.drain(BATCH);
+      }
+      if (tickDue) {
         const now = performance.now();
         const dt = (now - lastTick) / 1000;
         lastTick = now;
@@ -153,6 +164,8 @@ class GameActor {
       this.counters[F_ACTIVE_MS] = performance.eventLoopUtilization().active;
       if (busy === 'full') {
         await new Promise((resolve) => setTimeout(resolve, 1)); // our outbound ring is full: let the net actor drain it
+      } else if (atTick) {
+        await waitForWakeOrTime(this.wake, Math.max(0, nextTick - performance.now()), this.flagged);
       } else if (!this.hasData()) {
         const wait = nextTick === Infinity ? Infinity : Math.max(0, nextTick - performance.now());
         // The supervisor rings the wake word after setting a flag: looked at once the word is read.

@@ -61,3 +61,20 @@ export async function waitForAny(rings: readonly RingConsumer[], wake: Int32Arra
     for (const r of rings) Atomics.store(r.header, H_CONSUMER_SLEEPING, 0);
   }
 }
+
+/**
+ * Sleeps until `wake` is rung or `timeoutMs` passes, on a libuv timer: Atomics.waitAsync's own
+ * timeout came back 2 ms late on average on an idle machine, and far later under load, which for
+ * an actor that only wakes for its ticks (GameLogic.deliverAtTick) is the tick's lateness. The
+ * wait's own timeout (a little longer) retires it soon after the timer has won.
+ */
+export async function waitForWakeOrTime(wake: Int32Array, timeoutMs: number, interrupted?: () => boolean): Promise<void> {
+  const count = Atomics.load(wake, 0);
+  if (interrupted?.()) return;
+  const woke = Atomics.waitAsync(wake, 0, count, timeoutMs + WAIT_RETIRE_MS);
+  if (!woke.async) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([woke.value, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+  clearTimeout(timer);
+}
+const WAIT_RETIRE_MS = 5;
