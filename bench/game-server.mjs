@@ -1,27 +1,31 @@
 #!/usr/bin/env node
 // Our server running the benchmark game (bench/game/matches.mjs; bench/c/gamebots.c has the rules and
 // payloads), through the public API only — the counterpart of bench/c/game_server.c.
-//   node bench/game-server.mjs [port=0] [maxPeers=4000] [--actors N] [--net-actors N] [--sim-us U]
+//   node bench/game-server.mjs [port=0] [maxPeers=4000] [--actors N] [--net-actors N] [--sim-us U] [--at-arrival]
 // Prints "listening <port>" once createServer() has resolved; stops on SIGTERM / SIGINT.
 //   --actors N     0 (the default): main-thread mode, the game runs in the supervisor's listeners and a
 //                  30 Hz timer. N > 0: N game actors running bench/game/match-actor.mjs, the 16 players of
 //                  a match placed on one actor (placePeer), each actor ticking its own matches.
 //   --net-actors N shards (createServer's netActors); default: createServer's.
 //   --sim-us U     microseconds of CPU burnt per player per tick (the simulation); default 0.
+//   --at-arrival   actors handle each input as it arrives instead of at their ticks (GameLogic.deliverAtTick
+//                  off): the comparison of bench/game.mjs's actorsAtArrival mode.
 import { fileURLToPath } from 'node:url';
 import { ENetServerSupervisor, serveUntilSignal } from '../dist/index.js';
 import { MATCH_SIZE, Matches, TICK_HZ } from './game/matches.mjs';
 
 const usage = () => {
-  process.stderr.write('usage: node bench/game-server.mjs [port=0] [maxPeers=4000] [--actors N] [--net-actors N] [--sim-us U]\n');
+  process.stderr.write('usage: node bench/game-server.mjs [port=0] [maxPeers=4000] [--actors N] [--net-actors N] [--sim-us U] [--at-arrival]\n');
   process.exit(1);
 };
 const positional = [];
 const flags = { '--actors': 0, '--net-actors': undefined, '--sim-us': 0 };
+let atArrival = false;
 {
   const a = process.argv.slice(2);
   for (let i = 0; i < a.length; i++) {
-    if (a[i] in flags) {
+    if (a[i] === '--at-arrival') atArrival = true;
+    else if (a[i] in flags) {
       const v = Number(a[++i]);
       if (a[i] === undefined || !Number.isFinite(v) || v < 0 || (a[i - 1] !== '--sim-us' && !Number.isInteger(v))) usage();
       flags[a[i - 1]] = v;
@@ -36,6 +40,7 @@ const actors = flags['--actors'];
 const simUs = flags['--sim-us'];
 // Worker threads (the game actors) get a copy of process.env when they start: the module reads it there.
 process.env.BENCH_SIM_US = String(simUs);
+process.env.BENCH_AT_ARRIVAL = atArrival ? '1' : '0';
 
 const server = new ENetServerSupervisor();
 server.on('error', (err) => process.stderr.write(`game-server: error: ${err?.stack ?? err}\n`));

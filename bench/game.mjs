@@ -11,11 +11,14 @@
 // ticks at 30 Hz, snapshots at 20 Hz, all unreliable; `sim` = microseconds of CPU burnt per player per
 // tick (the simulation). The modes:
 //   main    our server, the game on the main thread (bench/game-server.mjs)
-//   actors  our server, 2 game actors, a match's players placed on one actor (--actors 2)
+//   actors  our server, 2 game actors, a match's players placed on one actor (--actors 2); they read
+//           their inputs at their ticks (GameLogic.deliverAtTick)
 //   shards  our server, 2 game actors on 2 shards (--actors 2 --net-actors 2)
 //   rawC    the game in C on raw ENet, one thread (bench/c/bin/game_server)
 //   godot3  the game in GDScript on a stock Godot 3 headless server (bench/game/godot/, godot3-server);
 //           skipped, and said so, when godot3-server is not installed
+//   actorsAtArrival  (only when named in --modes) actors handling each input as it arrives: the cost
+//           deliverAtTick removes
 // For each sim and mode, rising player counts (a fresh server per count, then bench/c/bin/gamebots with
 // --warmup-ms, then a --duration-ms window): a count is held when every player connected, >= 99 % of
 // the snapshots due arrived on time (<= 100 ms after the previous one) and p99 input -> snapshot
@@ -41,12 +44,13 @@ const GAME_SERVER = join(here, 'game-server.mjs');
 const GAME_C = join(here, 'c', 'bin', 'game_server');
 const BOTS = join(here, 'c', 'bin', 'gamebots');
 const GODOT_PROJECT = join(here, 'game', 'godot');
-const MODES = ['main', 'actors', 'shards', 'rawC', 'godot3'];
+const MODES = ['main', 'actors', 'shards', 'rawC', 'godot3', 'actorsAtArrival'];
+const DEFAULT_MODES = MODES.slice(0, 5);
 const HELD = { onTimeRatio: 0.99, p99LatencyMs: 100 };
 
 const opts = {
   sims: [0, 20],
-  modes: MODES,
+  modes: DEFAULT_MODES,
   counts: { 0: [500, 1000, 1500, 2000, 2500, 3000, 3500, 4000], 20: [500, 1000, 1200, 1400, 1600, 1800, 2000, 2400, 2800] },
   warmupMs: 3000,
   durationMs: 5000,
@@ -109,6 +113,7 @@ function serverCommand(mode, sim) {
   switch (mode) {
     case 'main': return [process.execPath, [GAME_SERVER, '0', '4000', '--sim-us', String(sim)]];
     case 'actors': return [process.execPath, [GAME_SERVER, '0', '4000', '--actors', '2', '--sim-us', String(sim)]];
+    case 'actorsAtArrival': return [process.execPath, [GAME_SERVER, '0', '4000', '--actors', '2', '--at-arrival', '--sim-us', String(sim)]];
     case 'shards': return [process.execPath, [GAME_SERVER, '0', '8000', '--actors', '2', '--net-actors', '2', '--sim-us', String(sim)]];
     case 'rawC': return [GAME_C, ['0', '4095', String(sim)]];
     case 'godot3': return ['godot3-server', ['--path', GODOT_PROJECT, '--no-window', '--', '--port', '0', '--max-peers', '4095', '--sim-us', String(sim)]];

@@ -1,6 +1,7 @@
 // The benchmark game (bench/game/matches.mjs) in game actors: bench/game-server.mjs --actors N places
 // the 16 players of a match on one actor (placePeer), which groups its players in join order the same
-// way; each actor ticks its own matches at 30 Hz and sends from its own thread.
+// way; each actor ticks its own matches at 30 Hz and sends from its own thread. It reads its packets
+// at its ticks (GameLogic.deliverAtTick), unless BENCH_AT_ARRIVAL=1.
 import { defineGameLogic } from '../../dist/index.js';
 import { Matches, TICK_HZ, simUsFromEnv } from './matches.mjs';
 
@@ -8,7 +9,8 @@ let matches;
 
 export default defineGameLogic({
   tickRate: TICK_HZ,
-  deliverAtTick: process.env.BENCH_DELIVER_AT_TICK === "1",
+  // inputs are applied at the tick anyway: read them then (bench/game-server.mjs --at-arrival: as they arrive)
+  deliverAtTick: process.env.BENCH_AT_ARRIVAL !== '1',
   onStart(ctx) {
     matches = new Matches({ simUs: simUsFromEnv(), send: (peerIds, bytes) => ctx.sendToMultiple(peerIds, bytes, 0, false) });
   },

@@ -22,6 +22,9 @@ const round2 = (v) => Math.round(v * 100) / 100;
 
 export default defineGameLogic({
   tickRate: TICK_RATE,
+  // Inputs only matter at the next tick: read them all then, and let the actor sleep in between
+  // (one wake-up per tick instead of one per input; README "Sizing a server").
+  deliverAtTick: true,
 
   onStart(ctx) {
     players = new Map();
