@@ -33,6 +33,40 @@ test('200 ENetClients in one process share one network thread; each gets its own
   t.deepEqual(got.map(([packet]) => packet.client), all.map((_, i) => i));
 });
 
+test("the host's peer window follows its peers: 600 clients at once, the last 300 leave, 400 more join; each connects and is answered", async (t) => {
+  // Native keeps ENet's walked slots to the highest in use plus one pass's connects (256): bursts past
+  // that must still all get in, and slots freed at the top must come back (Reactor::fitPeerWindow).
+  const server = await startServer(t, { maxPeers: 1200 });
+  server.on('packetReceived', (peer, packet) => server.sendPacket(peer.peerId, packet));
+  const join = async (n) => {
+    const clients = Array.from({ length: n }, () => new ENetClient());
+    await Promise.all(clients.map((client) => {
+      const connected = waitFor(client, 'connectedToServer', WAIT_MS * 3);
+      t.is(client.connectToServer('127.0.0.1', server.getLocalPort()), Err.OK);
+      t.teardown(() => client.disconnectFromServer());
+      return connected;
+    }));
+    return clients;
+  };
+  const echoAll = async (clients, tag) => {
+    const echoes = clients.map((client) => waitFor(client, 'packetReceived', WAIT_MS * 3));
+    clients.forEach((client, i) => t.is(client.sendPacket({ tag, i }), Err.OK));
+    const got = await Promise.all(echoes);
+    t.deepEqual(got.map(([packet]) => packet.i), clients.map((_, i) => i));
+  };
+  const first = await join(600);
+  await until(() => server.getAuthenticatedPeerCount() === 600, WAIT_MS * 2, '600 server-side peers');
+  await echoAll(first, 'first');
+  const leaving = first.slice(300);
+  const gone = leaving.map((client) => waitFor(client, 'disconnectedFromServer', WAIT_MS * 2));
+  for (const client of leaving) client.disconnectFromServer();
+  await Promise.all(gone);
+  await until(() => server.getPeerCount() === 300, WAIT_MS * 2, '300 peers left');
+  const second = await join(400);
+  await until(() => server.getAuthenticatedPeerCount() === 700, WAIT_MS * 2, '700 server-side peers');
+  await echoAll([...first.slice(0, 300), ...second], 'second');
+});
+
 test('a full outbound ring is backpressure: ERR_BUSY, and every accepted packet arrives in order', async (t) => {
   // The smallest ring that holds two maximum-size packets: a burst in one tick fills it.
   const server = await startServer(t, { options: { maxPacketSize: 16 * 1024, ringBytes: 64 * 1024, maxQueuedBytesPerPeer: 8 * 1024 * 1024 } });

@@ -218,6 +218,7 @@ void Guard::sweep(ENetHost* host, uint64_t nowMs) {
   pendingBy_.clear();
   peersBy_.clear();
   const size_t n = slots_.size() < host->peerCount ? slots_.size() : host->peerCount;
+  freeSlots_ = static_cast<uint32_t>(slots_.size() - n);  // past the host's peer window: all free (Reactor::fitPeerWindow)
   for (size_t i = 0; i < n; ++i) {
     ENetPeer& peer = host->peers[i];
     Slot& s = slots_[i];

@@ -93,7 +93,7 @@ Reactor::Reactor(const std::vector<SharedMemory>& inbound, const std::vector<Sha
 
 Reactor::~Reactor() {
   for (auto& h : hosts_) {
-    if (h->enet) enet_host_destroy(h->enet);
+    if (h->enet) destroyEnetHost(*h);
   }
   hosts_.clear();
   byId_.clear();

@@ -166,6 +166,9 @@ class Reactor {
     uint32_t wireSent = 0;      // ENet's totalSentData / totalReceivedData (u32, wrapping) when
     uint32_t wireReceived = 0;  // they were last added to the counters
     std::unique_ptr<Guard> guard;  // server hosts
+    // Server hosts: the slots ENet was created with. Its peerCount is kept to the highest slot in use
+    // plus room for a pass's connects (fitPeerWindow), since every pass walks peerCount slots.
+    size_t allSlots = 0;
     uint64_t queuedBytes = 0;      // to all its peers, at the last stats pass
     uint64_t sessionLimit = 0;     // HostOptions::sessionOutboxBytes (0: no sessions)
     uint32_t timeoutLimit = 0;     // HostOptions' peer timeout, applied to each peer as it connects
@@ -203,6 +206,8 @@ class Reactor {
   Host* findHost(uint32_t id) const;
   void markDirty(Host& h);
   void destroyHostLocked(Host* h);
+  static void fitPeerWindow(Host& h);
+  static void destroyEnetHost(Host& h);
   void hostsChangedLocked();  // recomputes maxRecord_, inlineHosts_ and guardedHosts_
   ENetPeer* livePeer(Host* h, uint32_t slot, uint32_t peerId) const;
   void assignSlot(Host& h, uint32_t slot, uint32_t peerId);

@@ -147,6 +147,8 @@ HostCreated Reactor::createHost(const HostOptions& o) {
     h->timeoutMaximumMs = o.timeoutMaximumMs;
     if (o.server) h->guard = std::make_unique<Guard>(o.guard, enet, o.maxPacketSize);
     for (uint32_t s = 0; s < enet->peerCount; ++s) zeroStatsRow(*h, s);
+    h->allSlots = enet->peerCount;
+    if (o.server) fitPeerWindow(*h);
     result.host = h->id;
     epollAdd(epollFd_.get(), *h);
     byId_.emplace(h->id, h.get());
@@ -169,12 +171,32 @@ void Reactor::hostsChangedLocked() {
   counters_[C_HOSTS] = static_cast<double>(hosts_.size());
 }
 
+// ENet walks peers[0 .. peerCount) on every service pass and flush (twice in enet_host_service), so a
+// server host's peerCount is kept to the highest slot in use plus the most connects one pass can
+// bring: ENet gives a connect the lowest free slot, and one enet_host_service reads at most
+// ENET_MAX_DATAGRAMS datagrams, each at most one connect — a connect always finds a slot inside the
+// window. Slots past it are disconnected (ENet ignores datagrams naming them, as it would anyway).
+// Measured with the game of bench/game.mjs (docs/benchmarks.md): maxPeers 4,000, 1,000 players.
+void Reactor::fitPeerWindow(Host& h) {
+  ENetHost* enet = h.enet;
+  size_t high = enet->peerCount;
+  while (high > 0 && enet->peers[high - 1].state == ENET_PEER_STATE_DISCONNECTED) --high;
+  enet->peerCount = std::min(h.allSlots, high + ENET_MAX_DATAGRAMS);
+}
+
+// Every slot again, before ENet resets and frees them all.
+void Reactor::destroyEnetHost(Host& h) {
+  h.enet->peerCount = h.allSlots;
+  enet_host_destroy(h.enet);
+  h.enet = nullptr;
+}
+
 void Reactor::destroyHostLocked(Host* h) {
   const uint32_t id = h->id;
   enet_host_flush(h->enet);
   accountWireLocked(*h);
   epollDel(h->inlined ? inlineEpollFd_.get() : epollFd_.get(), *h);
-  enet_host_destroy(h->enet);
+  destroyEnetHost(*h);
   h->enet = nullptr;
   for (auto it = pending_.begin(); it != pending_.end();) {
     it = it->host == id ? pending_.erase(it) : it + 1;
@@ -217,8 +239,7 @@ void Reactor::destroy() {
     for (auto& h : hosts_) {
       enet_host_flush(h->enet);
       epollDel(h->inlined ? inlineEpollFd_.get() : epollFd_.get(), *h);
-      enet_host_destroy(h->enet);
-      h->enet = nullptr;
+      destroyEnetHost(*h);
     }
     hosts_.clear();
     byId_.clear();

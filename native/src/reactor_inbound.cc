@@ -58,6 +58,7 @@ bool Reactor::serviceHostLocked(uint32_t index, Host& h, uint32_t* budget, bool*
     handleEventLocked(index, h, ev);
   }
   if (!serviced || unsent) enet_host_flush(h.enet);  // pings, acks and queued sends still go out
+  if (h.server) fitPeerWindow(h);
   if (h.guard) emitKicksLocked(index, h);
   accountWireLocked(h);
   if (!h.server) h.dueMs = nextDueMs(h.enet, enet_time_get());
