@@ -13,6 +13,7 @@
  * Exits cleanly (peers reset, host destroyed) on SIGTERM / SIGINT.
  */
 #include <enet/enet.h>
+#include "bench.h"
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,26 +27,15 @@ static void on_signal(int sig) {
   stop_requested = 1;
 }
 
-static long parse_long(const char *s, const char *what, long lo, long hi) {
-  char *end = NULL;
-  errno = 0;
-  long v = strtol(s, &end, 10);
-  if (errno || *end || v < lo || v > hi) {
-    fprintf(stderr, "invalid %s: %s (expected %ld..%ld)\n", what, s, lo, hi);
-    exit(1);
-  }
-  return v;
-}
-
 int main(int argc, char **argv) {
   if (argc < 2 || argc > 5) {
     fprintf(stderr, "usage: %s <port> [maxPeers=256] [channels=2] [socketBufferBytes=0]\n", argv[0]);
     return 1;
   }
-  long port = parse_long(argv[1], "port", 0, 65535);
-  long max_peers = argc > 2 ? parse_long(argv[2], "maxPeers", 1, ENET_PROTOCOL_MAXIMUM_PEER_ID) : 256;
-  long channels = argc > 3 ? parse_long(argv[3], "channels", 1, ENET_PROTOCOL_MAXIMUM_CHANNEL_COUNT) : 2;
-  long sockbuf = argc > 4 ? parse_long(argv[4], "socketBufferBytes", 0, 1L << 30) : 0;
+  long port = num_arg("echo_server", "port", argv[1], 0, 65535);
+  long max_peers = argc > 2 ? num_arg("echo_server", "maxPeers", argv[2], 1, ENET_PROTOCOL_MAXIMUM_PEER_ID) : 256;
+  long channels = argc > 3 ? num_arg("echo_server", "channels", argv[3], 1, ENET_PROTOCOL_MAXIMUM_CHANNEL_COUNT) : 2;
+  long sockbuf = argc > 4 ? num_arg("echo_server", "socketBufferBytes", argv[4], 0, 1L << 30) : 0;
 
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);

@@ -14,6 +14,7 @@
  */
 #define _GNU_SOURCE
 #include <enet/enet.h>
+#include "bench.h"
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
@@ -30,26 +31,6 @@
 
 static volatile sig_atomic_t stop_requested = 0;
 static void on_signal(int sig) { (void)sig; stop_requested = 1; }
-
-static inline uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-static inline void wr32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static inline void wr16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
-static inline uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-
-static long parse_long(const char *s, const char *what, long lo, long hi) {
-  char *end = NULL;
-  errno = 0;
-  long v = strtol(s, &end, 10);
-  if (errno || *end || v < lo || v > hi) {
-    fprintf(stderr, "invalid %s: %s (expected %ld..%ld)\n", what, s, lo, hi);
-    exit(1);
-  }
-  return v;
-}
 
 typedef struct {
   ENetPeer *peer; /* NULL: a free seat */
@@ -74,9 +55,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: %s <port> [maxPeers=4095] [simUs=0]\n", argv[0]);
     return 1;
   }
-  long port = parse_long(argv[1], "port", 0, 65535);
-  long max_peers = argc > 2 ? parse_long(argv[2], "maxPeers", 1, ENET_PROTOCOL_MAXIMUM_PEER_ID) : 4095;
-  long sim_us = argc > 3 ? parse_long(argv[3], "simUs", 0, 1000000) : 0;
+  long port = num_arg("game_server", "port", argv[1], 0, 65535);
+  long max_peers = argc > 2 ? num_arg("game_server", "maxPeers", argv[2], 1, ENET_PROTOCOL_MAXIMUM_PEER_ID) : 4095;
+  long sim_us = argc > 3 ? num_arg("game_server", "simUs", argv[3], 0, 1000000) : 0;
 
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);

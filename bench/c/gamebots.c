@@ -34,6 +34,7 @@
  */
 #define _GNU_SOURCE
 #include <enet/enet.h>
+#include "bench.h"
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
@@ -60,22 +61,6 @@
 
 static volatile sig_atomic_t stop_requested = 0;
 static void on_signal(int sig) { (void)sig; stop_requested = 1; }
-
-static inline uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t cpu_ns(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000ull +
-         ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000ull;
-}
-
-static inline void wr32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); } /* x86/arm LE hosts */
-static inline uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 
 static const char *opt_host = "127.0.0.1";
 static int opt_port = 0;
@@ -118,30 +103,19 @@ static void usage(void) {
   exit(1);
 }
 
-static long num_arg(const char *name, const char *v, long lo, long hi) {
-  char *end = NULL;
-  errno = 0;
-  long x = strtol(v, &end, 10);
-  if (errno || *end || x < lo || x > hi) {
-    fprintf(stderr, "gamebots: invalid %s: %s (expected %ld..%ld)\n", name, v, lo, hi);
-    exit(1);
-  }
-  return x;
-}
-
 static void parse_args(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = (i + 1 < argc) ? argv[i + 1] : NULL;
 #define NEED() do { if (!v) { fprintf(stderr, "gamebots: %s needs a value\n", a); usage(); } i++; } while (0)
     if (!strcmp(a, "--host")) { NEED(); opt_host = v; }
-    else if (!strcmp(a, "--port")) { NEED(); opt_port = (int)num_arg(a, v, 1, 65535); }
-    else if (!strcmp(a, "--players")) { NEED(); opt_players = (int)num_arg(a, v, 1, 100000); }
-    else if (!strcmp(a, "--warmup-ms")) { NEED(); opt_warmup_ms = (int)num_arg(a, v, 0, 3600000); }
-    else if (!strcmp(a, "--duration-ms")) { NEED(); opt_duration_ms = (int)num_arg(a, v, 100, 3600000); }
-    else if (!strcmp(a, "--connect-timeout-ms")) { NEED(); opt_connect_timeout_ms = (int)num_arg(a, v, 1, 3600000); }
+    else if (!strcmp(a, "--port")) { NEED(); opt_port = (int)num_arg("gamebots", a, v, 1, 65535); }
+    else if (!strcmp(a, "--players")) { NEED(); opt_players = (int)num_arg("gamebots", a, v, 1, 100000); }
+    else if (!strcmp(a, "--warmup-ms")) { NEED(); opt_warmup_ms = (int)num_arg("gamebots", a, v, 0, 3600000); }
+    else if (!strcmp(a, "--duration-ms")) { NEED(); opt_duration_ms = (int)num_arg("gamebots", a, v, 100, 3600000); }
+    else if (!strcmp(a, "--connect-timeout-ms")) { NEED(); opt_connect_timeout_ms = (int)num_arg("gamebots", a, v, 1, 3600000); }
     else if (!strcmp(a, "--godot")) opt_godot = 1;
-    else if (!strcmp(a, "--server-pid")) { NEED(); opt_server_pid = num_arg(a, v, 1, 1L << 30); }
+    else if (!strcmp(a, "--server-pid")) { NEED(); opt_server_pid = num_arg("gamebots", a, v, 1, 1L << 30); }
     else if (!strcmp(a, "--json")) opt_json = 1;
     else if (!strcmp(a, "--help") || !strcmp(a, "-h")) usage();
     else { fprintf(stderr, "gamebots: unknown option %s\n", a); usage(); }

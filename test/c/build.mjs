@@ -52,8 +52,11 @@ export function buildCPrograms({ quiet = false, force = false } = {}) {
   if (jobs.length === 0) return { built, skipped };
   const flags = enetFlags();
   const cc = process.env.CC || 'cc';
+  // A header beside the sources (bench/c/bench.h) is part of every program of its folder.
+  const newestHeader = (dir) => Math.max(0, ...readdirSync(dir).filter((f) => f.endsWith('.h')).map((f) => statSync(join(dir, f)).mtimeMs));
   for (const { src, out } of jobs) {
-    if (!force && existsSync(out) && statSync(out).mtimeMs > statSync(src).mtimeMs) {
+    const sourceTime = Math.max(statSync(src).mtimeMs, newestHeader(dirname(src)));
+    if (!force && existsSync(out) && statSync(out).mtimeMs > sourceTime) {
       skipped.push(out);
       continue;
     }
