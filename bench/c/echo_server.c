@@ -12,6 +12,7 @@
  * ENet's default (256 KiB), which is what the benchmark uses for parity with our server.
  * Exits cleanly (peers reset, host destroyed) on SIGTERM / SIGINT.
  */
+#define _GNU_SOURCE
 #include <enet/enet.h>
 #include "bench.h"
 #include <errno.h>
@@ -19,13 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static volatile sig_atomic_t stop_requested = 0;
-
-static void on_signal(int sig) {
-  (void)sig;
-  stop_requested = 1;
-}
 
 int main(int argc, char **argv) {
   if (argc < 2 || argc > 5) {
@@ -37,12 +31,7 @@ int main(int argc, char **argv) {
   long channels = argc > 3 ? num_arg("echo_server", "channels", argv[3], 1, ENET_PROTOCOL_MAXIMUM_CHANNEL_COUNT) : 2;
   long sockbuf = argc > 4 ? num_arg("echo_server", "socketBufferBytes", argv[4], 0, 1L << 30) : 0;
 
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal; /* no SA_RESTART: interrupt the poll inside enet_host_service */
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGINT, &sa, NULL);
+  stop_on_signals();
 
   if (enet_initialize() != 0) {
     fprintf(stderr, "enet_initialize failed\n");

@@ -29,9 +29,6 @@
 #define SNAP_HEAD 8
 #define SNAP_ENTRY 12
 
-static volatile sig_atomic_t stop_requested = 0;
-static void on_signal(int sig) { (void)sig; stop_requested = 1; }
-
 typedef struct {
   ENetPeer *peer; /* NULL: a free seat */
   uint32_t bot_id, last_seq;
@@ -59,12 +56,7 @@ int main(int argc, char **argv) {
   long max_peers = argc > 2 ? num_arg("game_server", "maxPeers", argv[2], 1, ENET_PROTOCOL_MAXIMUM_PEER_ID) : 4095;
   long sim_us = argc > 3 ? num_arg("game_server", "simUs", argv[3], 0, 1000000) : 0;
 
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGINT, &sa, NULL);
+  stop_on_signals();
 
   if (enet_initialize() != 0) { fprintf(stderr, "enet_initialize failed\n"); return 1; }
   ENetAddress addr;

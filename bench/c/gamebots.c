@@ -59,9 +59,6 @@
 #define GODOT_CMD_RAW 4
 #define GODOT_UNRELIABLE_CHANNEL 2
 
-static volatile sig_atomic_t stop_requested = 0;
-static void on_signal(int sig) { (void)sig; stop_requested = 1; }
-
 static const char *opt_host = "127.0.0.1";
 static int opt_port = 0;
 static int opt_players = 32;
@@ -215,17 +212,7 @@ static void handle(ENetEvent *ev) {
   }
 }
 
-static void service_all(void) {
-  ENetEvent ev;
-  for (int h = 0; h < nhosts; h++) {
-    int r = enet_host_service(hosts[h], &ev, 0);
-    while (r > 0) {
-      handle(&ev);
-      r = enet_host_check_events(hosts[h], &ev);
-    }
-    if (r < 0) { fprintf(stderr, "gamebots: enet_host_service failed\n"); exit(1); }
-  }
-}
+static void service_all(void) { service_hosts(hosts, nhosts, handle, "gamebots"); }
 
 /* Sends every input that is due; returns when the next one is. */
 static uint64_t send_inputs(uint64_t t) {
@@ -264,13 +251,7 @@ static uint64_t send_inputs(uint64_t t) {
   return next;
 }
 
-static void wait_until(uint64_t deadline) {
-  uint64_t t = now_ns();
-  if (deadline <= t) return;
-  uint64_t d = deadline - t;
-  struct timespec ts = {(time_t)(d / 1000000000ull), (long)(d % 1000000000ull)};
-  ppoll(pfds, (nfds_t)nhosts, &ts, NULL);
-}
+static void wait_until(uint64_t deadline) { wait_for_hosts(pfds, nhosts, deadline); }
 
 static int cmp_dbl(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
@@ -298,12 +279,7 @@ static void play_until(uint64_t end) {
 
 int main(int argc, char **argv) {
   parse_args(argc, argv);
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGINT, &sa, NULL);
+  stop_on_signals();
 
   if (enet_initialize() != 0) { fprintf(stderr, "gamebots: enet_initialize failed\n"); return 1; }
   ENetAddress addr;

@@ -45,9 +45,6 @@
 #define MAX_PEERS_PER_HOST 4000
 #define MAX_RATES 64
 
-static volatile sig_atomic_t stop_requested = 0;
-static void on_signal(int sig) { (void)sig; stop_requested = 1; }
-
 /* ---- options ---- */
 static const char *opt_host = "127.0.0.1";
 static int opt_port = 0;
@@ -185,27 +182,9 @@ static void handle(ENetEvent *ev) {
   }
 }
 
-/* One service pass per host (sends what is queued, reads what arrived), then drain. */
-static void service_all(void) {
-  ENetEvent ev;
-  for (int h = 0; h < nhosts; h++) {
-    int r = enet_host_service(hosts[h], &ev, 0);
-    while (r > 0) {
-      handle(&ev);
-      r = enet_host_check_events(hosts[h], &ev);
-    }
-    if (r < 0) { fprintf(stderr, "loadgen: enet_host_service failed\n"); exit(1); }
-  }
-}
+static void service_all(void) { service_hosts(hosts, nhosts, handle, "loadgen"); }
 
-/* Sleep until `deadline` (monotonic ns) or until a socket is readable. */
-static void wait_until(uint64_t deadline) {
-  uint64_t t = now_ns();
-  if (deadline <= t) return;
-  uint64_t d = deadline - t;
-  struct timespec ts = {(time_t)(d / 1000000000ull), (long)(d % 1000000000ull)};
-  ppoll(pfds, (nfds_t)nhosts, &ts, NULL);
-}
+static void wait_until(uint64_t deadline) { wait_for_hosts(pfds, nhosts, deadline); }
 
 static int cmp_u64(const void *a, const void *b) {
   uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -366,12 +345,7 @@ static void print_step(int index, const StepResult *r) {
 
 int main(int argc, char **argv) {
   parse_args(argc, argv);
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGINT, &sa, NULL);
+  stop_on_signals();
 
   if (enet_initialize() != 0) { fprintf(stderr, "loadgen: enet_initialize failed\n"); return 1; }
   ENetAddress addr;
