@@ -327,14 +327,15 @@ async function deliveryTimes(t, gameLogic) {
 test.serial('deliverAtTick: packets are handled in a batch just before each tick, in order, none lost; without it, as they arrive', async (t) => {
   const atTick = await deliveryTimes(t, new URL('./fixtures/game/at-tick.mjs', import.meta.url).href);
   t.deepEqual(atTick.flatMap((r) => r.seqs), [...Array(30).keys()]);
-  // 300 ms of packets at 20 Hz: several ticks, each handling what arrived since the last one.
-  t.true(atTick.length >= 3, JSON.stringify(atTick));
+  // 300 ms of packets at 10 Hz: several ticks, each handling what arrived since the last one.
+  t.true(atTick.length >= 2, JSON.stringify(atTick));
   const worst = Math.max(...atTick.map((r) => r.maxBeforeTickMs));
-  t.true(worst < 15, `handled up to ${worst} ms before their tick: ${JSON.stringify(atTick)}`);
-  // The control: handled on arrival, so some long before the tick that follows (ticks are 50 ms apart).
+  t.true(worst < 40, `handled up to ${worst} ms before their tick: ${JSON.stringify(atTick)}`);
+  // The control: handled on arrival, so some long before the tick that follows (ticks are 100 ms apart,
+  // packets 10 ms apart: the first of each tick's batch arrived ~90 ms before it).
   const onArrival = await deliveryTimes(t, new URL('./fixtures/game/at-arrival.mjs', import.meta.url).href);
   t.deepEqual(onArrival.flatMap((r) => r.seqs), [...Array(30).keys()]);
-  t.true(Math.max(...onArrival.map((r) => r.maxBeforeTickMs)) > 25, JSON.stringify(onArrival));
+  t.true(Math.max(...onArrival.map((r) => r.maxBeforeTickMs)) > 60, JSON.stringify(onArrival));
 });
 
 test.serial('stopServer runs onPeerDisconnected in the actors for every peer ("Server stopped") while they can still be sent to, then disconnects them', async (t) => {
