@@ -59,6 +59,8 @@ export interface GameLogic {
    * for everything that arrived since the previous tick), instead of as they arrive. The actor then
    * sleeps between ticks: one wake-up per tick instead of one per burst of arrivals (README "Sizing
    * a server"). For games that apply inputs at the tick anyway; a handler's answer waits for the tick.
+   * What arrives between ticks waits in the actor's ring (`ringBytes`, 8 MiB by default: ~200,000 game
+   * inputs); a ring that fills holds its net actor back until the tick, as any full ring does.
    */
   deliverAtTick?: boolean;
   /** Runs when the actor starts, and again in its replacement after a crash. */
